@@ -163,7 +163,7 @@ func (ss scopeSet) all() []string { return append(slices.Clone(ss.oidc), ss.grap
 
 // has reports whether the set holds an OIDC scope or Graph permission.
 func (ss scopeSet) has(name string) bool {
-	return containsFold(ss.oidc, name) || containsFold(ss.graph, name)
+	return scopeListHas(ss.oidc, name) || scopeListHas(ss.graph, name)
 }
 
 // responseScope is the "scope" value of a token response: OIDC scopes other
@@ -182,13 +182,13 @@ func (ss scopeSet) responseScope() string {
 }
 
 func appendUnique(list []string, v string) []string {
-	if containsFold(list, v) {
+	if scopeListHas(list, v) {
 		return list
 	}
 	return append(list, v)
 }
 
-func containsFold(list []string, v string) bool {
+func scopeListHas(list []string, v string) bool {
 	return slices.ContainsFunc(list, func(s string) bool { return strings.EqualFold(s, v) })
 }
 
@@ -196,7 +196,7 @@ func containsFold(list []string, v string) bool {
 func missingFrom(want, have []string) []string {
 	var out []string
 	for _, w := range want {
-		if !containsFold(have, w) {
+		if !scopeListHas(have, w) {
 			out = append(out, w)
 		}
 	}
