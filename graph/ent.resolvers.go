@@ -7,18 +7,20 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"mailbridge/ent"
 )
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return r.client.Noder(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	if err := checkIDs(ids); err != nil {
+		return nil, err
+	}
+	return r.client.Noders(ctx, ids)
 }
 
 // Mailbox returns MailboxResolver implementation.

@@ -7,91 +7,155 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"mailbridge/ent"
+	"mailbridge/ent/apitoken"
+	"mailbridge/ent/mailbox"
 	"mailbridge/graph/model"
+	"mailbridge/internal/auth"
+	internalmailbox "mailbridge/internal/mailbox"
+	"mailbridge/internal/viewer"
 
 	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect/sql"
 )
 
 // NeedsMigration is the resolver for the needsMigration field.
 func (r *mailboxResolver) NeedsMigration(ctx context.Context, obj *ent.Mailbox) (bool, error) {
-	panic(fmt.Errorf("not implemented: NeedsMigration - needsMigration"))
+	return obj.Provider != nil && *obj.Provider == mailbox.ProviderEXCHANGE_EWS, nil
 }
 
 // UndeliveredEmailCount is the resolver for the undeliveredEmailCount field.
 func (r *mailboxResolver) UndeliveredEmailCount(ctx context.Context, obj *ent.Mailbox) (int, error) {
-	panic(fmt.Errorf("not implemented: UndeliveredEmailCount - undeliveredEmailCount"))
+	return loadersFrom(ctx).undelivered.Load(ctx, obj.ID)
 }
 
 // SetSync is the resolver for the setSync field.
 func (r *mutationResolver) SetSync(ctx context.Context, input model.SetSyncInput) (*model.SetSyncPayload, error) {
-	panic(fmt.Errorf("not implemented: SetSync - setSync"))
+	mb, err := r.mailboxes.Set(ctx, input.MailboxID, internalmailbox.Sync, input.Enabled)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetSyncPayload{Mailbox: mb}, nil
 }
 
 // SetSend is the resolver for the setSend field.
 func (r *mutationResolver) SetSend(ctx context.Context, input model.SetSendInput) (*model.SetSendPayload, error) {
-	panic(fmt.Errorf("not implemented: SetSend - setSend"))
+	mb, err := r.mailboxes.Set(ctx, input.MailboxID, internalmailbox.Send, input.Enabled)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetSendPayload{Mailbox: mb}, nil
 }
 
 // MakeDefault is the resolver for the makeDefault field.
 func (r *mutationResolver) MakeDefault(ctx context.Context, input model.MakeDefaultInput) (*model.MakeDefaultPayload, error) {
-	panic(fmt.Errorf("not implemented: MakeDefault - makeDefault"))
+	mb, prev, err := r.mailboxes.MakeDefault(ctx, input.MailboxID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MakeDefaultPayload{Mailbox: mb, PreviousDefault: prev}, nil
 }
 
 // CreateAPIToken is the resolver for the createAPIToken field.
 func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateAPIToken - createAPIToken"))
+	userID := viewer.FromContext(ctx).UserID
+	if input.UserID != nil {
+		userID = *input.UserID
+	}
+	secret, tok, err := r.auth.CreateAPIToken(ctx, auth.NewAPIToken{UserID: userID, Name: input.Name})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateAPITokenPayload{APIToken: tok, Token: secret}, nil
 }
 
 // RevokeAPIToken is the resolver for the revokeAPIToken field.
 func (r *mutationResolver) RevokeAPIToken(ctx context.Context, input model.RevokeAPITokenInput) (*model.RevokeAPITokenPayload, error) {
-	panic(fmt.Errorf("not implemented: RevokeAPIToken - revokeAPIToken"))
+	tok, err := r.auth.RevokeAPIToken(ctx, input.APITokenID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RevokeAPITokenPayload{APIToken: tok}, nil
 }
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
-	panic(fmt.Errorf("not implemented: Viewer - viewer"))
+	v := viewer.FromContext(ctx)
+	return &model.Viewer{UserID: v.UserID, OrgID: v.OrgID, IsAdmin: v.Admin}, nil
 }
 
 // Mailboxes is the resolver for the mailboxes field.
 func (r *queryResolver) Mailboxes(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.MailboxFilterInput, orderBy *ent.MailboxOrder) (*ent.MailboxConnection, error) {
-	panic(fmt.Errorf("not implemented: Mailboxes - mailboxes"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.Mailbox.Query().
+		Where(mailboxPredicates(filter)...).
+		Paginate(ctx, after, first, before, last, ent.WithMailboxOrder(orderBy))
 }
 
 // SequenceStates is the resolver for the sequenceStates field.
 func (r *queryResolver) SequenceStates(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.SequenceStateFilterInput, orderBy *ent.SequenceStateOrder) (*ent.SequenceStateConnection, error) {
-	panic(fmt.Errorf("not implemented: SequenceStates - sequenceStates"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.SequenceState.Query().
+		Where(sequenceStatePredicates(filter)...).
+		Paginate(ctx, after, first, before, last, ent.WithSequenceStateOrder(orderBy))
 }
 
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder) (*ent.UserConnection, error) {
-	panic(fmt.Errorf("not implemented: Users - users"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	return r.client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy))
 }
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.AuditEventFilterInput, orderBy *ent.AuditEventOrder) (*ent.AuditEventConnection, error) {
-	panic(fmt.Errorf("not implemented: AuditEvents - auditEvents"))
+	if err := checkPage(first, last); err != nil {
+		return nil, err
+	}
+	if orderBy == nil {
+		orderBy = &ent.AuditEventOrder{Field: ent.AuditEventOrderFieldCreatedAt, Direction: entgql.OrderDirectionDesc}
+	}
+	return r.client.AuditEvent.Query().
+		Where(auditEventPredicates(filter)...).
+		Paginate(ctx, after, first, before, last, ent.WithAuditEventOrder(orderBy))
 }
 
 // APITokens is the resolver for the apiTokens field.
 func (r *queryResolver) APITokens(ctx context.Context) ([]*ent.APIToken, error) {
-	panic(fmt.Errorf("not implemented: APITokens - apiTokens"))
+	q, err := r.client.APIToken.Query().
+		Order(apitoken.ByCreatedAt(sql.OrderDesc())).
+		CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return q.All(ctx)
 }
 
 // User is the resolver for the user field.
 func (r *viewerResolver) User(ctx context.Context, obj *model.Viewer) (*ent.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	return r.client.User.Get(ctx, obj.UserID)
 }
 
 // Organization is the resolver for the organization field.
 func (r *viewerResolver) Organization(ctx context.Context, obj *model.Viewer) (*ent.Organization, error) {
-	panic(fmt.Errorf("not implemented: Organization - organization"))
+	return r.client.Organization.Get(ctx, obj.OrgID)
 }
 
 // Mailboxes is the resolver for the mailboxes field.
 func (r *viewerResolver) Mailboxes(ctx context.Context, obj *model.Viewer) ([]*ent.Mailbox, error) {
-	panic(fmt.Errorf("not implemented: Mailboxes - mailboxes"))
+	q, err := r.client.Mailbox.Query().
+		Where(mailbox.UserID(obj.UserID)).
+		Order(mailbox.ByIsDefault(sql.OrderDesc()), mailbox.ByAddress()).
+		CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return q.All(ctx)
 }
 
 // Mutation returns MutationResolver implementation.

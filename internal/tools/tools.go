@@ -18,4 +18,6 @@ import (
 	_ "modernc.org/sqlite"
 	_ "entgo.io/contrib/entgql"
 	_ "github.com/hashicorp/golang-lru/v2"
+	_ "github.com/vikstrous/dataloadgen"
+	_ "github.com/hashicorp/go-multierror"
 )

@@ -1,0 +1,61 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"mailbridge/ent"
+	"mailbridge/ent/scheduledemail"
+)
+
+// loaders batch per-object lookups that are outside the ent graph (counts),
+// one set per request, so lists cost one query per field instead of one per
+// row.
+type loaders struct {
+	undelivered *dataloadgen.Loader[int, int]
+}
+
+type loadersKey struct{}
+
+// withLoaders installs a fresh set of loaders for each request.
+func withLoaders(client *ent.Client, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := &loaders{
+			undelivered: dataloadgen.NewMappedLoader(func(ctx context.Context, mailboxIDs []int) (map[int]int, error) {
+				return undeliveredCounts(ctx, client, mailboxIDs)
+			}, dataloadgen.WithWait(time.Millisecond), dataloadgen.WithBatchCapacity(maxPageSize)),
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, l)))
+	})
+}
+
+func loadersFrom(ctx context.Context) *loaders { return ctx.Value(loadersKey{}).(*loaders) }
+
+// undeliveredCounts counts the SCHEDULED emails of each mailbox in one
+// grouped query.
+func undeliveredCounts(ctx context.Context, client *ent.Client, mailboxIDs []int) (map[int]int, error) {
+	var rows []struct {
+		MailboxID int `json:"mailbox_id"`
+		Count     int `json:"count"`
+	}
+	err := client.ScheduledEmail.Query().
+		Where(scheduledemail.MailboxIDIn(mailboxIDs...), scheduledemail.StateEQ(scheduledemail.StateSCHEDULED)).
+		GroupBy(scheduledemail.FieldMailboxID).
+		Aggregate(ent.Count()).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("graph: count undelivered emails: %w", err)
+	}
+	out := make(map[int]int, len(mailboxIDs))
+	for _, id := range mailboxIDs {
+		out[id] = 0
+	}
+	for _, r := range rows {
+		out[r.MailboxID] = r.Count
+	}
+	return out, nil
+}

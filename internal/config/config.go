@@ -1,0 +1,219 @@
+// Package config reads Mailbridge's configuration once at start-up: command
+// line flags whose defaults come from the environment, secrets also from
+// *_FILE variables. The result is validated into an immutable Config that is
+// passed down; there is no package-level mutable configuration.
+package config
+
+import (
+	"cmp"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Mode selects demo behaviour (seeded data, the built-in Microsoft 365
+// emulator, GraphQL introspection, demo sign-in) or production.
+type Mode string
+
+// The modes.
+const (
+	ModeDemo       Mode = "demo"
+	ModeProduction Mode = "production"
+)
+
+// Config is the validated configuration.
+type Config struct {
+	Mode      Mode
+	Listen    string // host:port the HTTP server listens on
+	PublicURL string // origin users reach Mailbridge on, e.g. https://mailbridge.example.com
+	// DatabaseURL is empty for embedded SQLite, or a postgres:// URL.
+	DatabaseURL string
+	DataDir     string
+
+	LogLevel  slog.Level
+	LogFormat string // "text" or "json"
+
+	SessionIdleTimeout     time.Duration
+	SessionAbsoluteTimeout time.Duration
+
+	// M365SimListen is where demo mode starts the built-in Microsoft 365
+	// emulator (loopback).
+	M365SimListen string
+
+	// GraphQL limits.
+	MaxBodyBytes    int64
+	ComplexityLimit int
+	ParserTokens    int
+	RequestTimeout  time.Duration
+}
+
+// Dev reports whether development conveniences (GraphQL introspection) are on.
+func (c Config) Dev() bool { return c.Mode == ModeDemo }
+
+// SecureCookies reports whether cookies must be Secure (and may use the
+// __Host- prefix): whenever Mailbridge is served over HTTPS.
+func (c Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "https://") }
+
+// Redacted returns the configuration as log attributes, secrets hidden.
+func (c Config) Redacted() []any {
+	return []any{
+		"mode", c.Mode, "listen", c.Listen, "public_url", c.PublicURL,
+		"database", redactURL(c.DatabaseURL), "data_dir", c.DataDir,
+		"session_idle_timeout", c.SessionIdleTimeout, "session_absolute_timeout", c.SessionAbsoluteTimeout,
+	}
+}
+
+func redactURL(raw string) string {
+	if raw == "" {
+		return "sqlite (embedded)"
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "REDACTED")
+		}
+	}
+	return u.String()
+}
+
+// Getenv looks up an environment variable; tests pass a map-backed one.
+type Getenv func(string) string
+
+// Parse reads flags (args excludes the program and subcommand name) with
+// defaults from env, then validates. The error lists every problem, each with
+// the flag and variable to fix.
+func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
+	var (
+		c                         Config
+		mode, logLevel, dataDir   string
+		idle, absolute, reqTimout string
+		errs                      []error
+	)
+	env := func(name, def string) string { return cmp.Or(getenv(name), def) }
+	fs := flag.NewFlagSet("mailbridge", flag.ContinueOnError)
+	fs.SetOutput(out)
+	port := env("PORT", "8080")
+	fs.StringVar(&mode, "mode", env("MAILBRIDGE_MODE", string(ModeDemo)), "demo or production (env MAILBRIDGE_MODE)")
+	fs.StringVar(&c.Listen, "listen", env("LISTEN_ADDR", ":"+port), "address to listen on (env LISTEN_ADDR, or :$PORT)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", "http://localhost:"+port), "origin users reach Mailbridge on (env PUBLIC_URL)")
+	dbURL, err := Secret(getenv, "DATABASE_URL")
+	if err != nil {
+		errs = append(errs, err)
+	}
+	fs.StringVar(&c.DatabaseURL, "database-url", dbURL, "PostgreSQL URL; empty selects embedded SQLite (env DATABASE_URL or DATABASE_URL_FILE)")
+	fs.StringVar(&dataDir, "data-dir", env("DATA_DIR", "data"), "directory for the SQLite database and demo state (env DATA_DIR)")
+	fs.StringVar(&logLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", ""), "text or json; default text in demo, json in production (env LOG_FORMAT)")
+	fs.StringVar(&idle, "session-idle-timeout", env("SESSION_IDLE_TIMEOUT", "20m"), "sign-out after this much inactivity (env SESSION_IDLE_TIMEOUT)")
+	fs.StringVar(&absolute, "session-absolute-timeout", env("SESSION_ABSOLUTE_TIMEOUT", "8h"), "sign-out after this long whatever the activity (env SESSION_ABSOLUTE_TIMEOUT)")
+	fs.StringVar(&c.M365SimListen, "m365sim-listen", env("M365SIM_LISTEN", "127.0.0.1:9365"), "demo mode: where the built-in Microsoft 365 emulator listens (env M365SIM_LISTEN)")
+	fs.StringVar(&reqTimout, "request-timeout", env("REQUEST_TIMEOUT", "15s"), "deadline of one API request (env REQUEST_TIMEOUT)")
+	maxBody := fs.Int("max-body-bytes", envInt(getenv, "MAX_BODY_BYTES", 1<<20, &errs), "largest accepted GraphQL request body (env MAX_BODY_BYTES)")
+	complexity := fs.Int("complexity-limit", envInt(getenv, "GRAPHQL_COMPLEXITY_LIMIT", 500, &errs), "largest accepted GraphQL query cost (env GRAPHQL_COMPLEXITY_LIMIT)")
+	tokens := fs.Int("parser-token-limit", envInt(getenv, "GRAPHQL_TOKEN_LIMIT", 5000, &errs), "largest accepted number of GraphQL tokens (env GRAPHQL_TOKEN_LIMIT)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	c.MaxBodyBytes, c.ComplexityLimit, c.ParserTokens = int64(*maxBody), *complexity, *tokens
+	c.DataDir = dataDir
+
+	switch Mode(mode) {
+	case ModeDemo, ModeProduction:
+		c.Mode = Mode(mode)
+	default:
+		errs = append(errs, fmt.Errorf("--mode / MAILBRIDGE_MODE must be demo or production, not %q", mode))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level / LOG_LEVEL must be debug, info, warn or error, not %q", logLevel))
+	}
+	c.LogFormat = cmp.Or(c.LogFormat, map[Mode]string{ModeDemo: "text", ModeProduction: "json"}[c.Mode])
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format / LOG_FORMAT must be text or json, not %q", c.LogFormat))
+	}
+	c.SessionIdleTimeout = duration(idle, "--session-idle-timeout / SESSION_IDLE_TIMEOUT", &errs)
+	c.SessionAbsoluteTimeout = duration(absolute, "--session-absolute-timeout / SESSION_ABSOLUTE_TIMEOUT", &errs)
+	c.RequestTimeout = duration(reqTimout, "--request-timeout / REQUEST_TIMEOUT", &errs)
+	if c.SessionAbsoluteTimeout < c.SessionIdleTimeout {
+		errs = append(errs, errors.New("--session-absolute-timeout must not be shorter than --session-idle-timeout"))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		errs = append(errs, fmt.Errorf("--public-url / PUBLIC_URL must be an origin like https://mailbridge.example.com, not %q", c.PublicURL))
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.Mode == ModeProduction && !c.SecureCookies() && !isLoopbackURL(c.PublicURL) {
+		errs = append(errs, fmt.Errorf("production mode needs an https:// PUBLIC_URL (sessions are Secure cookies), not %q", c.PublicURL))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("DATABASE_URL must be a postgres:// URL, or empty for embedded SQLite"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir / DATA_DIR must not be empty"))
+	}
+	if c.MaxBodyBytes < 1024 || c.ComplexityLimit < 10 || c.ParserTokens < 100 {
+		errs = append(errs, errors.New("GraphQL limits are too small: MAX_BODY_BYTES ≥ 1024, GRAPHQL_COMPLEXITY_LIMIT ≥ 10, GRAPHQL_TOKEN_LIMIT ≥ 100"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return c, nil
+}
+
+// Secret reads a secret from NAME, or from the file named by NAME_FILE
+// (trailing newline trimmed). Setting both is an error.
+func Secret(getenv Getenv, name string) (string, error) {
+	v, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", fmt.Errorf("set %s or %s_FILE, not both", name, name)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	return v, nil
+}
+
+func isLoopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	return h == "localhost" || h == "127.0.0.1" || h == "::1"
+}
+
+func duration(s, name string, errs *[]error) time.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		*errs = append(*errs, fmt.Errorf("%s must be a positive duration like 20m, not %q", name, s))
+	}
+	return d
+}
+
+func envInt(getenv Getenv, name string, def int, errs *[]error) int {
+	s := getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("%s must be a whole number, not %q", name, s))
+		return def
+	}
+	return n
+}
