@@ -31,17 +31,25 @@ type Mailbox struct {
 	// (410 SyncStateNotFound) or DeltaExpiryGone (410 with Location).
 	ExpiryMode DeltaExpiryMode `json:",omitempty"`
 
-	Folders     []*Folder
-	Messages    map[string]*Message // by immutable ID
-	Events      map[string]*Event   // by ID
-	CalendarLog []ChangeEntry
-	CalendarID  string
+	Folders  []*Folder
+	Messages map[string]*Message // by immutable ID
+	Events   map[string]*Event   // by ID
+	// Calendar is the primary calendar; its Log is the events' change log.
+	Calendar *Folder
 	// Sent is every message this mailbox submitted, in order.
 	Sent []SentRecord
 
 	byRest   map[string]*Message // regular (REST) ID → message; rebuilt on load
 	byFolder map[string]*Folder  // folder ID and well-known name → folder
 	pending  []pendingSend       // sends accepted but not yet in Sent Items
+	// notify reports changes to subscriptions (set by Sim.mailboxLocked).
+	notify func(changeType, folderID, id, restID string)
+}
+
+func (mb *Mailbox) emit(changeType, folderID, id, restID string) {
+	if mb.notify != nil {
+		mb.notify(changeType, folderID, id, restID)
+	}
 }
 
 // Folder is a mail folder. Well-known folders carry WellKnownName (inbox,
@@ -125,13 +133,16 @@ type Message struct {
 	InternetMessageID string
 	ConversationID    string
 	ConversationIndex string
-	Headers           []Header           `json:",omitempty"`
-	ExtProps          []ExtendedProperty `json:",omitempty"`
-	Attachments       []Attachment       `json:",omitempty"`
-	Categories        []string           `json:",omitempty"`
-	Importance        string
-	IsRead            bool
-	IsDraft           bool
+	// InReplyTo and References are the threading headers of a reply.
+	InReplyTo   string             `json:",omitempty"`
+	References  string             `json:",omitempty"`
+	Headers     []Header           `json:",omitempty"`
+	ExtProps    []ExtendedProperty `json:",omitempty"`
+	Attachments []Attachment       `json:",omitempty"`
+	Categories  []string           `json:",omitempty"`
+	Importance  string
+	IsRead      bool
+	IsDraft     bool
 	// IsNDR marks a non-delivery report the emulator generated.
 	IsNDR bool `json:",omitempty"`
 }
@@ -197,7 +208,7 @@ func newMailbox(userID string) *Mailbox {
 		Incarnation: randomToken(6),
 		Messages:    map[string]*Message{},
 		Events:      map[string]*Event{},
-		CalendarID:  newItemID("AAMkAGI2"),
+		Calendar:    &Folder{ID: newItemID("AAMkAGI2"), DisplayName: "Calendar"},
 	}
 	root := newItemID("AAMkAGI1")
 	for _, wk := range wellKnownFolders {
@@ -220,10 +231,15 @@ func (mb *Mailbox) reindex() {
 		mb.byRest[m.RestID] = m
 	}
 	mb.byFolder = map[string]*Folder{}
-	for _, f := range mb.Folders {
-		mb.byFolder[f.ID] = f
-		if f.WellKnownName != "" {
-			mb.byFolder[f.WellKnownName] = f
+	if mb.Calendar == nil {
+		mb.Calendar = &Folder{ID: newItemID("AAMkAGI2"), DisplayName: "Calendar"}
+	}
+	for _, f := range append(slices.Clone(mb.Folders), mb.Calendar) {
+		if f != mb.Calendar {
+			mb.byFolder[f.ID] = f
+			if f.WellKnownName != "" {
+				mb.byFolder[f.WellKnownName] = f
+			}
 		}
 		f.last = make(map[string]uint64, len(f.Log))
 		f.stale = 0
@@ -296,7 +312,9 @@ func (mb *Mailbox) addMessage(m *Message, f *Folder, now time.Time) {
 	if m.ID == "" {
 		m.ID = newItemID("AAkALg")
 	}
-	m.RestID = newItemID("AAMkAD")
+	if m.RestID == "" || mb.byRest[m.RestID] != nil {
+		m.RestID = newItemID("AAMkAD")
+	}
 	m.FolderID = f.ID
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = now
@@ -317,6 +335,7 @@ func (mb *Mailbox) addMessage(m *Message, f *Folder, now time.Time) {
 	mb.Messages[m.ID] = m
 	mb.byRest[m.RestID] = m
 	f.logChange(ChangeEntry{Seq: m.Seq, ID: m.ID})
+	mb.emit("created", f.ID, m.ID, m.RestID)
 }
 
 // touch records a change to m (a new change key and a change-log entry).
@@ -325,6 +344,7 @@ func (mb *Mailbox) touch(m *Message, now time.Time) {
 	m.ChangeKey = newChangeKey()
 	m.Seq = mb.nextSeq()
 	mb.folder(m.FolderID).logChange(ChangeEntry{Seq: m.Seq, ID: m.ID})
+	mb.emit("updated", m.FolderID, m.ID, m.RestID)
 }
 
 // move moves m to folder dst. Its regular ID changes; its immutable ID
@@ -336,6 +356,7 @@ func (mb *Mailbox) move(m *Message, dst *Folder, now time.Time) {
 	}
 	src := mb.folder(m.FolderID)
 	src.logChange(ChangeEntry{Seq: mb.nextSeq(), ID: m.ID, RestID: m.RestID, Removed: true})
+	mb.emit("deleted", src.ID, m.ID, m.RestID)
 	delete(mb.byRest, m.RestID)
 	m.RestID = newItemID("AAMkAD")
 	mb.byRest[m.RestID] = m
@@ -345,12 +366,14 @@ func (mb *Mailbox) move(m *Message, dst *Folder, now time.Time) {
 	m.Seq = mb.nextSeq()
 	m.FolderSeq = m.Seq
 	dst.logChange(ChangeEntry{Seq: m.Seq, ID: m.ID})
+	mb.emit("created", dst.ID, m.ID, m.RestID)
 }
 
 // remove deletes m permanently.
 func (mb *Mailbox) remove(m *Message) {
 	f := mb.folder(m.FolderID)
 	f.logChange(ChangeEntry{Seq: mb.nextSeq(), ID: m.ID, RestID: m.RestID, Removed: true})
+	mb.emit("deleted", f.ID, m.ID, m.RestID)
 	delete(mb.byRest, m.RestID)
 	delete(mb.Messages, m.ID)
 }
@@ -396,6 +419,11 @@ func (s *Sim) mailboxLocked(userID string) *Mailbox {
 		s.st.Mail.Mailboxes[userID] = mb
 	} else if mb.byRest == nil {
 		mb.reindex()
+	}
+	if mb.notify == nil {
+		mb.notify = func(changeType, folderID, id, restID string) {
+			s.notifyChangeLocked(mb, changeType, folderID, id, restID)
+		}
 	}
 	mb.settle(s.now())
 	return mb
