@@ -64,12 +64,18 @@ func classify(ctx context.Context, err error, gerr *gqlerror.Error) *apperr.Erro
 	if code, _ := gerr.Extensions["code"].(string); code != "" {
 		// gqlgen's own request errors: parse, validation, complexity.
 		switch code {
+		case "NOT_FOUND": // entgql's node-not-found
+			return apperr.NotFound("object.notFound", "This object does not exist or you cannot see it.")
 		case "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED":
 			return apperr.Validation("graphql."+lowerFirst(code), "", gerr.Message)
 		case "COMPLEXITY_LIMIT_EXCEEDED":
 			return apperr.Validation("graphql.tooComplex", "",
 				gerr.Message+". Ask for fewer items (a smaller `first`) or fewer fields.")
 		}
+	}
+	if isIntrospectionDisabled(err) {
+		return apperr.Validation("graphql.introspectionDisabled", "",
+			"Introspection is turned off in production. The schema ships with Mailbridge (graph/*.graphqls).")
 	}
 	if isArgumentError(ctx) {
 		// An argument failed to decode (a bad enum value, cursor or number).
@@ -78,6 +84,20 @@ func classify(ctx context.Context, err error, gerr *gqlerror.Error) *apperr.Erro
 	}
 	return &apperr.Error{Kind: apperr.KindInternal, ID: "internal",
 		Message: "Something went wrong on our side. It has been logged; try again in a moment."}
+}
+
+// isIntrospectionDisabled recognises gqlgen's refusal of __schema and
+// __type when extension.Introspection is not installed.
+func isIntrospectionDisabled(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ge, ok := e.(*gqlerror.Error); ok && ge.Message == "introspection disabled" {
+			return true
+		}
+		if e.Error() == "introspection disabled" {
+			return true
+		}
+	}
+	return false
 }
 
 // isArgumentError reports whether the error arose while decoding a field's

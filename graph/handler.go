@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"mailbridge/ent"
 	"mailbridge/graph/model"
@@ -51,7 +53,10 @@ func NewHandler(d Deps, o Options) http.Handler {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(o.ParserTokens)
 	srv.SetDisableSuggestion(true)
-	srv.Use(extension.FixedComplexityLimit(o.ComplexityLimit))
+	// Scalars cost nothing, objects one each, lists their page size times
+	// their items (setComplexity): the limit bounds the objects a request
+	// can reach, whatever aliases it uses.
+	srv.Use(extension.FixedComplexityLimit(o.ComplexityLimit, complexity.WithFixedScalarValue(0)))
 	if o.Dev {
 		srv.Use(extension.Introspection{})
 	}
@@ -99,10 +104,77 @@ func guard(log *slog.Logger, o Options, next http.Handler) http.Handler {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
 		}
+		if r.Method == http.MethodGet {
+			if doc, err := parser.ParseQuery(&ast.Source{Input: r.URL.Query().Get("query")}); err == nil {
+				for _, op := range doc.Operations {
+					if op.Operation != ast.Query {
+						w.Header().Set("Allow", "POST")
+						writeError(w, http.StatusMethodNotAllowed, apperr.Validation("request.mutationOverGet", "",
+							"Mutations must be sent with POST."))
+						return
+					}
+				}
+			}
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), o.Timeout)
 		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		cw := &codeWriter{ResponseWriter: w}
+		next.ServeHTTP(cw, r.WithContext(ctx))
+		cw.flush()
 	})
+}
+
+// codeWriter makes sure transport-level refusals written by gqlgen itself
+// (which bypass the error presenter, e.g. a JSON body of the wrong shape)
+// also carry extensions.code: it holds back any response with status >= 400
+// and adds VALIDATION_FAILED to errors that have no code.
+type codeWriter struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (c *codeWriter) WriteHeader(status int) {
+	c.status = status
+	if status < http.StatusBadRequest {
+		c.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (c *codeWriter) Write(b []byte) (int, error) {
+	if c.status >= http.StatusBadRequest {
+		return c.buf.Write(b)
+	}
+	return c.ResponseWriter.Write(b)
+}
+
+func (c *codeWriter) flush() {
+	if c.status < http.StatusBadRequest {
+		return
+	}
+	var resp map[string]any
+	if err := json.Unmarshal(c.buf.Bytes(), &resp); err == nil {
+		errs, _ := resp["errors"].([]any)
+		for _, e := range errs {
+			if em, ok := e.(map[string]any); ok {
+				ext, _ := em["extensions"].(map[string]any)
+				if ext == nil {
+					ext = map[string]any{}
+					em["extensions"] = ext
+				}
+				if _, ok := ext["code"]; !ok {
+					ext["code"], ext["id"] = string(apperr.KindValidation), "request.invalid"
+				}
+			}
+		}
+		if b, err := json.Marshal(resp); err == nil {
+			c.buf.Reset()
+			c.buf.Write(b)
+		}
+	}
+	c.ResponseWriter.Header().Del("Content-Length")
+	c.ResponseWriter.WriteHeader(c.status)
+	_, _ = c.ResponseWriter.Write(c.buf.Bytes())
 }
 
 // writeError writes a GraphQL response holding one error.

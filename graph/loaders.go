@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
 
 	"mailbridge/ent"
@@ -34,6 +35,46 @@ func withLoaders(client *ent.Client, next http.Handler) http.Handler {
 }
 
 func loadersFrom(ctx context.Context) *loaders { return ctx.Value(loadersKey{}).(*loaders) }
+
+// preloadUndelivered counts the undelivered emails of a whole list of
+// mailboxes in one query when the request asks for them (at the selection
+// path below the current field), so the per-row loads that follow hit the
+// cache instead of depending on batching windows.
+func preloadUndelivered(ctx context.Context, mbs []*ent.Mailbox, path ...string) error {
+	if len(mbs) == 0 || !requested(ctx, append(path, "undeliveredEmailCount")...) {
+		return nil
+	}
+	ids := make([]int, len(mbs))
+	for i, m := range mbs {
+		ids[i] = m.ID
+	}
+	_, err := loadersFrom(ctx).undelivered.LoadAll(ctx, ids)
+	return err
+}
+
+// requested reports whether the selection of the current field reaches the
+// field path (e.g. "edges", "node", "undeliveredEmailCount").
+func requested(ctx context.Context, path ...string) bool {
+	oc := graphql.GetOperationContext(ctx)
+	fields := graphql.CollectFieldsCtx(ctx, nil)
+	for i, name := range path {
+		var next *graphql.CollectedField
+		for j := range fields {
+			if fields[j].Name == name {
+				next = &fields[j]
+				break
+			}
+		}
+		if next == nil {
+			return false
+		}
+		if i == len(path)-1 {
+			return true
+		}
+		fields = graphql.CollectFields(oc, next.Selections, nil)
+	}
+	return false
+}
 
 // undeliveredCounts counts the SCHEDULED emails of each mailbox in one
 // grouped query.

@@ -89,9 +89,17 @@ func (r *queryResolver) Mailboxes(ctx context.Context, after *entgql.Cursor[int]
 	if err := checkPage(first, last); err != nil {
 		return nil, err
 	}
-	return r.client.Mailbox.Query().
+	conn, err := r.client.Mailbox.Query().
 		Where(mailboxPredicates(filter)...).
 		Paginate(ctx, after, first, before, last, ent.WithMailboxOrder(orderBy))
+	if err != nil {
+		return nil, err
+	}
+	nodes := make([]*ent.Mailbox, len(conn.Edges))
+	for i, e := range conn.Edges {
+		nodes[i] = e.Node
+	}
+	return conn, preloadUndelivered(ctx, nodes, "edges", "node")
 }
 
 // SequenceStates is the resolver for the sequenceStates field.
@@ -155,7 +163,11 @@ func (r *viewerResolver) Mailboxes(ctx context.Context, obj *model.Viewer) ([]*e
 	if err != nil {
 		return nil, err
 	}
-	return q.All(ctx)
+	mbs, err := q.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return mbs, preloadUndelivered(ctx, mbs)
 }
 
 // Mutation returns MutationResolver implementation.

@@ -49,7 +49,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, in NewAPIToken) (secret st
 	err = txn.Run(ctx, s.client, func(ctx context.Context, c *ent.Client) error {
 		u, err := c.User.Get(ctx, in.UserID)
 		if ent.IsNotFound(err) {
-			return apperr.Validation("apiToken.unknownUser", "userID", "There is no such user in your organization.")
+			return apperr.NotFound("user.notFound", "There is no such user in your organization.")
 		}
 		if err != nil {
 			return fmt.Errorf("auth: load token user: %w", err)

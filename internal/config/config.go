@@ -119,7 +119,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	fs.StringVar(&c.M365SimListen, "m365sim-listen", env("M365SIM_LISTEN", "127.0.0.1:9365"), "demo mode: where the built-in Microsoft 365 emulator listens (env M365SIM_LISTEN)")
 	fs.StringVar(&reqTimout, "request-timeout", env("REQUEST_TIMEOUT", "15s"), "deadline of one API request (env REQUEST_TIMEOUT)")
 	maxBody := fs.Int("max-body-bytes", envInt(getenv, "MAX_BODY_BYTES", 1<<20, &errs), "largest accepted GraphQL request body (env MAX_BODY_BYTES)")
-	complexity := fs.Int("complexity-limit", envInt(getenv, "GRAPHQL_COMPLEXITY_LIMIT", 500, &errs), "largest accepted GraphQL query cost (env GRAPHQL_COMPLEXITY_LIMIT)")
+	complexity := fs.Int("complexity-limit", envInt(getenv, "GRAPHQL_COMPLEXITY_LIMIT", 1000, &errs), "largest accepted GraphQL query cost (env GRAPHQL_COMPLEXITY_LIMIT)")
 	tokens := fs.Int("parser-token-limit", envInt(getenv, "GRAPHQL_TOKEN_LIMIT", 5000, &errs), "largest accepted number of GraphQL tokens (env GRAPHQL_TOKEN_LIMIT)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err

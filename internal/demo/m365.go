@@ -1,0 +1,77 @@
+package demo
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"mailbridge/internal/m365sim"
+)
+
+// Demo app registration in the emulated tenant. These are not secrets: they
+// exist only inside the local emulator.
+const (
+	EmulatorClientID     = "6d0a6a8e-5b1f-4c1e-9a57-3e9a5f0c0d01"
+	EmulatorClientSecret = "demo-client-secret"
+	EmulatorPassword     = "demo"
+)
+
+// SetupEmulator makes the demo tenant (acme.com), its users — the same
+// People as in Mailbridge, John with john.work@acme.com as an alias of his
+// Microsoft account — and Mailbridge's app registration, whose redirect URI
+// is publicURL's OAuth callback. It is idempotent, so a persisted emulator
+// keeps its state across restarts.
+func SetupEmulator(sim *m365sim.Sim, publicURL string) error {
+	if _, ok := sim.Tenant(Domain); !ok {
+		if _, err := sim.AddTenant(m365sim.Tenant{
+			DisplayName: "Acme",
+			Domains:     []string{Domain},
+			// Users may consent themselves, so the demo's "Connect with
+			// Office 365" succeeds with Accept; switch to admin or workflow
+			// through the emulator's control API to try the other paths.
+			ConsentMode: m365sim.ConsentUser,
+		}); err != nil {
+			return fmt.Errorf("demo: emulator tenant: %w", err)
+		}
+	}
+	for _, p := range People {
+		if _, ok := sim.User(p.Email); ok {
+			continue
+		}
+		given, family, _ := strings.Cut(p.Name, " ")
+		proxies := []string{"SMTP:" + p.Email}
+		for _, a := range p.Aliases {
+			proxies = append(proxies, "smtp:"+a)
+		}
+		if _, err := sim.AddUser(m365sim.User{
+			TenantID:          Domain,
+			UserPrincipalName: p.Email,
+			Mail:              p.Email,
+			DisplayName:       p.Name,
+			GivenName:         given,
+			Surname:           family,
+			ProxyAddresses:    proxies,
+			Password:          EmulatorPassword,
+			IsAdmin:           p.Role == "ADMIN",
+		}); err != nil {
+			return fmt.Errorf("demo: emulator user %s: %w", p.Email, err)
+		}
+	}
+	redirect := strings.TrimRight(publicURL, "/") + "/auth/microsoft/callback"
+	if app, ok := sim.App(EmulatorClientID); ok {
+		if !slices.Contains(app.RedirectURIs, redirect) {
+			return sim.UpdateApp(EmulatorClientID, func(a *m365sim.App) { a.RedirectURIs = append(a.RedirectURIs, redirect) })
+		}
+		return nil
+	}
+	_, err := sim.AddApp(m365sim.App{
+		ClientID:     EmulatorClientID,
+		DisplayName:  "Mailbridge",
+		Secrets:      []m365sim.AppSecret{{Value: EmulatorClientSecret}},
+		RedirectURIs: []string{redirect},
+	})
+	if err != nil {
+		return fmt.Errorf("demo: emulator app: %w", err)
+	}
+	return nil
+}

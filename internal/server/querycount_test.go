@@ -1,0 +1,98 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	"github.com/stretchr/testify/require"
+
+	"mailbridge/ent"
+	"mailbridge/ent/mailbox"
+	"mailbridge/ent/user"
+	"mailbridge/internal/db"
+	"mailbridge/internal/dbtest"
+)
+
+// recorder is an ent driver that records every SQL statement it sends.
+type recorder struct {
+	dialect.Driver
+	mu    sync.Mutex
+	stmts []string
+}
+
+func (r *recorder) record(q string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stmts = append(r.stmts, q)
+}
+
+func (r *recorder) Query(ctx context.Context, q string, args, v any) error {
+	r.record(q)
+	return r.Driver.Query(ctx, q, args, v)
+}
+
+func (r *recorder) Exec(ctx context.Context, q string, args, v any) error {
+	r.record(q)
+	return r.Driver.Exec(ctx, q, args, v)
+}
+
+// selects returns the SELECT statements recorded since the last call.
+func (r *recorder) selects() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, s := range r.stmts {
+		if strings.HasPrefix(strings.TrimSpace(strings.ToUpper(s)), "SELECT") {
+			out = append(out, s)
+		}
+	}
+	r.stmts = nil
+	return out
+}
+
+// TestQueryCount_ListsAreNotNPlusOne proves the mailbox and sequence-state
+// lists issue a fixed number of SQL statements however many rows they show:
+// edges are eager-loaded (CollectFields) and counts batched (loaders).
+func TestQueryCount_ListsAreNotNPlusOne(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		rec := &recorder{Driver: d.Driver()}
+		e := newEnv(t, d, envOptions{client: d.Client(ent.Driver(rec))})
+		org := e.org("Acme")
+		admin := e.user(org, "admin@acme.com", user.RoleADMIN)
+		tok := e.token(admin)
+
+		lists := map[string]string{
+			"viewer.mailboxes": `{ viewer { mailboxes { address undeliveredEmailCount user { email } microsoftAccount { userPrincipalName } } } }`,
+			"mailboxes": `{ mailboxes(first: 100) { totalCount edges { node { address undeliveredEmailCount needsMigration
+			  user { email mailboxes { address } } } } } }`,
+			"sequenceStates": `{ sequenceStates(first: 100) { totalCount edges { node { state
+			  prospect { email } sequence { name } mailbox { address undeliveredEmailCount } user { name }
+			  scheduledEmails { state sendAt } } } } }`,
+		}
+		counts := map[string][]int{}
+		for _, n := range []int{2, 12} {
+			for i := range n {
+				u := e.user(org, fmt.Sprintf("u%d.%d@acme.com", n, i), user.RoleUSER)
+				mb := e.mailbox(u, fmt.Sprintf("u%d.%d@acme.com", n, i), connected(mailbox.ProviderOFFICE365_OAUTH), isDefault)
+				e.sequenceStates(u, mb, 2)
+				if i == 0 {
+					e.mailbox(admin, fmt.Sprintf("admin%d@acme.com", n))
+				}
+			}
+			for name, q := range lists {
+				rec.selects()
+				e.gql(tok, q, nil).noErrors(t)
+				counts[name] = append(counts[name], len(rec.selects()))
+			}
+		}
+		for name, c := range counts {
+			require.Equal(t, c[0], c[1], "%s: statements grew with the rows: %v", name, c)
+			require.LessOrEqual(t, c[1], 12, "%s: %v", name, c)
+		}
+	})
+}
