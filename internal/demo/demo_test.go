@@ -1,0 +1,87 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+
+	"entgo.io/ent/dialect/sql"
+	"github.com/stretchr/testify/require"
+
+	"mailbridge/ent/mailbox"
+	"mailbridge/ent/scheduledemail"
+	"mailbridge/ent/sequencestate"
+	"mailbridge/ent/user"
+	"mailbridge/internal/dbtest"
+	"mailbridge/internal/demo"
+	"mailbridge/internal/m365sim"
+	"mailbridge/internal/viewer"
+)
+
+func TestSeed_ReproducesTheArticlesSituations(t *testing.T) {
+	t.Parallel()
+	d := dbtest.SQLite(t)
+	client := d.Client()
+	ctx := viewer.SystemContext(context.Background())
+
+	seeded, err := demo.Seed(ctx, client, demo.Options{SequenceStates: 120})
+	require.NoError(t, err)
+	require.True(t, seeded)
+
+	require.Equal(t, 1, client.Organization.Query().CountX(ctx))
+	require.Equal(t, len(demo.People), client.User.Query().CountX(ctx))
+	require.Equal(t, 1, client.User.Query().Where(user.RoleEQ(user.RoleADMIN)).CountX(ctx))
+
+	john := client.User.Query().Where(user.Email("john@acme.com")).OnlyX(ctx)
+	mbs := client.Mailbox.Query().Where(mailbox.UserID(john.ID)).Order(mailbox.ByIsDefault(sql.OrderDesc())).AllX(ctx)
+	require.Len(t, mbs, 2)
+	primary, work := mbs[0], mbs[1]
+	require.Equal(t, "john@acme.com", primary.Address)
+	require.Equal(t, mailbox.ProviderEXCHANGE_EWS, *primary.Provider)
+	require.Equal(t, mailbox.ConnectionStateCONNECTED, primary.ConnectionState)
+	require.True(t, primary.SyncEnabled && primary.SendEnabled && primary.IsDefault)
+	require.Equal(t, "john.work@acme.com", work.Address)
+	require.Nil(t, work.Provider)
+	require.Equal(t, mailbox.ConnectionStateNOT_CONNECTED, work.ConnectionState)
+	require.False(t, work.SyncEnabled || work.SendEnabled || work.IsDefault)
+
+	// Every user has exactly one default mailbox.
+	for _, u := range client.User.Query().AllX(ctx) {
+		require.Equal(t, 1, client.Mailbox.Query().Where(mailbox.UserID(u.ID), mailbox.IsDefault(true)).CountX(ctx), u.Email)
+	}
+	// The sequence states and their scheduled emails sit on John's primary.
+	require.Equal(t, 120, client.SequenceState.Query().Where(sequencestate.MailboxID(primary.ID)).CountX(ctx))
+	scheduled := client.ScheduledEmail.Query().Where(scheduledemail.MailboxID(primary.ID), scheduledemail.StateEQ(scheduledemail.StateSCHEDULED)).CountX(ctx)
+	require.Greater(t, scheduled, 50)
+	require.Equal(t, scheduled, client.SequenceState.Query().
+		Where(sequencestate.MailboxID(primary.ID), sequencestate.StateEQ(sequencestate.StateACTIVE)).CountX(ctx),
+		"each active state has its current step scheduled")
+
+	// A second run leaves the (possibly changed) demo alone.
+	seeded, err = demo.Seed(ctx, client, demo.Options{})
+	require.NoError(t, err)
+	require.False(t, seeded)
+	require.Equal(t, 1, client.Organization.Query().CountX(ctx))
+}
+
+func TestSetupEmulator_IsIdempotent(t *testing.T) {
+	t.Parallel()
+	sim, err := m365sim.New(m365sim.Config{})
+	require.NoError(t, err)
+	for range 2 {
+		require.NoError(t, demo.SetupEmulator(sim, "http://localhost:8080"))
+	}
+	require.NoError(t, demo.SetupEmulator(sim, "http://127.0.0.1:9999"))
+	john, ok := sim.User("john.work@acme.com")
+	require.True(t, ok, "john.work@acme.com is an alias of John's Microsoft account")
+	require.Equal(t, "john@acme.com", john.UserPrincipalName)
+	require.Equal(t, "john@acme.com", john.PrimaryAddress())
+	admin, ok := sim.User("admin@acme.com")
+	require.True(t, ok)
+	require.True(t, admin.IsAdmin)
+	app, ok := sim.App(demo.EmulatorClientID)
+	require.True(t, ok)
+	require.Equal(t, []string{"http://localhost:8080/auth/microsoft/callback", "http://127.0.0.1:9999/auth/microsoft/callback"}, app.RedirectURIs)
+	tenant, ok := sim.Tenant("acme.com")
+	require.True(t, ok)
+	require.Equal(t, m365sim.ConsentUser, tenant.ConsentMode)
+}
