@@ -1,0 +1,81 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "modernc.org/sqlite" // registers driver "sqlite"
+)
+
+// sqlitePragmas is the production DSN tail (QUALITY.md §4.1). The pragmas
+// live in the DSN so that every pooled connection gets them; busy_timeout
+// in particular is per connection. _txlock=immediate makes BEGIN take the
+// write lock at once, because a deferred transaction that later writes
+// fails with SQLITE_BUSY without honouring busy_timeout.
+const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+
+// sqliteDSN returns the modernc.org/sqlite DSN Mailbridge uses for the file
+// at path; readOnly adds query_only(1) for the read pool.
+func sqliteDSN(path string, readOnly bool) string {
+	// SQLite parses "file:" names as URIs: escape '%', '?', '#' and spaces.
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + sqlitePragmas
+	if readOnly {
+		dsn += "&_pragma=query_only(1)"
+	}
+	return dsn
+}
+
+func dataDirPath(dataDir string) string { return filepath.Join(dataDir, sqliteFileName) }
+
+// openSQLite opens the writer pool first, so that it creates the file and
+// switches it to WAL before any query_only connection exists, then the
+// read pool.
+func openSQLite(ctx context.Context, path string, readConns int) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("db: SQLite path %q: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("db: creating data directory: %w", err)
+	}
+	w, err := sql.Open("sqlite", sqliteDSN(abs, false))
+	if err != nil {
+		return nil, fmt.Errorf("db: opening SQLite %s: %w", abs, err)
+	}
+	// One writer: SQLite serialises writers anyway, and a second pooled
+	// writer would only wait on the lock (or on busy_timeout).
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("db: opening SQLite %s: %w", abs, err), w.Close())
+	}
+	r, err := sql.Open("sqlite", sqliteDSN(abs, true))
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("db: opening SQLite %s: %w", abs, err), w.Close())
+	}
+	r.SetMaxOpenConns(readConns)
+	r.SetMaxIdleConns(readConns)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+	if err := r.PingContext(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("db: opening SQLite read pool %s: %w", abs, err), r.Close(), w.Close())
+	}
+	return &DB{
+		Dialect: dialect.SQLite,
+		Write:   w,
+		Read:    r,
+		drv: &routeDriver{
+			w: entsql.OpenDB(dialect.SQLite, w),
+			r: entsql.OpenDB(dialect.SQLite, r),
+		},
+	}, nil
+}
