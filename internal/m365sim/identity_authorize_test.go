@@ -339,7 +339,7 @@ func TestConformance_07_AdminRequiredShowsInterstitialThenCancel(t *testing.T) {
 		require.Contains(t, p.body, "AADSTS90094")
 		href := regexp.MustCompile(`href="([^"]+)" id="returnToApp"`).FindStringSubmatch(p.body)
 		require.Len(t, href, 2)
-		cb := b.get(e.srv.URL + strings.ReplaceAll(href[1], "&amp;", "&")).callback(t, e.redirect)
+		cb := b.get(e.srv.URL+strings.ReplaceAll(href[1], "&amp;", "&")).callback(t, e.redirect)
 		require.Equal(t, url.Values{"error": {"access_denied"}, "error_subcode": {"cancel"}, "state": {"s-7"}}, cb)
 	})
 	t.Run("UserConsentableScopesStillShowConsent", func(t *testing.T) {

@@ -292,22 +292,22 @@ func (s *Sim) registerIdentityControl(mux *http.ServeMux) {
 		if !decodeControl(w, r, &p) {
 			return
 		}
-		writeControl(w, p, s.SetAppPolicy(r.PathValue("client"), p))
+		writeControl(w, p, ctlErr(s.SetAppPolicy(r.PathValue("client"), p)))
 	})
 	mux.HandleFunc("POST /_m365sim/users/{user}/revokeSessions", func(w http.ResponseWriter, r *http.Request) {
-		writeControl(w, map[string]bool{"revoked": true}, s.RevokeUserSessions(r.PathValue("user")))
+		writeControl(w, map[string]bool{"revoked": true}, ctlErr(s.RevokeUserSessions(r.PathValue("user"))))
 	})
 	mux.HandleFunc("POST /_m365sim/users/{user}/resetPassword", func(w http.ResponseWriter, r *http.Request) {
 		var body struct{ Password string }
 		if !decodeControl(w, r, &body) {
 			return
 		}
-		writeControl(w, map[string]bool{"reset": true}, s.ResetPassword(r.PathValue("user"), body.Password))
+		writeControl(w, map[string]bool{"reset": true}, ctlErr(s.ResetPassword(r.PathValue("user"), body.Password)))
 	})
 	mux.HandleFunc("GET /_m365sim/identity/grants", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		gs, err := s.Grants(GrantFilter{TenantID: q.Get("tenant"), UserID: q.Get("user"), ClientID: q.Get("client")})
-		writeControl(w, gs, err)
+		writeControl(w, gs, ctlErr(err))
 	})
 	mux.HandleFunc("POST /_m365sim/identity/grants/fail", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
@@ -318,14 +318,14 @@ func (s *Sim) registerIdentityControl(mux *http.ServeMux) {
 			return
 		}
 		n, err := s.FailGrants(body.GrantFilter, body.Code)
-		writeControl(w, map[string]int{"changed": n}, err)
+		writeControl(w, map[string]int{"changed": n}, ctlErr(err))
 	})
 	mux.HandleFunc("POST /_m365sim/identity/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f TokenFault
 		if !decodeControl(w, r, &f) {
 			return
 		}
-		writeControl(w, f, s.InjectTokenError(f))
+		writeControl(w, f, ctlErr(s.InjectTokenError(f)))
 	})
 	mux.HandleFunc("DELETE /_m365sim/identity/faults", func(w http.ResponseWriter, r *http.Request) {
 		s.ClearTokenFaults()
@@ -350,14 +350,14 @@ func (s *Sim) registerIdentityControl(mux *http.ServeMux) {
 		if !decodeControl(w, r, &body) {
 			return
 		}
-		writeControl(w, map[string]bool{"granted": true}, s.GrantConsent(r.PathValue("tenant"), body.ClientID, body.User, body.Scopes))
+		writeControl(w, map[string]bool{"granted": true}, ctlErr(s.GrantConsent(r.PathValue("tenant"), body.ClientID, body.User, body.Scopes)))
 	})
 	mux.HandleFunc("POST /_m365sim/tenants/{tenant}/consentGrants/revoke", func(w http.ResponseWriter, r *http.Request) {
 		var body struct{ ClientID, User string }
 		if !decodeControl(w, r, &body) {
 			return
 		}
-		writeControl(w, map[string]bool{"revoked": true}, s.RevokeConsent(r.PathValue("tenant"), body.ClientID, body.User))
+		writeControl(w, map[string]bool{"revoked": true}, ctlErr(s.RevokeConsent(r.PathValue("tenant"), body.ClientID, body.User)))
 	})
 	mux.HandleFunc("GET /_m365sim/tenants/{tenant}/consentRequests", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := s.Tenant(r.PathValue("tenant")); !ok {
@@ -371,14 +371,14 @@ func (s *Sim) registerIdentityControl(mux *http.ServeMux) {
 		if r.ContentLength != 0 && !decodeControl(w, r, &body) {
 			return
 		}
-		writeControl(w, map[string]string{"status": string(ConsentRequestApproved)}, s.ApproveConsentRequest(r.PathValue("id"), body.Reviewer))
+		writeControl(w, map[string]string{"status": string(ConsentRequestApproved)}, ctlErr(s.ApproveConsentRequest(r.PathValue("id"), body.Reviewer)))
 	})
 	mux.HandleFunc("POST /_m365sim/consentRequests/{id}/deny", func(w http.ResponseWriter, r *http.Request) {
 		var body struct{ Reviewer, Justification string }
 		if !decodeControl(w, r, &body) {
 			return
 		}
-		writeControl(w, map[string]string{"status": string(ConsentRequestDenied)}, s.DenyConsentRequest(r.PathValue("id"), body.Reviewer, body.Justification))
+		writeControl(w, map[string]string{"status": string(ConsentRequestDenied)}, ctlErr(s.DenyConsentRequest(r.PathValue("id"), body.Reviewer, body.Justification)))
 	})
 }
 
@@ -388,4 +388,13 @@ func cmpNil[T any](v []T) []T {
 		return []T{}
 	}
 	return v
+}
+
+// ctlErr maps errors wrapping ErrNotFound to a 404 control error, keeping
+// their message.
+func ctlErr(err error) error {
+	if err != nil && err != ErrNotFound && errors.Is(err, ErrNotFound) {
+		return controlError{http.StatusNotFound, err.Error()}
+	}
+	return err
 }
