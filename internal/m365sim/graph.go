@@ -431,6 +431,7 @@ func (s *Sim) logRequest(g *gctx) {
 		ClientRequestID: g.w.Header().Get("client-request-id"),
 		Batch:           g.batchItem,
 		Duration:        time.Since(g.start),
+		ContentLength:   g.r.ContentLength,
 	}
 	rec.RetryAttempt, _ = strconv.Atoi(g.r.Header.Get("Retry-Attempt"))
 	if g.claims != nil {
@@ -468,6 +469,8 @@ type RequestRecord struct {
 	RetryAttempt int
 	Batch        bool // served as a $batch item
 	Duration     time.Duration
+	// ContentLength is the request's Content-Length (-1 when chunked).
+	ContentLength int64
 }
 
 // Requests returns the most recent Graph requests (up to 4,096), oldest

@@ -232,6 +232,10 @@ func (e *graphEnv) raw(t *testing.T, method, path, token string, body any, hdr .
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if strings.EqualFold(hdr[i], "Content-Type") {
+			req.Header.Set(hdr[i], hdr[i+1])
+			continue
+		}
 		req.Header.Add(hdr[i], hdr[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
