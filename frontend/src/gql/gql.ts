@@ -1,0 +1,44 @@
+/* eslint-disable */
+import * as types from './graphql';
+
+
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "query Mailboxes {\n  viewer {\n    mailboxes {\n      id\n      address\n      provider\n      connectionState\n      connectionError\n      syncEnabled\n      sendEnabled\n      isDefault\n      needsMigration\n      undeliveredEmailCount\n      lastSyncedAt\n      lastSyncError\n    }\n  }\n}": typeof types.MailboxesDocument,
+    "query SequenceStates($first: Int!, $after: Cursor) {\n  sequenceStates(\n    first: $first\n    after: $after\n    orderBy: {field: CREATED_AT, direction: DESC}\n  ) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      node {\n        id\n        state\n        stateReason\n        currentStep\n        updatedAt\n        prospect {\n          email\n          firstName\n          lastName\n        }\n        sequence {\n          name\n        }\n        mailbox {\n          address\n        }\n        user {\n          name\n        }\n      }\n    }\n  }\n}": typeof types.SequenceStatesDocument,
+    "query Viewer {\n  viewer {\n    user {\n      id\n      name\n      email\n      timeZone\n    }\n    organization {\n      id\n      name\n    }\n    isAdmin\n  }\n}": typeof types.ViewerDocument,
+};
+const documents: Documents = {
+    "query Mailboxes {\n  viewer {\n    mailboxes {\n      id\n      address\n      provider\n      connectionState\n      connectionError\n      syncEnabled\n      sendEnabled\n      isDefault\n      needsMigration\n      undeliveredEmailCount\n      lastSyncedAt\n      lastSyncError\n    }\n  }\n}": types.MailboxesDocument,
+    "query SequenceStates($first: Int!, $after: Cursor) {\n  sequenceStates(\n    first: $first\n    after: $after\n    orderBy: {field: CREATED_AT, direction: DESC}\n  ) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      node {\n        id\n        state\n        stateReason\n        currentStep\n        updatedAt\n        prospect {\n          email\n          firstName\n          lastName\n        }\n        sequence {\n          name\n        }\n        mailbox {\n          address\n        }\n        user {\n          name\n        }\n      }\n    }\n  }\n}": types.SequenceStatesDocument,
+    "query Viewer {\n  viewer {\n    user {\n      id\n      name\n      email\n      timeZone\n    }\n    organization {\n      id\n      name\n    }\n    isAdmin\n  }\n}": types.ViewerDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query Mailboxes {\n  viewer {\n    mailboxes {\n      id\n      address\n      provider\n      connectionState\n      connectionError\n      syncEnabled\n      sendEnabled\n      isDefault\n      needsMigration\n      undeliveredEmailCount\n      lastSyncedAt\n      lastSyncError\n    }\n  }\n}"): typeof import('./graphql').MailboxesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query SequenceStates($first: Int!, $after: Cursor) {\n  sequenceStates(\n    first: $first\n    after: $after\n    orderBy: {field: CREATED_AT, direction: DESC}\n  ) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      node {\n        id\n        state\n        stateReason\n        currentStep\n        updatedAt\n        prospect {\n          email\n          firstName\n          lastName\n        }\n        sequence {\n          name\n        }\n        mailbox {\n          address\n        }\n        user {\n          name\n        }\n      }\n    }\n  }\n}"): typeof import('./graphql').SequenceStatesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query Viewer {\n  viewer {\n    user {\n      id\n      name\n      email\n      timeZone\n    }\n    organization {\n      id\n      name\n    }\n    isAdmin\n  }\n}"): typeof import('./graphql').ViewerDocument;
+
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}

@@ -1,0 +1,138 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** MailboxConnectionState is enum for the field connection_state */
+export type MailboxConnectionState =
+  | 'CONNECTED'
+  | 'ERROR'
+  | 'NEEDS_RECONNECT'
+  | 'NOT_CONNECTED'
+  | 'PENDING_ADMIN_APPROVAL';
+
+/** MailboxProvider is enum for the field provider */
+export type MailboxProvider =
+  | 'EXCHANGE_EWS'
+  | 'OFFICE365_OAUTH';
+
+/** SequenceStateState is enum for the field state */
+export type SequenceStateState =
+  | 'ACTIVE'
+  | 'FAILED'
+  | 'FINISHED'
+  | 'PAUSED';
+
+export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MailboxesQuery = { viewer: { mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null }> } };
+
+export type SequenceStatesQueryVariables = Exact<{
+  first: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type SequenceStatesQuery = { sequenceStates: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, state: SequenceStateState, stateReason: string | null, currentStep: number, updatedAt: string, prospect: { email: string, firstName: string | null, lastName: string | null }, sequence: { name: string }, mailbox: { address: string }, user: { name: string } } | null } | null> | null } };
+
+export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ViewerQuery = { viewer: { isAdmin: boolean, user: { id: string, name: string, email: string, timeZone: string }, organization: { id: string, name: string } } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+
+export const MailboxesDocument = new TypedDocumentString(`
+    query Mailboxes {
+  viewer {
+    mailboxes {
+      id
+      address
+      provider
+      connectionState
+      connectionError
+      syncEnabled
+      sendEnabled
+      isDefault
+      needsMigration
+      undeliveredEmailCount
+      lastSyncedAt
+      lastSyncError
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MailboxesQuery, MailboxesQueryVariables>;
+export const SequenceStatesDocument = new TypedDocumentString(`
+    query SequenceStates($first: Int!, $after: Cursor) {
+  sequenceStates(
+    first: $first
+    after: $after
+    orderBy: {field: CREATED_AT, direction: DESC}
+  ) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        state
+        stateReason
+        currentStep
+        updatedAt
+        prospect {
+          email
+          firstName
+          lastName
+        }
+        sequence {
+          name
+        }
+        mailbox {
+          address
+        }
+        user {
+          name
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SequenceStatesQuery, SequenceStatesQueryVariables>;
+export const ViewerDocument = new TypedDocumentString(`
+    query Viewer {
+  viewer {
+    user {
+      id
+      name
+      email
+      timeZone
+    }
+    organization {
+      id
+      name
+    }
+    isAdmin
+  }
+}
+    `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
