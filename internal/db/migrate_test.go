@@ -1,6 +1,7 @@
 package db_test
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"strings"
@@ -64,9 +65,9 @@ func migrationsWith(t *testing.T, d *db.DB, extra map[string]string) fs.FS {
 	return out
 }
 
-// requireNoSchemaDrift diffs the ent schema against the live database the
-// way the generator does and requires that nothing is left to migrate.
-func requireNoSchemaDrift(t *testing.T, d *db.DB) {
+// schemaDrift diffs the ent schema against the live database the way the
+// generator does and returns the statements a new migration would hold.
+func schemaDrift(t *testing.T, d *db.DB) string {
 	t.Helper()
 	dir, err := atlasmigrate.NewLocalDir(t.TempDir())
 	require.NoError(t, err)
@@ -76,14 +77,17 @@ func requireNoSchemaDrift(t *testing.T, d *db.DB) {
 		schema.WithDropIndex(true),
 		schema.WithErrNoPlan(true),
 	)
-	if !errors.Is(err, atlasmigrate.ErrNoPlan) {
-		files, _ := dir.Files()
-		var drift []string
-		for _, f := range files {
-			drift = append(drift, string(f.Bytes()))
-		}
-		require.FailNow(t, "the migrations do not produce the ent schema; generate a migration", "err: %v\n%s", err, strings.Join(drift, "\n"))
+	if errors.Is(err, atlasmigrate.ErrNoPlan) {
+		return ""
 	}
+	require.NoError(t, err)
+	files, err := dir.Files()
+	require.NoError(t, err)
+	var drift []string
+	for _, f := range files {
+		drift = append(drift, string(f.Bytes()))
+	}
+	return strings.Join(drift, "\n")
 }
 
 func TestDB_Migrate(t *testing.T) {
@@ -101,7 +105,7 @@ func TestDB_Migrate(t *testing.T) {
 			applied, err := d.Migrate(ctx)
 			require.NoError(t, err)
 			require.Equal(t, want, applied)
-			requireNoSchemaDrift(t, d)
+			require.Empty(t, schemaDrift(t, d), "the migrations do not produce the ent schema: generate a migration")
 
 			applied, err = d.Migrate(ctx)
 			require.NoError(t, err)
@@ -113,6 +117,23 @@ func TestDB_Migrate(t *testing.T) {
 			var n int
 			require.NoError(t, d.Read.QueryRowContext(ctx, "SELECT count(*) FROM mailbridge_migrations").Scan(&n))
 			require.Equal(t, len(want), n)
+		})
+	})
+
+	t.Run("DriftCheckSeesChanges", func(t *testing.T) {
+		t.Parallel()
+		dbtest.Each(t, func(t *testing.T, d *db.DB) {
+			// The no-drift check above is only worth something if it fails
+			// when the database and the ent schema disagree.
+			_, err := d.Write.ExecContext(t.Context(), "ALTER TABLE organizations ADD COLUMN not_in_ent text")
+			require.NoError(t, err)
+			_, err = d.Write.ExecContext(t.Context(), "DROP INDEX user_org_id_email")
+			require.NoError(t, err)
+			drift := schemaDrift(t, d)
+			// PostgreSQL drops the column; SQLite rebuilds the table without it.
+			require.Contains(t, drift, "organizations")
+			require.Contains(t, drift, "CREATE UNIQUE INDEX")
+			require.Contains(t, drift, "user_org_id_email")
 		})
 	})
 
@@ -204,6 +225,62 @@ func TestDB_Migrate(t *testing.T) {
 				require.NoError(t, d.Write.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk))
 				require.Equal(t, 1, fk, "foreign keys are back on after a failed migration")
 			}
+		})
+	})
+
+	t.Run("SQLiteTableRebuildKeepsReferencingRows", func(t *testing.T) {
+		t.Parallel()
+		// Atlas alters most SQLite tables by rebuilding them, which drops a
+		// table other rows reference. With foreign keys on, that DROP fails
+		// (or cascades); the runner turns them off around the transaction
+		// and checks the result with foreign_key_check instead.
+		const rebuild = "PRAGMA foreign_keys = off;\n" +
+			"CREATE TABLE `new_organizations` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `note` text NULL);\n" +
+			"INSERT INTO `new_organizations` (`id`, `created_at`, `updated_at`, `name`) SELECT `id`, `created_at`, `updated_at`, `name` FROM `organizations`;\n" +
+			"DROP TABLE `organizations`;\n" +
+			"ALTER TABLE `new_organizations` RENAME TO `organizations`;\n" +
+			"PRAGMA foreign_keys = on;\n"
+		type testBundle struct {
+			d      *db.DB
+			ctx    context.Context
+			client *ent.Client
+		}
+		setup := func(t *testing.T) *testBundle {
+			t.Helper()
+			d := dbtest.SQLite(t)
+			ctx := viewer.SystemContext(t.Context())
+			client := d.Client()
+			org, err := client.Organization.Create().SetName("Acme").Save(ctx)
+			require.NoError(t, err)
+			_, err = client.User.Create().SetOrgID(org.ID).SetEmail("a@example.com").SetName("A").Save(ctx)
+			require.NoError(t, err)
+			return &testBundle{d: d, ctx: ctx, client: client}
+		}
+
+		t.Run("Rebuild", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			db.SetMigrationsFS(b.d, migrationsWith(t, b.d, map[string]string{"99990101000000_rebuild.sql": rebuild}))
+			applied, err := b.d.Migrate(b.ctx)
+			require.NoError(t, err)
+			require.Len(t, applied, 1)
+			u, err := b.client.User.Query().WithOrganization().Only(b.ctx)
+			require.NoError(t, err)
+			require.Equal(t, "Acme", u.Edges.Organization.Name)
+			var fk int
+			require.NoError(t, b.d.Write.QueryRowContext(b.ctx, "PRAGMA foreign_keys").Scan(&fk))
+			require.Equal(t, 1, fk)
+		})
+
+		t.Run("ViolationRollsBack", func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			db.SetMigrationsFS(b.d, migrationsWith(t, b.d, map[string]string{"99990101000000_orphan.sql": "DELETE FROM organizations;\n"}))
+			_, err := b.d.Migrate(b.ctx)
+			require.ErrorContains(t, err, "99990101000000_orphan.sql leaves foreign key violations")
+			n, err := b.client.Organization.Query().Count(b.ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, n)
 		})
 	})
 
