@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -44,11 +45,12 @@ func preloadUndelivered(ctx context.Context, mbs []*ent.Mailbox, path ...string)
 	if len(mbs) == 0 || !requested(ctx, append(path, "undeliveredEmailCount")...) {
 		return nil
 	}
-	ids := make([]int, len(mbs))
-	for i, m := range mbs {
-		ids[i] = m.ID
+	ids := make([]int, 0, len(mbs))
+	for _, m := range mbs {
+		ids = append(ids, m.ID)
 	}
-	_, err := loadersFrom(ctx).undelivered.LoadAll(ctx, ids)
+	slices.Sort(ids)
+	_, err := loadersFrom(ctx).undelivered.LoadAll(ctx, slices.Compact(ids))
 	return err
 }
 

@@ -107,9 +107,19 @@ func (r *queryResolver) SequenceStates(ctx context.Context, after *entgql.Cursor
 	if err := checkPage(first, last); err != nil {
 		return nil, err
 	}
-	return r.client.SequenceState.Query().
+	conn, err := r.client.SequenceState.Query().
 		Where(sequenceStatePredicates(filter)...).
 		Paginate(ctx, after, first, before, last, ent.WithSequenceStateOrder(orderBy))
+	if err != nil {
+		return nil, err
+	}
+	var mbs []*ent.Mailbox
+	for _, e := range conn.Edges {
+		if mb := e.Node.Edges.Mailbox; mb != nil {
+			mbs = append(mbs, mb)
+		}
+	}
+	return conn, preloadUndelivered(ctx, mbs, "edges", "node", "mailbox")
 }
 
 // Users is the resolver for the users field.
