@@ -1,0 +1,259 @@
+package m365sim
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+	"github.com/stretchr/testify/require"
+)
+
+// Checklist items 37–39 (MICROSOFT.md §7.9): throttling, sending limits, CAE.
+
+func TestConformance_37_Throttling(t *testing.T) {
+	t.Parallel()
+
+	t.Run("FifthConcurrentRequestIsApplicationThrottled", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t, withLimits(Limits{RetryAfter: "3"}))
+		hold, err := e.srv.HoldRequests(e.alice.ID)
+		require.NoError(t, err)
+		tok := e.token(e.alice)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil)
+			}()
+		}
+		for range 4 {
+			<-hold.Arrived()
+		}
+		r := e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil)
+		requireGraphError(t, r, http.StatusTooManyRequests, "ApplicationThrottled")
+		require.Equal(t, "Application is over its MailboxConcurrency limit.", r.json["error"].(map[string]any)["message"])
+		require.Equal(t, "3", r.header.Get("Retry-After"))
+		// Another app has its own budget against the same mailbox.
+		other, err := e.srv.AddApp(App{RedirectURIs: []string{"http://localhost/other"}})
+		require.NoError(t, err)
+		u := e.alice
+		otherTok, _ := e.srv.issueAccessToken(&u, &other, allGraphScopes)
+		hold.Release()
+		wg.Wait()
+		require.Equal(t, http.StatusOK, e.raw(t, http.MethodGet, "/v1.0/me/messages", otherTok, nil).status)
+		c := e.srv.ThrottleCounters(e.alice.ID)
+		require.Len(t, c, 2)
+		mine := c[0]
+		if mine.ClientID != e.app.ClientID {
+			mine = c[1]
+		}
+		require.Equal(t, 4, mine.PeakInFlight)
+		require.Equal(t, 1, mine.Throttled)
+		require.Zero(t, mine.InFlight)
+	})
+	t.Run("RequestBudgetPerWindowGivesTheDocumentedBody", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t, withLimits(Limits{RequestsPerWindow: 3, RequestWindow: time.Minute, RetryAfter: "2.128"}))
+		tok := e.token(e.alice)
+		for range 3 {
+			require.Equal(t, http.StatusOK, e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil).status)
+		}
+		r := e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil)
+		requireGraphError(t, r, http.StatusTooManyRequests, "TooManyRequests")
+		require.Equal(t, "2.128", r.header.Get("Retry-After"))
+		inner := r.json["error"].(map[string]any)["innerError"].(map[string]any)
+		require.Equal(t, "429", inner["code"])
+		require.Equal(t, "Please retry after", inner["message"])
+		require.Equal(t, "429", inner["status"])
+		e.clock.Advance(61 * time.Second)
+		require.Equal(t, http.StatusOK, e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil).status)
+	})
+	t.Run("SDKRetryHonoursRetryAfterAndSendsRetryAttempt", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t, withLimits(Limits{RetryAfter: "1"}))
+		_, err := e.srv.InjectFault(Fault{Mailbox: e.alice.ID, Kind: FaultThrottle, Count: 1})
+		require.NoError(t, err)
+		client, _, _ := e.sdk(t, e.alice, sdkOpts{})
+		start := time.Now()
+		_, err = client.Me().Messages().Get(context.Background(), nil)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, time.Since(start), time.Second)
+		reqs := e.srv.Requests()
+		require.Len(t, reqs, 2)
+		require.Equal(t, http.StatusTooManyRequests, reqs[0].Status)
+		require.Equal(t, 0, reqs[0].RetryAttempt)
+		require.Equal(t, http.StatusOK, reqs[1].Status)
+		require.Equal(t, 1, reqs[1].RetryAttempt)
+	})
+	t.Run("GETsAreRetriedThreeTimesThenFail", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t) // RetryAfter 0.5 truncates to 0 s in the SDK
+		_, err := e.srv.InjectFault(Fault{Mailbox: e.alice.ID, Kind: FaultThrottle, Count: -1})
+		require.NoError(t, err)
+		client, _, _ := e.sdk(t, e.alice, sdkOpts{})
+		_, err = client.Me().Messages().Get(context.Background(), nil)
+		var odErr *odataerrors.ODataError
+		require.ErrorAs(t, err, &odErr)
+		require.Equal(t, http.StatusTooManyRequests, odErr.ResponseStatusCode)
+		require.Equal(t, "0.5", odErr.GetResponseHeaders().Get("Retry-After")[0])
+		require.Len(t, e.srv.Requests(), 4)
+	})
+	t.Run("InjectedServiceErrors", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t)
+		tok := e.token(e.alice)
+		for _, tc := range []struct {
+			f          Fault
+			status     int
+			code       string
+			retryAfter string
+		}{
+			{Fault{Kind: FaultStatus, Status: 503}, 503, "ServiceUnavailable", ""},
+			{Fault{Kind: FaultStatus, Status: 503, RetryAfter: "4"}, 503, "ServiceUnavailable", "4"},
+			{Fault{Kind: FaultStatus, Status: 504}, 504, "UnknownError", ""},
+			{Fault{Kind: FaultConcurrency503}, 503, "ApplicationThrottled", "0.5"},
+		} {
+			_, err := e.srv.InjectFault(tc.f)
+			require.NoError(t, err)
+			r := e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil)
+			requireGraphError(t, r, tc.status, tc.code)
+			require.Equal(t, tc.retryAfter, r.header.Get("Retry-After"))
+		}
+		require.Equal(t, http.StatusOK, e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil).status)
+	})
+}
+
+func TestConformance_38_SendingLimits(t *testing.T) {
+	t.Parallel()
+	sendTo := func(t *testing.T, e *graphEnv, n int) rawResp {
+		var rs []string
+		for i := range n {
+			rs = append(rs, `{"emailAddress":{"address":"r`+strings.Repeat("x", i%7)+string(rune('a'+i%26))+`@example.org"}}`)
+		}
+		return e.raw(t, http.MethodPost, "/v1.0/me/sendMail", e.token(e.alice), `{"message":{"subject":"s","toRecipients":[`+strings.Join(rs, ",")+`]}}`)
+	}
+
+	t.Run("MessagesPerMinute", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t, withLimits(Limits{SendsPerMinute: 2}))
+		require.Equal(t, http.StatusAccepted, sendTo(t, e, 1).status)
+		e.clock.Advance(10 * time.Second)
+		require.Equal(t, http.StatusAccepted, sendTo(t, e, 1).status)
+		r := sendTo(t, e, 1)
+		requireGraphError(t, r, http.StatusTooManyRequests, "ErrorExceededMessageLimit")
+		require.Equal(t, "50", r.header.Get("Retry-After"))
+		sc, err := e.srv.SendCounters(e.alice.ID)
+		require.NoError(t, err)
+		require.Equal(t, SendCounters{Mailbox: e.alice.ID, SentLastMinute: 2, RecipientsLastDay: 2, PeakSentPerMinute: 2, PeakRecipientsPerDay: 2, MaxRecipientsPerMessage: 1, Sent: 2, Recipients: 2, Rejected: 1}, sc)
+		e.clock.Advance(51 * time.Second)
+		require.Equal(t, http.StatusAccepted, sendTo(t, e, 1).status)
+		sc, _ = e.srv.SendCounters(e.alice.ID)
+		require.Equal(t, 2, sc.SentLastMinute)
+		require.Equal(t, 2, sc.PeakSentPerMinute)
+	})
+	t.Run("RecipientsPerDay", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t, withLimits(Limits{RecipientsPerDay: 5}))
+		require.Equal(t, http.StatusAccepted, sendTo(t, e, 3).status)
+		requireGraphError(t, sendTo(t, e, 3), http.StatusForbidden, "ErrorMessageSubmissionBlocked")
+		e.clock.Advance(24*time.Hour + time.Second)
+		require.Equal(t, http.StatusAccepted, sendTo(t, e, 3).status)
+		sc, _ := e.srv.SendCounters(e.alice.ID)
+		require.Equal(t, 3, sc.RecipientsLastDay)
+		require.Equal(t, 3, sc.PeakRecipientsPerDay)
+	})
+	t.Run("AtMost500RecipientsPerMessage", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t)
+		requireGraphError(t, sendTo(t, e, 501), http.StatusBadRequest, "ErrorTooManyRecipients")
+		require.Equal(t, http.StatusAccepted, sendTo(t, e, 500).status)
+		sc, _ := e.srv.SendCounters(e.alice.ID)
+		require.Equal(t, 500, sc.MaxRecipientsPerMessage)
+	})
+}
+
+func TestConformance_39_CAEChallenge(t *testing.T) {
+	t.Parallel()
+	e := newGraphEnv(t)
+	require.NoError(t, e.srv.RevokeGrant(e.alice.ID, true))
+	client, _, p := e.sdk(t, e.alice, sdkOpts{})
+	_, err := client.Me().Get(context.Background(), nil)
+	var odErr *odataerrors.ODataError
+	require.ErrorAs(t, err, &odErr)
+	require.Equal(t, http.StatusUnauthorized, odErr.ResponseStatusCode)
+	require.Equal(t, "InvalidAuthenticationToken", *odErr.GetErrorEscaped().GetCode())
+	// The SDK re-authenticated exactly once, passing the claims.
+	require.Equal(t, int32(2), p.calls.Load())
+	require.Len(t, p.claims, 1)
+	require.Len(t, e.srv.Requests(), 2)
+	hdr := odErr.GetResponseHeaders().Get("WWW-Authenticate")
+	require.NotEmpty(t, hdr)
+	require.Contains(t, hdr[0], `error="insufficient_claims"`)
+
+	// A token issued after the revocation works.
+	e.clock.Advance(2 * time.Second)
+	fresh := e.token(e.alice)
+	client, _, _ = e.sdk(t, e.alice, sdkOpts{token: func() string { return fresh }})
+	_, err = client.Me().Get(context.Background(), nil)
+	require.NoError(t, err)
+}
+
+func TestFaults_RevokedGrantWithoutCAE(t *testing.T) {
+	t.Parallel()
+	e := newGraphEnv(t)
+	tok := e.token(e.alice)
+	require.NoError(t, e.srv.RevokeGrant(e.alice.ID, false))
+	r := e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil)
+	requireGraphError(t, r, http.StatusUnauthorized, "InvalidAuthenticationToken")
+	require.Empty(t, r.header.Get("WWW-Authenticate"))
+	require.Equal(t, http.StatusOK, e.raw(t, http.MethodGet, "/v1.0/me/messages", e.token(e.bob), nil).status)
+	require.NoError(t, e.srv.RestoreGrant(e.alice.ID))
+	require.Equal(t, http.StatusOK, e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil).status)
+}
+
+func TestFaults_DelayDropAndCounts(t *testing.T) {
+	t.Parallel()
+	e := newGraphEnv(t)
+	tok := e.token(e.alice)
+
+	t.Run("DroppedConnection", func(t *testing.T) {
+		t.Parallel()
+		env := newGraphEnv(t)
+		_, err := env.srv.InjectFault(Fault{Kind: FaultDrop, PathContains: "/messages"})
+		require.NoError(t, err)
+		req, _ := http.NewRequest(http.MethodGet, env.srv.GraphURL()+"/me/messages", nil)
+		req.Header.Set("Authorization", "Bearer "+env.token(env.alice))
+		_, err = http.DefaultClient.Do(req)
+		require.Error(t, err)
+		require.Empty(t, env.srv.Faults())
+	})
+	t.Run("SlowResponseOccupiesASlot", func(t *testing.T) {
+		t.Parallel()
+		env := newGraphEnv(t)
+		_, err := env.srv.InjectFault(Fault{Kind: FaultDelay, Delay: 50 * time.Millisecond})
+		require.NoError(t, err)
+		start := time.Now()
+		require.Equal(t, http.StatusOK, env.raw(t, http.MethodGet, "/v1.0/me/messages", env.token(env.alice), nil).status)
+		require.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+	})
+	t.Run("MailboxScopedFaultsSpareOtherMailboxesAndCountDown", func(t *testing.T) {
+		t.Parallel()
+		f, err := e.srv.InjectFault(Fault{Mailbox: "alice@contoso.example", Kind: FaultStatus, Status: 503, Count: 2, PathContains: "mailFolders"})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, e.raw(t, http.MethodGet, "/v1.0/me/mailFolders", e.token(e.bob), nil).status)
+		require.Equal(t, 503, e.raw(t, http.MethodGet, "/v1.0/me/mailFolders", tok, nil).status)
+		require.Equal(t, 503, e.raw(t, http.MethodGet, "/v1.0/me/mailFolders", tok, nil).status)
+		require.Equal(t, http.StatusOK, e.raw(t, http.MethodGet, "/v1.0/me/mailFolders", tok, nil).status)
+		require.Error(t, e.srv.RemoveFault(f.ID))
+	})
+	t.Run("UnknownKindIsRefused", func(t *testing.T) {
+		t.Parallel()
+		_, err := e.srv.InjectFault(Fault{Kind: "meteor"})
+		require.Error(t, err)
+	})
+}
