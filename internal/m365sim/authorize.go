@@ -76,6 +76,7 @@ type authCode struct {
 type browserSession struct {
 	id           string
 	sessionState string               // returned to apps as session_state
+	sid          string               // the sid claim of ID tokens
 	accounts     []string             // signed-in user IDs, most recent first
 	authTime     map[string]time.Time // when each account entered its password
 }
@@ -458,7 +459,7 @@ func (s *Sim) loginStepLocked(r *http.Request) *flowResult {
 		now := s.now()
 		var cookies []*http.Cookie
 		if sess == nil {
-			sess = &browserSession{id: randomToken(24), sessionState: newID(), authTime: map[string]time.Time{}}
+			sess = &browserSession{id: randomToken(24), sessionState: newID(), sid: newID(), authTime: map[string]time.Time{}}
 			s.rt.identity.sessions[sess.id] = sess
 			cookies = append(cookies, &http.Cookie{Name: sessionCookie, Value: sess.id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		}
@@ -502,7 +503,7 @@ func (s *Sim) finishAuthorizeLocked(r *http.Request, txn *authTxn, sess *browser
 	var params []kv
 	sid, sessionState := "", ""
 	if sess != nil {
-		sid, sessionState = sess.id[:16], sess.sessionState
+		sid, sessionState = sess.sid, sess.sessionState
 	}
 	code := ""
 	if slices.Contains(txn.responseTypes, "code") {

@@ -421,12 +421,8 @@ func (s *Sim) adminConsentStepLocked(txn *authTxn, u *User, app *App) *flowResul
 		return s.adminRequiredPage(txn, app, false)
 	}
 	txn.stage = stageAdminConsent
-	var lines []string
-	for _, sc := range txn.scopes.all() {
-		lines = append(lines, sc)
-	}
 	return &flowResult{page: &page{
 		Kind: pageAdminConsent, Title: "Permissions requested", Tenant: txn.ref.segment, Ctx: txn.id,
-		AppName: app.DisplayName, Account: u.UserPrincipalName, Scopes: consentLines(lines),
+		AppName: app.DisplayName, Account: u.UserPrincipalName, Scopes: consentLines(txn.scopes.all()),
 	}}
 }

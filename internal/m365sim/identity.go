@@ -47,6 +47,8 @@ type identityRuntime struct {
 	faults   []*injectedFault
 	tokenLog []TokenRequest
 	certDER  []byte // self-signed x5c certificate of the signing key
+	// lastSweep is when sweepIdentityLocked last scanned.
+	lastSweep time.Time
 }
 
 func (rt *identityRuntime) init() {
@@ -191,12 +193,17 @@ func (s *Sim) appTenantErrorLocked(ref tenantRef, app *App) *aadError {
 	return nil
 }
 
-// sweepIdentityLocked drops expired sign-in transactions and codes. s.mu
-// must be held.
+// sweepIdentityLocked drops sign-in transactions older than an hour, codes
+// an hour past expiry and refresh tokens past their lifetime. It scans at
+// most once a minute of the emulator's clock. s.mu must be held.
 func (s *Sim) sweepIdentityLocked(now time.Time) {
 	rt := &s.rt.identity
+	if !rt.lastSweep.IsZero() && now.Sub(rt.lastSweep) < time.Minute && !now.Before(rt.lastSweep) {
+		return
+	}
+	rt.lastSweep = now
 	for k, t := range rt.txns {
-		if now.Sub(t.created) > time.Hour || now.Before(t.created.Add(-time.Hour)) {
+		if now.Sub(t.created) > time.Hour {
 			delete(rt.txns, k)
 		}
 	}
@@ -205,4 +212,12 @@ func (s *Sim) sweepIdentityLocked(now time.Time) {
 			delete(rt.codes, k)
 		}
 	}
+	for k, rec := range s.st.Identity.RefreshTokens {
+		if now.Sub(rec.IssuedAt) > s.cfg.RefreshTokenLifetime+24*time.Hour {
+			delete(s.st.Identity.RefreshTokens, k)
+		}
+	}
 }
+
+// maxTokenLog bounds the token request log kept for tests and demos.
+const maxTokenLog = 10_000

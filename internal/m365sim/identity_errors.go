@@ -29,10 +29,9 @@ func (e *aadError) withSuberror(sub string) *aadError { e.Suberror = sub; return
 // withStatus sets the HTTP status and returns e.
 func (e *aadError) withStatus(status int) *aadError { e.Status = status; return e }
 
-// tokenFaultCatalog gives the error value, suberror and message of the
-// failure codes a token request can be made to answer (MICROSOFT.md §1.6).
-// Messages contain no placeholders that need live data except where a
-// function fills them in the token handler.
+// tokenFaultCatalog gives the error value, suberror, status and message of
+// the failure codes a token request can answer or be made to answer
+// (MICROSOFT.md §1.6). catalogErrorLocked fills the %s placeholders.
 var tokenFaultCatalog = map[int]aadError{
 	70000:   {Error: "invalid_grant", Message: "The provided value for the 'refresh_token' is not valid. The refresh token has been revoked."},
 	70008:   {Error: "invalid_grant", Message: "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."},

@@ -79,11 +79,12 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.writeTokenError(w, r, aadErr("invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'."))
+		s.writeTokenError(w, r, aadErr("invalid_request", 90100, "The request body could not be parsed: %v.", err))
 		return
 	}
 	form := r.PostForm
 	s.mu.Lock()
+	s.sweepIdentityLocked(s.now())
 	resp, method, clientID, e := s.tokenLocked(r, form)
 	entry := TokenRequest{
 		Time: s.now(), Tenant: r.PathValue("tenant"), GrantType: form.Get("grant_type"),
@@ -91,6 +92,9 @@ func (s *Sim) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if e != nil {
 		entry.Status, entry.Error, entry.ErrorCode = cmpOr(e.Status, http.StatusBadRequest), e.Error, e.Code
+	}
+	if len(s.rt.identity.tokenLog) >= maxTokenLog {
+		s.rt.identity.tokenLog = slices.Delete(s.rt.identity.tokenLog, 0, len(s.rt.identity.tokenLog)-maxTokenLog+1)
 	}
 	s.rt.identity.tokenLog = append(s.rt.identity.tokenLog, entry)
 	s.mu.Unlock()
