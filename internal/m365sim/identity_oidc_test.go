@@ -1,6 +1,7 @@
 package m365sim
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -200,5 +201,52 @@ func TestConformance_18_JWKSAndIDTokenClaims(t *testing.T) {
 		require.Equal(t, "AQAB", key["e"])
 		require.NotEmpty(t, key["x5c"])
 		require.Equal(t, e.srv.URL+"/{tenantid}/v2.0", key["issuer"])
+	})
+}
+
+func TestOIDC_UserInfoLogoutAndErrorPage(t *testing.T) {
+	t.Parallel()
+	e := newIDEnv(t, withConsentMode(ConsentUser))
+
+	t.Run("UserInfo", func(t *testing.T) {
+		t.Parallel()
+		tok := e.tokenFor(t, newBrowser(t), e.user.UserPrincipalName, mailScopes...)
+		_, doc := getJSON(t, e.srv.Authority("common")+"/v2.0/.well-known/openid-configuration")
+		req, err := http.NewRequest(http.MethodGet, doc["userinfo_endpoint"].(string), nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var info map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&info))
+		require.Equal(t, "Adele Vance", info["name"])
+		require.Equal(t, "adele@contoso.com", info["email"])
+		_, claims := jwtClaims(t, tok.Extra("id_token").(string))
+		require.Equal(t, claims["sub"], info["sub"], "userinfo sub equals the ID token sub")
+
+		resp2, err := http.Get(doc["userinfo_endpoint"].(string))
+		require.NoError(t, err)
+		resp2.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp2.StatusCode)
+	})
+	t.Run("LogoutEndsSession", func(t *testing.T) {
+		t.Parallel()
+		cfg := e.oauthConfig(e.tenant.ID, oauth2.AuthStyleInParams, mailScopes...)
+		b := newBrowser(t)
+		e.authorize(t, b, cfg.AuthCodeURL("s"), e.user.UserPrincipalName)
+		require.NotEmpty(t, b.get(cfg.AuthCodeURL("s")).callback(t, e.redirect).Get("code"))
+		p := b.get(e.srv.Authority(e.tenant.ID) + "/oauth2/v2.0/logout?post_logout_redirect_uri=" + url.QueryEscape("http://localhost:8400/"))
+		require.Equal(t, http.StatusFound, p.status)
+		require.Equal(t, "http://localhost:8400/", p.location)
+		require.Contains(t, b.get(cfg.AuthCodeURL("s")).body, `name="loginfmt"`, "signed out: the username page again")
+	})
+	t.Run("ErrorURIPage", func(t *testing.T) {
+		t.Parallel()
+		p := newBrowser(t).get(e.srv.URL + "/error?code=50173")
+		require.Equal(t, http.StatusOK, p.status)
+		require.Contains(t, p.body, "AADSTS50173")
+		require.Contains(t, p.body, "The provided grant has expired due to it being revoked")
 	})
 }
