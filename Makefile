@@ -13,6 +13,7 @@ help: ## list the targets
 
 frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
+	printf 'module ignore\n' > frontend/node_modules/go.mod
 
 .PHONY: frontend
 frontend: frontend/node_modules/.package-lock.json ## build the web app into frontend/dist/app (embedded by go build)
@@ -37,7 +38,8 @@ migration: ## write a new versioned migration for both dialects: make migration 
 	go run -mod=mod ./ent/migrate/main.go $(name)
 
 .PHONY: verify
-verify: generate ## fail when generated code or migrations are stale
+verify: generate frontend/node_modules/.package-lock.json ## fail when generated code (Go or the web app's GraphQL types) is stale
+	cd frontend && npm run codegen:check
 	@git diff --exit-code -- ent graph gqlgen.yml || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- ent graph)" || { git status --porcelain -- ent graph; echo "generate produced untracked files"; exit 1; }
 
