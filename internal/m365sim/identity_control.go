@@ -267,7 +267,23 @@ func (s *Sim) TokenRequests() []TokenRequest {
 }
 
 // registerIdentityControl adds the identity control endpoints under
-// /_m365sim/ (see the report of each handler's Go counterpart).
+// /_m365sim/. Each mirrors a Go method:
+//
+//	GET|PUT /_m365sim/identity/policy                        IdentityPolicy, SetIdentityPolicy
+//	GET|PUT /_m365sim/apps/{client}/policy                   AppPolicy, SetAppPolicy
+//	POST    /_m365sim/users/{user}/revokeSessions            RevokeUserSessions
+//	POST    /_m365sim/users/{user}/resetPassword             ResetPassword ({"Password"})
+//	GET     /_m365sim/identity/grants?tenant=&user=&client=  Grants
+//	POST    /_m365sim/identity/grants/fail                   FailGrants (GrantFilter fields + "Code")
+//	POST    /_m365sim/identity/faults                        InjectTokenError (TokenFault)
+//	DELETE  /_m365sim/identity/faults                        ClearTokenFaults
+//	GET     /_m365sim/identity/tokenRequests                 TokenRequests
+//	GET     /_m365sim/tenants/{tenant}/consentGrants         ConsentGrants
+//	POST    /_m365sim/tenants/{tenant}/consentGrants         GrantConsent ({"ClientID","User","Scopes"})
+//	POST    /_m365sim/tenants/{tenant}/consentGrants/revoke  RevokeConsent ({"ClientID","User"})
+//	GET     /_m365sim/tenants/{tenant}/consentRequests       ConsentRequests
+//	POST    /_m365sim/consentRequests/{id}/approve           ApproveConsentRequest ({"Reviewer"})
+//	POST    /_m365sim/consentRequests/{id}/deny              DenyConsentRequest ({"Reviewer","Justification"})
 func (s *Sim) registerIdentityControl(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_m365sim/identity/policy", func(w http.ResponseWriter, r *http.Request) {
 		writeControl(w, s.IdentityPolicy(), nil)
