@@ -175,7 +175,24 @@ func (e *graphEnv) sdk(t *testing.T, u User, o sdkOpts) (*msgraphsdk.GraphServic
 	}
 	require.NoError(t, err)
 	adapter.SetBaseUrl(e.srv.GraphURL())
-	return msgraphsdk.NewGraphServiceClient(adapter), adapter, p
+	return newSDKClient(adapter), adapter, p
+}
+
+// msgraphsdk.NewGraphServiceClient assigns the global
+// store.BackingStoreFactoryInstance (to its own value) on every call, which
+// the race detector flags when parallel tests build clients while others
+// construct models. The first client is built at package init, before any
+// test runs; later ones pass a nil factory, which skips that write.
+func init() {
+	adapter, err := msgraphsdk.NewGraphRequestAdapter(&authentication.AnonymousAuthenticationProvider{})
+	if err != nil {
+		panic(err)
+	}
+	_ = msgraphsdk.NewGraphServiceClient(adapter)
+}
+
+func newSDKClient(adapter *msgraphsdk.GraphRequestAdapter) *msgraphsdk.GraphServiceClient {
+	return &msgraphsdk.GraphServiceClient{GraphBaseServiceClient: *msgraphsdk.NewGraphBaseServiceClient(adapter, nil)}
 }
 
 // orderedMiddlewares is Graph's default chain in a fixed order with the
