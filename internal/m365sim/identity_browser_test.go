@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,56 +13,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
+
+	"mailbridge/internal/browsertest"
 )
-
-// chromiumPath is where CI installs Chromium for the browser tests.
-const chromiumPath = "/usr/bin/chromium"
-
-// newChromium starts one headless Chromium for a test and returns its
-// browser context. Browser tests are skipped with -short; without Chromium
-// they fail, because CI installs it.
-func newChromium(t *testing.T) context.Context {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test: skipped with -short")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("browser tests need Chromium at %s (CI installs it with apt-get install chromium): %v", chromiumPath, err)
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-	})
-	require.NoError(t, chromedp.Do(browserCtx), "start Chromium")
-	return browserCtx
-}
-
-// newTab opens an isolated browser context (its own cookies) with a time
-// limit for one subtest.
-func newTab(t *testing.T, browserCtx context.Context) context.Context {
-	t.Helper()
-	tabCtx, cancelTab := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
-	ctx, cancel := context.WithTimeout(tabCtx, 25*time.Second)
-	t.Cleanup(func() {
-		cancel()
-		cancelTab()
-	})
-	return ctx
-}
 
 // appCallback is the app's redirect URI for browser tests: it records what
 // the identity platform sent back (query or form_post body).
@@ -126,12 +78,12 @@ func typeCredentials(upn, password string) chromedp.Action[chromedp.Void] {
 
 func TestIntegrationBrowser_SignInAndConsentPages(t *testing.T) {
 	t.Parallel()
-	browserCtx := newChromium(t)
+	browserCtx := browsertest.Chromium(t)
 
 	t.Run("WrongPasswordThenAccept", func(t *testing.T) {
 		t.Parallel()
 		e, cb, cfg := browserEnv(t, ConsentUser)
-		ctx := newTab(t, browserCtx)
+		ctx := browsertest.Tab(t, browserCtx, 25*time.Second)
 		verifier := oauth2.GenerateVerifier()
 		require.NoError(t, chromedp.Do(ctx,
 			chromedp.Navigate(cfg.AuthCodeURL("b-1", oauth2.S256ChallengeOption(verifier))),
@@ -166,7 +118,7 @@ func TestIntegrationBrowser_SignInAndConsentPages(t *testing.T) {
 	t.Run("FormPostAutoSubmits", func(t *testing.T) {
 		t.Parallel()
 		e, cb, cfg := browserEnv(t, ConsentUser)
-		ctx := newTab(t, browserCtx)
+		ctx := browsertest.Tab(t, browserCtx, 25*time.Second)
 		require.NoError(t, chromedp.Do(ctx,
 			chromedp.Navigate(cfg.AuthCodeURL("fp", oauth2.SetAuthURLParam("response_mode", "form_post"))),
 			typeCredentials(e.user.UserPrincipalName, userPassword),
@@ -181,7 +133,7 @@ func TestIntegrationBrowser_SignInAndConsentPages(t *testing.T) {
 	t.Run("Decline", func(t *testing.T) {
 		t.Parallel()
 		e, cb, cfg := browserEnv(t, ConsentUser)
-		ctx := newTab(t, browserCtx)
+		ctx := browsertest.Tab(t, browserCtx, 25*time.Second)
 		require.NoError(t, chromedp.Do(ctx,
 			chromedp.Navigate(cfg.AuthCodeURL("d-1")),
 			typeCredentials(e.user.UserPrincipalName, userPassword),
@@ -197,7 +149,7 @@ func TestIntegrationBrowser_SignInAndConsentPages(t *testing.T) {
 	t.Run("AdminRequiredReturnToApp", func(t *testing.T) {
 		t.Parallel()
 		e, cb, cfg := browserEnv(t, ConsentAdminRequired)
-		ctx := newTab(t, browserCtx)
+		ctx := browsertest.Tab(t, browserCtx, 25*time.Second)
 		require.NoError(t, chromedp.Do(ctx,
 			chromedp.Navigate(cfg.AuthCodeURL("a-1")),
 			typeCredentials(e.user.UserPrincipalName, userPassword),
@@ -213,7 +165,7 @@ func TestIntegrationBrowser_SignInAndConsentPages(t *testing.T) {
 	t.Run("RequestApprovalThenApproved", func(t *testing.T) {
 		t.Parallel()
 		e, cb, cfg := browserEnv(t, ConsentAdminWorkflow)
-		ctx := newTab(t, browserCtx)
+		ctx := browsertest.Tab(t, browserCtx, 25*time.Second)
 		require.NoError(t, chromedp.Do(ctx,
 			chromedp.Navigate(cfg.AuthCodeURL("w-1")),
 			typeCredentials(e.user.UserPrincipalName, userPassword),
