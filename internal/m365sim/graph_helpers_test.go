@@ -218,6 +218,7 @@ type rawResp struct {
 	header http.Header
 	body   []byte
 	json   map[string]any
+	arr    []any // when the body is a JSON array (control API lists)
 }
 
 // raw sends a request straight to the emulator. body is JSON-encoded
@@ -262,7 +263,10 @@ func (e *graphEnv) raw(t *testing.T, method, path, token string, body any, hdr .
 	require.NoError(t, err)
 	out := rawResp{status: resp.StatusCode, header: resp.Header, body: rb}
 	if len(rb) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		require.NoError(t, json.Unmarshal(rb, &out.json), string(rb))
+		var v any
+		require.NoError(t, json.Unmarshal(rb, &v), string(rb))
+		out.json, _ = v.(map[string]any)
+		out.arr, _ = v.([]any)
 	}
 	return out
 }
