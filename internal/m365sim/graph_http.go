@@ -199,7 +199,7 @@ func (g *gctx) failErr(err error) {
 
 // writeJSON writes v as Graph writes JSON.
 func (g *gctx) writeJSON(status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := appendJSON(nil, v)
 	if err != nil {
 		g.s.log.Error("graph: encode response", "err", err)
 		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"InternalServerError","message":"encode failure"}}`)

@@ -1,11 +1,11 @@
 package m365sim
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,34 +34,102 @@ func (o *jsonObj) set(k string, v any) {
 
 // MarshalJSON writes the members in order.
 func (o *jsonObj) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(64 * len(o.keys))
-	buf.WriteByte('{')
+	return o.appendTo(make([]byte, 0, 64*len(o.keys)))
+}
+
+func (o *jsonObj) appendTo(buf []byte) ([]byte, error) {
+	buf = append(buf, '{')
 	for i, k := range o.keys {
 		if i > 0 {
-			buf.WriteByte(',')
+			buf = append(buf, ',')
 		}
-		kb, _ := json.Marshal(k)
-		buf.Write(kb)
-		buf.WriteByte(':')
-		switch v := o.vals[i].(type) {
-		case string:
-			vb, _ := json.Marshal(v)
-			buf.Write(vb)
-		case bool:
-			buf.WriteString(strconv.FormatBool(v))
-		case nil:
-			buf.WriteString("null")
-		default:
-			vb, err := json.Marshal(v)
-			if err != nil {
-				return nil, err
-			}
-			buf.Write(vb)
+		buf = appendJSONString(buf, k)
+		buf = append(buf, ':')
+		var err error
+		if buf, err = appendJSON(buf, o.vals[i]); err != nil {
+			return nil, err
 		}
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return append(buf, '}'), nil
+}
+
+// appendJSON encodes v onto buf. Ordered objects and the common scalar and
+// container shapes are written directly: encoding/json would re-validate
+// and compact every nested MarshalJSON output, which dominated the cost of
+// large delta pages.
+func appendJSON(buf []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(buf, "null"...), nil
+	case string:
+		return appendJSONString(buf, x), nil
+	case bool:
+		return strconv.AppendBool(buf, x), nil
+	case int:
+		return strconv.AppendInt(buf, int64(x), 10), nil
+	case *jsonObj:
+		return x.appendTo(buf)
+	case []any:
+		buf = append(buf, '[')
+		for i, e := range x {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			var err error
+			if buf, err = appendJSON(buf, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, ']'), nil
+	case map[string]any:
+		return appendJSONMap(buf, x)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(buf, b...), nil
+}
+
+func appendJSONMap(buf []byte, m map[string]any) ([]byte, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, k)
+		buf = append(buf, ':')
+		var err error
+		if buf, err = appendJSON(buf, m[k]); err != nil {
+			return nil, err
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+// appendJSONString appends s as a JSON string, escaping as encoding/json
+// does (including <, > and & for HTML safety).
+func appendJSONString(buf []byte, s string) []byte {
+	safe := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		buf = append(buf, '"')
+		buf = append(buf, s...)
+		return append(buf, '"')
+	}
+	b, _ := json.Marshal(s)
+	return append(buf, b...)
 }
 
 func b64std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -118,7 +118,12 @@ func recipientJSON(r *Recipient) any {
 	if r == nil {
 		return nil
 	}
-	return map[string]any{"emailAddress": map[string]string{"name": cmpOr(r.Name, r.Address), "address": r.Address}}
+	ea := newObj(2)
+	ea.set("name", cmpOr(r.Name, r.Address))
+	ea.set("address", r.Address)
+	o := newObj(1)
+	o.set("emailAddress", ea)
+	return o
 }
 
 func recipientsJSON(rs []Recipient) []any {
@@ -128,6 +133,8 @@ func recipientsJSON(rs []Recipient) []any {
 	}
 	return out
 }
+
+var webLinkEscaper = strings.NewReplacer("/", "%2F", "+", "%2B", "=", "%3D")
 
 var tagRE = regexp.MustCompile(`(?s)<[^>]*>`)
 
@@ -228,14 +235,19 @@ func messageProp(mb *Mailbox, m *Message, p string, sel *msgSelection) any {
 	case "isDraft":
 		return m.IsDraft
 	case "webLink":
-		return "https://outlook.office365.com/owa/?ItemID=" + strings.NewReplacer("/", "%2F", "+", "%2B", "=", "%3D").Replace(m.RestID) + "&exvsurl=1&viewmodel=ReadMessageItem"
+		return "https://outlook.office365.com/owa/?ItemID=" + webLinkEscaper.Replace(m.RestID) + "&exvsurl=1&viewmodel=ReadMessageItem"
 	case "inferenceClassification":
 		return "focused"
 	case "body", "uniqueBody":
+		b := newObj(2)
 		if sel.bodyText || m.BodyType != "html" {
-			return map[string]string{"contentType": "text", "content": m.textOf()}
+			b.set("contentType", "text")
+			b.set("content", m.textOf())
+		} else {
+			b.set("contentType", "html")
+			b.set("content", m.Body)
 		}
-		return map[string]string{"contentType": "html", "content": m.Body}
+		return b
 	case "sender":
 		return recipientJSON(m.Sender)
 	case "from":
@@ -249,7 +261,9 @@ func messageProp(mb *Mailbox, m *Message, p string, sel *msgSelection) any {
 	case "replyTo":
 		return recipientsJSON(m.ReplyTo)
 	case "flag":
-		return map[string]string{"flagStatus": "notFlagged"}
+		f := newObj(1)
+		f.set("flagStatus", "notFlagged")
+		return f
 	case "internetMessageHeaders":
 		if m.IsDraft {
 			// Drafts have no transport headers yet; Graph returns the

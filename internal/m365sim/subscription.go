@@ -69,6 +69,8 @@ type notifier struct {
 	wg   sync.WaitGroup
 	// delivered is signalled after every attempt, for tests.
 	delivered chan struct{}
+	stop      chan struct{} // closed by StopNotifications
+	stopOnce  sync.Once
 }
 
 func (s *Sim) notifierLocked() *notifier {
@@ -76,6 +78,7 @@ func (s *Sim) notifierLocked() *notifier {
 		s.rt.mail.notifier = &notifier{
 			opts:      NotifierOptions{Timeout: 3 * time.Second, RetryBackoff: time.Minute, RetryWindow: 4 * time.Hour},
 			delivered: make(chan struct{}, 1024),
+			stop:      make(chan struct{}),
 		}
 	}
 	return s.rt.mail.notifier
@@ -92,6 +95,17 @@ func (s *Sim) SetNotifierOptions(o NotifierOptions) {
 	n.opts.Timeout = cmpOr(o.Timeout, n.opts.Timeout)
 	n.opts.RetryBackoff = cmpOr(o.RetryBackoff, n.opts.RetryBackoff)
 	n.opts.RetryWindow = cmpOr(o.RetryWindow, n.opts.RetryWindow)
+}
+
+// StopNotifications abandons pending notification retries and waits for
+// in-flight deliveries to end, so that nothing outlives a test or a demo
+// shutdown. Later notifications are still attempted once each.
+func (s *Sim) StopNotifications() {
+	s.mu.Lock()
+	n := s.notifierLocked()
+	s.mu.Unlock()
+	n.stopOnce.Do(func() { close(n.stop) })
+	n.wg.Wait()
 }
 
 // Notifications lists the notifications sent so far (latest state of each).
@@ -244,7 +258,13 @@ func (s *Sim) deliverLocked(subID, target string, body []byte) {
 			if ok || (status >= 400 && status < 500) || time.Since(start)+backoff > opts.RetryWindow {
 				return
 			}
-			time.Sleep(backoff)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-n.stop:
+				t.Stop()
+				return
+			}
 			backoff *= 2
 		}
 	}()

@@ -128,6 +128,7 @@ func TestConformance_36_Notifier(t *testing.T) {
 	t.Parallel()
 	e := newGraphEnv(t)
 	e.srv.SetNotifierOptions(NotifierOptions{RetryBackoff: time.Millisecond, Timeout: time.Second})
+	t.Cleanup(e.srv.StopNotifications)
 	wh, life := newWebhook(t), newWebhook(t)
 	r := e.raw(t, http.MethodPost, "/v1.0/subscriptions", e.token(e.alice), map[string]any{
 		"changeType": "created", "notificationUrl": wh.srv.URL, "lifecycleNotificationUrl": life.srv.URL,
