@@ -181,6 +181,10 @@ func startDemo(ctx context.Context, cfg config.Config, client *ent.Client, log *
 		sim.Close()
 		return nil, err
 	}
+	if err := demo.FillEmulatorMailboxes(ctx, client, sim.Sim); err != nil {
+		sim.Close()
+		return nil, err
+	}
 	log.Info("mailbridge: Microsoft 365 emulator running", "url", sim.URL,
 		"authority", sim.Authority(demo.Domain), "graph", sim.GraphURL(), "password", demo.EmulatorPassword)
 	return func() {

@@ -85,3 +85,40 @@ func TestSetupEmulator_IsIdempotent(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, m365sim.ConsentUser, tenant.ConsentMode)
 }
+
+func TestFillEmulatorMailboxes_ThreadsWithTheirProspects(t *testing.T) {
+	t.Parallel()
+	d := dbtest.SQLite(t)
+	client := d.Client()
+	ctx := viewer.SystemContext(context.Background())
+	_, err := demo.Seed(ctx, client, demo.Options{SequenceStates: 30})
+	require.NoError(t, err)
+	sim, err := m365sim.New(m365sim.Config{})
+	require.NoError(t, err)
+	require.NoError(t, demo.SetupEmulator(sim, "http://localhost:8080"))
+	require.NoError(t, demo.FillEmulatorMailboxes(ctx, client, sim))
+
+	inbox, err := sim.Messages("john@acme.com", "inbox")
+	require.NoError(t, err)
+	require.NotEmpty(t, inbox)
+	prospects := map[string]bool{}
+	for _, p := range client.Prospect.Query().AllX(ctx) {
+		prospects[p.Email] = true
+	}
+	fromProspect := 0
+	for _, m := range inbox {
+		if prospects[m.From.Address] {
+			fromProspect++
+		}
+	}
+	require.Positive(t, fromProspect, "replies come from John's own prospects")
+	sara, err := sim.Messages("sara@acme.com", "inbox")
+	require.NoError(t, err)
+	require.Empty(t, sara, "users without sequence states get no generated mail")
+
+	// A second run leaves filled mailboxes alone.
+	require.NoError(t, demo.FillEmulatorMailboxes(ctx, client, sim))
+	again, err := sim.Messages("john@acme.com", "inbox")
+	require.NoError(t, err)
+	require.Len(t, again, len(inbox))
+}

@@ -1,11 +1,17 @@
 package demo
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 
+	"mailbridge/ent"
+	"mailbridge/ent/prospect"
+	"mailbridge/ent/sequencestate"
+	"mailbridge/ent/user"
 	"mailbridge/internal/m365sim"
+	"mailbridge/internal/viewer"
 )
 
 // Demo app registration in the emulated tenant. These are not secrets: they
@@ -72,6 +78,38 @@ func SetupEmulator(sim *m365sim.Sim, publicURL string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("demo: emulator app: %w", err)
+	}
+	return nil
+}
+
+// FillEmulatorMailboxes gives the demo users who own sequence states a
+// mailbox history in the emulator — threads with their own prospects,
+// replies, a few bounces, calendar events — so sync has realistic data to
+// bring in. Mailboxes that already hold mail are left alone.
+func FillEmulatorMailboxes(ctx context.Context, client *ent.Client, sim *m365sim.Sim) error {
+	ctx = viewer.SystemContext(ctx)
+	for i, p := range People {
+		if msgs, err := sim.Messages(p.Email, "inbox"); err != nil || len(msgs) > 0 {
+			continue
+		}
+		prospects, err := client.SequenceState.Query().
+			Where(sequencestate.HasUserWith(user.Email(p.Email))).
+			QueryProspect().
+			Order(prospect.ByID()).
+			Limit(50).
+			Select(prospect.FieldEmail).
+			Strings(ctx)
+		if err != nil {
+			return fmt.Errorf("demo: prospects of %s: %w", p.Email, err)
+		}
+		if len(prospects) == 0 {
+			continue
+		}
+		if _, err := sim.Generate(p.Email, m365sim.GenerateOptions{
+			Seed: uint64(i + 1), Messages: 1500, Events: 25, Prospects: prospects,
+		}); err != nil {
+			return fmt.Errorf("demo: fill the emulated mailbox of %s: %w", p.Email, err)
+		}
 	}
 	return nil
 }
