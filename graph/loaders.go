@@ -18,6 +18,7 @@ import (
 // one set per request, so lists cost one query per field instead of one per
 // row.
 type loaders struct {
+	client      *ent.Client
 	undelivered *dataloadgen.Loader[int, int]
 }
 
@@ -27,6 +28,7 @@ type loadersKey struct{}
 func withLoaders(client *ent.Client, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := &loaders{
+			client: client,
 			undelivered: dataloadgen.NewMappedLoader(func(ctx context.Context, mailboxIDs []int) (map[int]int, error) {
 				return undeliveredCounts(ctx, client, mailboxIDs)
 			}, dataloadgen.WithWait(time.Millisecond), dataloadgen.WithBatchCapacity(maxPageSize)),
@@ -39,8 +41,8 @@ func loadersFrom(ctx context.Context) *loaders { return ctx.Value(loadersKey{}).
 
 // preloadUndelivered counts the undelivered emails of a whole list of
 // mailboxes in one query when the request asks for them (at the selection
-// path below the current field), so the per-row loads that follow hit the
-// cache instead of depending on batching windows.
+// path below the current field) and primes the loader, so the per-row loads
+// that follow hit the cache instead of waiting for a batching window.
 func preloadUndelivered(ctx context.Context, mbs []*ent.Mailbox, path ...string) error {
 	if len(mbs) == 0 || !requested(ctx, append(path, "undeliveredEmailCount")...) {
 		return nil
@@ -50,8 +52,15 @@ func preloadUndelivered(ctx context.Context, mbs []*ent.Mailbox, path ...string)
 		ids = append(ids, m.ID)
 	}
 	slices.Sort(ids)
-	_, err := loadersFrom(ctx).undelivered.LoadAll(ctx, slices.Compact(ids))
-	return err
+	l := loadersFrom(ctx)
+	counts, err := undeliveredCounts(ctx, l.client, slices.Compact(ids))
+	if err != nil {
+		return err
+	}
+	for id, n := range counts {
+		l.undelivered.Prime(id, n)
+	}
+	return nil
 }
 
 // requested reports whether the selection of the current field reaches the
