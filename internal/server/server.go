@@ -1,7 +1,7 @@
 // Package server assembles Mailbridge's HTTP handler: the GraphQL API, the
 // sign-in endpoints, health checks and the embedded web app, behind
-// cross-origin protection, authentication, security headers, panic recovery
-// and request logging. Tests build the same handler in-process.
+// cross-origin protection, security headers, panic recovery and request
+// logging; the API authenticates each request (session cookie or API token). Tests build the same handler in-process.
 package server
 
 import (
@@ -50,7 +50,9 @@ func New(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graph.NewHandler(graph.Deps{
+	// Only the API authenticates; static files and health checks never
+	// touch the session store.
+	mux.Handle("/graphql", authn.Middleware(graph.NewHandler(graph.Deps{
 		Client:    d.Client,
 		Mailboxes: mailbox.NewService(d.Client),
 		Auth:      authn,
@@ -61,7 +63,7 @@ func New(d Deps) (http.Handler, error) {
 		ParserTokens:    cfg.ParserTokens,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		Timeout:         cfg.RequestTimeout,
-	}))
+	})))
 	authn.Routes(mux, cfg.Mode == config.ModeDemo)
 	mux.HandleFunc("/auth/", notFound)
 	mux.HandleFunc("/api/", notFound)
@@ -82,7 +84,6 @@ func New(d Deps) (http.Handler, error) {
 
 	cop := http.NewCrossOriginProtection()
 	var h http.Handler = mux
-	h = authn.Middleware(h)
 	h = cop.Handler(h)
 	h = securityHeaders(h)
 	h = recoverPanics(log, h)
