@@ -1,7 +1,8 @@
 // Package server assembles Mailbridge's HTTP handler: the GraphQL API, the
 // sign-in endpoints, health checks and the embedded web app, behind
 // cross-origin protection, security headers, panic recovery and request
-// logging; the API authenticates each request (session cookie or API token). Tests build the same handler in-process.
+// logging; the API authenticates each request (session cookie or API
+// token). Tests build the same handler in-process.
 package server
 
 import (
