@@ -115,9 +115,10 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 	}
 
 	h, err := server.New(server.Deps{
-		Config: cfg,
-		Client: client,
-		Logger: log,
+		Config:  cfg,
+		Client:  client,
+		Dialect: d.Dialect,
+		Logger:  log,
 		Ready: func(ctx context.Context) error {
 			if err := d.Ping(ctx); err != nil {
 				return err

@@ -10,6 +10,7 @@ import (
 	"mailbridge/ent"
 	entmailbox "mailbridge/ent/mailbox"
 	"mailbridge/ent/schema/schematype"
+	"mailbridge/ent/user"
 	"mailbridge/internal/apperr"
 	"mailbridge/internal/audit"
 	"mailbridge/internal/txn"
@@ -18,12 +19,17 @@ import (
 
 // Service changes mailbox settings on behalf of the viewer in the context.
 type Service struct {
-	client *ent.Client
+	client   *ent.Client
+	rowLocks bool
 }
 
 // NewService returns a Service over client (used when the context carries
-// no transaction of its own).
-func NewService(client *ent.Client) *Service { return &Service{client: client} }
+// no transaction of its own). rowLocks says the database supports
+// SELECT … FOR UPDATE (PostgreSQL); SQLite serialises writing transactions
+// on its own.
+func NewService(client *ent.Client, rowLocks bool) *Service {
+	return &Service{client: client, rowLocks: rowLocks}
+}
 
 // Toggle names one of the two per-mailbox switches.
 type Toggle string
@@ -88,6 +94,19 @@ func (s *Service) MakeDefault(ctx context.Context, id int) (mb, previous *ent.Ma
 		}
 		if mb.IsDefault {
 			return nil
+		}
+		// Serialise default changes per user: without it, two requests
+		// swapping defaults lock the two rows in opposite orders.
+		if s.rowLocks {
+			if _, err := c.User.Query().Where(user.ID(mb.UserID)).ForUpdate().Only(ctx); err != nil {
+				return fmt.Errorf("mailbox: lock owner: %w", err)
+			}
+			if mb, err = c.Mailbox.Get(ctx, id); err != nil {
+				return fmt.Errorf("mailbox: reload: %w", err)
+			}
+			if mb.IsDefault {
+				return nil
+			}
 		}
 		previous, err = c.Mailbox.Query().
 			Where(entmailbox.UserID(mb.UserID), entmailbox.IsDefault(true)).

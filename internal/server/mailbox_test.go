@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -193,5 +194,31 @@ func TestQuery_SequenceStatesFilters(t *testing.T) {
 		// The admin sees them all.
 		res = f.gql(f.token(f.admin), q, nil).noErrors(t)
 		require.EqualValues(t, 5, res.get(t, "sequenceStates.totalCount"))
+	})
+}
+
+func TestMutation_MakeDefaultConcurrently(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newJohn(t, d)
+		third := f.mailbox(f.john, "j.smith@acme.com")
+		tok := f.token(f.john)
+		targets := []int{f.primary.ID, f.workMbx.ID, third.ID}
+		var wg sync.WaitGroup
+		codes := make(chan string, 24)
+		for i := range 24 {
+			wg.Go(func() {
+				res := f.gql(tok, makeDefault, map[string]any{"id": id(targets[i%len(targets)])})
+				if len(res.Errors) > 0 {
+					codes <- res.Errors[0].Extensions.Code
+				}
+			})
+		}
+		wg.Wait()
+		close(codes)
+		for c := range codes {
+			require.Equal(t, "CONFLICT", c, "a lost race is a CONFLICT, never an internal error")
+		}
+		require.Equal(t, 1, f.client.Mailbox.Query().Where(mailbox.UserID(f.john.ID), mailbox.IsDefault(true)).CountX(f.sys))
 	})
 }

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"mailbridge/ent"
 	"mailbridge/frontend"
 	"mailbridge/graph"
@@ -22,9 +24,10 @@ import (
 
 // Deps are what the handler is built from.
 type Deps struct {
-	Config config.Config
-	Client *ent.Client
-	Logger *slog.Logger
+	Config  config.Config
+	Client  *ent.Client
+	Dialect string // dialect.SQLite or dialect.Postgres
+	Logger  *slog.Logger
 	// Ready reports whether the service can take traffic (database
 	// reachable, migrations applied); /readyz calls it.
 	Ready func(context.Context) error
@@ -55,7 +58,7 @@ func New(d Deps) (http.Handler, error) {
 	// touch the session store.
 	mux.Handle("/graphql", authn.Middleware(graph.NewHandler(graph.Deps{
 		Client:    d.Client,
-		Mailboxes: mailbox.NewService(d.Client),
+		Mailboxes: mailbox.NewService(d.Client, d.Dialect == dialect.Postgres),
 		Auth:      authn,
 		Logger:    log,
 	}, graph.Options{
