@@ -144,6 +144,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	go purgeSessions(ctx, client, cfg, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("mailbridge: listening", "addr", cfg.Listen, "url", cfg.PublicURL)
@@ -159,6 +160,28 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 		return fmt.Errorf("http server shutdown: %w", err)
 	}
 	return nil
+}
+
+// purgeSessions deletes ended sessions now and every 15 minutes, so the
+// table holds only live ones.
+func purgeSessions(ctx context.Context, client *ent.Client, cfg config.Config, log *slog.Logger) {
+	authn := auth.NewService(client, auth.Options{
+		IdleTimeout: cfg.SessionIdleTimeout, AbsoluteTimeout: cfg.SessionAbsoluteTimeout, Logger: log,
+	})
+	tick := time.NewTicker(15 * time.Minute)
+	defer tick.Stop()
+	for {
+		if n, err := authn.PurgeExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("mailbridge: purge sessions", "error", err)
+		} else if n > 0 {
+			log.Info("mailbridge: purged ended sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // startDemo seeds the demo data on an empty database and starts the

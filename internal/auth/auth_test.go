@@ -1,0 +1,47 @@
+package auth_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"mailbridge/internal/auth"
+	"mailbridge/internal/dbtest"
+	"mailbridge/internal/viewer"
+)
+
+func TestService_PurgeExpiredSessions(t *testing.T) {
+	t.Parallel()
+	d := dbtest.SQLite(t)
+	client := d.Client()
+	ctx := viewer.SystemContext(context.Background())
+	org := client.Organization.Create().SetName("Acme").SaveX(ctx)
+	u := client.User.Create().SetOrgID(org.ID).SetEmail("a@acme.com").SetName("A").SaveX(ctx)
+
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	svc := auth.NewService(client, auth.Options{IdleTimeout: 20 * time.Minute, AbsoluteTimeout: 8 * time.Hour, Now: clock})
+	signIn := func() {
+		rec := httptest.NewRecorder()
+		require.NoError(t, svc.SignIn(ctx, rec, httptest.NewRequest(http.MethodPost, "/", nil), u.ID))
+	}
+	signIn() // idle from 9:00
+	now = now.Add(15 * time.Minute)
+	signIn() // idle from 9:15
+	now = now.Add(10 * time.Minute) // 9:25: the first is idle for 25 min
+
+	n, err := svc.PurgeExpiredSessions(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, 1, client.Session.Query().CountX(ctx))
+
+	now = now.Add(8 * time.Hour)
+	n, err = svc.PurgeExpiredSessions(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Zero(t, client.Session.Query().CountX(ctx))
+}
