@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +152,51 @@ func TestRun_RejectsBadCommandsAndConfig(t *testing.T) {
 	require.ErrorContains(t, err, "must be demo or production")
 	err = run(context.Background(), []string{"token"}, none, io.Discard, io.Discard)
 	require.ErrorContains(t, err, "usage: mailbridge token create")
+}
+
+// TestIntegrationRun_M365SimStandalone runs the emulator on its own, as the
+// README documents, and checks it keeps its demo tenant across a restart.
+func TestIntegrationRun_M365SimStandalone(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts the emulator on a loopback port")
+	}
+	state := t.TempDir() + "/m365sim.json"
+	none := func(string) string { return "" }
+	for round := range 2 {
+		addr := freeAddr(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		// The second run does not create the demo tenant: it must come from
+		// the state file the first run saved.
+		args := []string{"m365sim", "--listen", addr, "--state", state, "--demo=" + strconv.FormatBool(round == 0)}
+		go func() { done <- run(ctx, args, none, io.Discard, io.Discard) }()
+		readyCtx, readyCancel := context.WithTimeout(ctx, 30*time.Second)
+		tick := time.NewTicker(20 * time.Millisecond)
+		var res *http.Response
+		for res == nil {
+			if r, err := http.Get("http://" + addr + "/acme.com/v2.0/.well-known/openid-configuration"); err == nil {
+				res = r
+				break
+			}
+			select {
+			case <-readyCtx.Done():
+				t.Fatalf("round %d: the emulator never answered", round)
+			case <-tick.C:
+			}
+		}
+		tick.Stop()
+		readyCancel()
+		var doc struct {
+			Issuer                string `json:"issuer"`
+			AuthorizationEndpoint string `json:"authorization_endpoint"`
+		}
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&doc))
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.Contains(t, doc.AuthorizationEndpoint, "http://"+addr+"/")
+		cancel()
+		require.NoError(t, <-done)
+		require.FileExists(t, state, "the state is saved on shutdown")
+	}
 }
