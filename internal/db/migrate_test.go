@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -65,10 +66,16 @@ func migrationsWith(t *testing.T, d *db.DB, extra map[string]string) fs.FS {
 	return out
 }
 
+// diffMu serialises schema diffs: ent's NamedDiff sets up the package-level
+// migrate.Tables in place, so parallel diffs race on them.
+var diffMu sync.Mutex
+
 // schemaDrift diffs the ent schema against the live database the way the
 // generator does and returns the statements a new migration would hold.
 func schemaDrift(t *testing.T, d *db.DB) string {
 	t.Helper()
+	diffMu.Lock()
+	defer diffMu.Unlock()
 	dir, err := atlasmigrate.NewLocalDir(t.TempDir())
 	require.NoError(t, err)
 	err = migrate.NewSchema(d.Driver()).NamedDiff(t.Context(), "drift",
