@@ -232,7 +232,11 @@ func (s *Sim) serveUserScoped(g *gctx) {
 	if !s.applyFaults(g) {
 		return
 	}
-	release, ge := s.throttleAcquire(g.claims.ClientID, g.target.ID)
+	upload, ok := g.bufferUpload()
+	if !ok {
+		return
+	}
+	release, ge := s.throttleAcquire(g.claims.ClientID, g.target.ID, upload)
 	if ge != nil {
 		g.fail(ge)
 		return

@@ -222,7 +222,8 @@ type rawResp struct {
 }
 
 // raw sends a request straight to the emulator. body is JSON-encoded
-// unless it is a []byte or string.
+// unless it is a []byte or string, or an io.Reader, which is sent chunked
+// (no Content-Length).
 func (e *graphEnv) raw(t *testing.T, method, path, token string, body any, hdr ...string) rawResp {
 	t.Helper()
 	var rd io.Reader
@@ -232,6 +233,8 @@ func (e *graphEnv) raw(t *testing.T, method, path, token string, body any, hdr .
 		rd = bytes.NewReader(b)
 	case string:
 		rd = strings.NewReader(b)
+	case io.Reader:
+		rd = io.MultiReader(b) // hides the length from http.NewRequest
 	default:
 		js, err := json.Marshal(b)
 		require.NoError(t, err)

@@ -224,6 +224,31 @@ func (g *gctx) noContent(status int) {
 	g.w.WriteHeader(status)
 }
 
+// bufferUpload reads the body of a PATCH, POST or PUT request up front so
+// that its size counts against Limits.UploadBytesPerWindow before the
+// request is admitted; chunked bodies have no Content-Length to go by. The
+// bytes are counted as received (still gzip-compressed when the client
+// compressed them) and handed back to the handler through r.Body. It
+// answers 400 itself when the body cannot be read.
+func (g *gctx) bufferUpload() (int64, bool) {
+	switch g.r.Method {
+	case http.MethodPatch, http.MethodPost, http.MethodPut:
+	default:
+		return 0, true
+	}
+	if g.r.Body == nil || g.r.Body == http.NoBody {
+		return 0, true
+	}
+	// One byte past the cap is kept so that readBody still answers 413.
+	raw, err := io.ReadAll(io.LimitReader(g.r.Body, maxGraphBody+1))
+	if err != nil {
+		g.fail(errBadRequest("Unable to read the request body."))
+		return 0, false
+	}
+	g.r.Body = io.NopCloser(bytes.NewReader(raw))
+	return int64(len(raw)), true
+}
+
 // readBody returns the request body, inflating Content-Encoding: gzip. A
 // body labelled gzip that is not gzip is answered 400, as Graph does when a
 // retried request re-sends the plain body with the gzip label

@@ -51,6 +51,12 @@ type Limits struct {
 	RequestWindow     time.Duration // default 10 min
 	SendsPerMinute    int           // messages per minute; default 30
 	RecipientsPerDay  int           // default 10,000
+	// UploadBytesPerWindow caps the request body bytes of PATCH, POST and
+	// PUT requests admitted per UploadWindow (MICROSOFT.md §4.1: 150 MB per
+	// 5 minutes). Bodies count as they arrive on the wire, before
+	// Content-Encoding is undone. Default 150 MiB.
+	UploadBytesPerWindow int64
+	UploadWindow         time.Duration // default 5 min
 	// RetryAfter is the Retry-After value sent with throttling responses, as
 	// Microsoft sends it (integer seconds, or fractional like "2.128").
 	// Default "1".
@@ -71,6 +77,8 @@ func (c Config) withDefaults() Config {
 	l.RequestWindow = cmp.Or(l.RequestWindow, 10*time.Minute)
 	l.SendsPerMinute = cmp.Or(l.SendsPerMinute, 30)
 	l.RecipientsPerDay = cmp.Or(l.RecipientsPerDay, 10_000)
+	l.UploadBytesPerWindow = cmp.Or(l.UploadBytesPerWindow, 150<<20)
+	l.UploadWindow = cmp.Or(l.UploadWindow, 5*time.Minute)
 	l.RetryAfter = cmp.Or(l.RetryAfter, "1")
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c

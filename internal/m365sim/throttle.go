@@ -17,14 +17,27 @@ type throttleState struct {
 	window    []time.Time // admitted requests within Limits.RequestWindow
 	total     int
 	throttled int
+	// uploads are the admitted request bodies within Limits.UploadWindow,
+	// oldest first; uploadBytes is their sum.
+	uploads     []upload
+	uploadBytes int64
+	uploadTotal int64
 }
 
-// throttleAcquire admits a request for app × mailbox or answers it with
-// Exchange's 429s (MICROSOFT.md §4.1–§4.2): over MaxConcurrent in flight,
-// ApplicationThrottled "…MailboxConcurrency limit."; over RequestsPerWindow
-// per RequestWindow, the documented TooManyRequests body. The returned
-// release must be called when the request finishes.
-func (s *Sim) throttleAcquire(app, mailbox string) (func(), *graphError) {
+// upload is one admitted request body.
+type upload struct {
+	at    time.Time
+	bytes int64
+}
+
+// throttleAcquire admits a request for app × mailbox, whose body is
+// bodyBytes long, or answers it with Exchange's 429s (MICROSOFT.md
+// §4.1–§4.2): over MaxConcurrent in flight, ApplicationThrottled
+// "…MailboxConcurrency limit."; over RequestsPerWindow per RequestWindow,
+// or over UploadBytesPerWindow per UploadWindow, the documented
+// TooManyRequests body. The returned release must be called when the
+// request finishes.
+func (s *Sim) throttleAcquire(app, mailbox string, bodyBytes int64) (func(), *graphError) {
 	lim := s.cfg.Limits
 	now := s.now()
 	k := throttleKey{app, mailbox}
@@ -35,7 +48,7 @@ func (s *Sim) throttleAcquire(app, mailbox string) (func(), *graphError) {
 		ts = &throttleState{}
 		s.rt.mail.throttle[k] = ts
 	}
-	ts.pruneWindow(now, lim.RequestWindow)
+	ts.pruneWindows(now, lim)
 	if ts.inFlight >= lim.MaxConcurrent {
 		ts.throttled++
 		return nil, errMailboxConcurrency(http.StatusTooManyRequests, lim.RetryAfter)
@@ -44,10 +57,19 @@ func (s *Sim) throttleAcquire(app, mailbox string) (func(), *graphError) {
 		ts.throttled++
 		return nil, errTooManyRequests(lim.RetryAfter)
 	}
+	if bodyBytes > 0 && ts.uploadBytes+bodyBytes > lim.UploadBytesPerWindow {
+		ts.throttled++
+		return nil, errTooManyRequests(lim.RetryAfter)
+	}
 	ts.inFlight++
 	ts.peak = max(ts.peak, ts.inFlight)
 	ts.window = append(ts.window, now)
 	ts.total++
+	if bodyBytes > 0 {
+		ts.uploads = append(ts.uploads, upload{now, bodyBytes})
+		ts.uploadBytes += bodyBytes
+		ts.uploadTotal += bodyBytes
+	}
 	var done bool
 	return func() {
 		s.mu.Lock()
@@ -59,14 +81,25 @@ func (s *Sim) throttleAcquire(app, mailbox string) (func(), *graphError) {
 	}, nil
 }
 
-func (ts *throttleState) pruneWindow(now time.Time, window time.Duration) {
-	cut := now.Add(-window)
+// pruneWindows drops the requests and uploads that have left their
+// sliding windows.
+func (ts *throttleState) pruneWindows(now time.Time, lim Limits) {
+	cut := now.Add(-lim.RequestWindow)
 	i := 0
 	for i < len(ts.window) && !ts.window[i].After(cut) {
 		i++
 	}
 	if i > 0 {
 		ts.window = append(ts.window[:0], ts.window[i:]...)
+	}
+	cut = now.Add(-lim.UploadWindow)
+	i = 0
+	for i < len(ts.uploads) && !ts.uploads[i].at.After(cut) {
+		ts.uploadBytes -= ts.uploads[i].bytes
+		i++
+	}
+	if i > 0 {
+		ts.uploads = append(ts.uploads[:0], ts.uploads[i:]...)
 	}
 }
 
@@ -96,7 +129,11 @@ type ThrottleCounters struct {
 	// RequestsInWindow counts admitted requests within Limits.RequestWindow.
 	RequestsInWindow int
 	Requests         int // admitted requests in total
-	Throttled        int // requests answered 429 by the limits
+	// UploadBytesInWindow sums the admitted PATCH, POST and PUT bodies
+	// within Limits.UploadWindow; UploadBytes sums them all.
+	UploadBytesInWindow int64
+	UploadBytes         int64
+	Throttled           int // requests answered 429 by the limits
 }
 
 // ThrottleCounters returns the counters of every app × mailbox pair that
@@ -119,10 +156,11 @@ func (s *Sim) ThrottleCounters(mailbox string) []ThrottleCounters {
 		if id != "" && k.mailbox != id {
 			continue
 		}
-		ts.pruneWindow(now, s.cfg.Limits.RequestWindow)
+		ts.pruneWindows(now, s.cfg.Limits)
 		out = append(out, ThrottleCounters{
 			ClientID: k.app, Mailbox: k.mailbox, InFlight: ts.inFlight, PeakInFlight: ts.peak,
-			RequestsInWindow: len(ts.window), Requests: ts.total, Throttled: ts.throttled,
+			RequestsInWindow: len(ts.window), Requests: ts.total,
+			UploadBytesInWindow: ts.uploadBytes, UploadBytes: ts.uploadTotal, Throttled: ts.throttled,
 		})
 	}
 	slices.SortFunc(out, func(a, b ThrottleCounters) int {
@@ -141,6 +179,7 @@ func (s *Sim) ResetCounters() {
 	defer s.mu.Unlock()
 	for _, ts := range s.rt.mail.throttle {
 		ts.peak, ts.window, ts.total, ts.throttled = ts.inFlight, nil, 0, 0
+		ts.uploads, ts.uploadBytes, ts.uploadTotal = nil, 0, 0
 	}
 	s.rt.mail.sends = map[string]*sendState{}
 }

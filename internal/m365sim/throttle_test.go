@@ -1,7 +1,9 @@
 package m365sim
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -73,6 +75,93 @@ func TestConformance_37_Throttling(t *testing.T) {
 		e.clock.Advance(61 * time.Second)
 		require.Equal(t, http.StatusOK, e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil).status)
 	})
+	t.Run("UploadBytesPerWindowGivesTheDocumentedBody", func(t *testing.T) {
+		t.Parallel()
+		// 150 MB per 5 min, scaled down to 10 KiB per minute.
+		e := newGraphEnv(t, withLimits(Limits{UploadBytesPerWindow: 10 << 10, UploadWindow: time.Minute, RetryAfter: "7"}))
+		tok := e.token(e.alice)
+		draft := draftOfSize(t, 4<<10)
+		first := e.raw(t, http.MethodPost, "/v1.0/me/messages", tok, draft)
+		require.Equal(t, http.StatusCreated, first.status, string(first.body))
+		require.Equal(t, http.StatusCreated, e.raw(t, http.MethodPost, "/v1.0/me/messages", tok, draft).status)
+
+		// A third 4 KiB body would make 12 KiB: the documented 429.
+		r := e.raw(t, http.MethodPost, "/v1.0/me/messages", tok, draft)
+		requireGraphError(t, r, http.StatusTooManyRequests, "TooManyRequests")
+		require.Equal(t, "7", r.header.Get("Retry-After"))
+		inner := r.json["error"].(map[string]any)["innerError"].(map[string]any)
+		require.Equal(t, "429", inner["code"])
+		require.Equal(t, "Please retry after", inner["message"])
+
+		// Requests without a body, and bodies that still fit, go through.
+		require.Equal(t, http.StatusOK, e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil).status)
+		patch := `{"isRead":true}`
+		require.Equal(t, http.StatusOK, e.raw(t, http.MethodPatch, "/v1.0/me/messages/"+first.json["id"].(string), tok, patch).status)
+		used := int64(2*len(draft) + len(patch))
+		c := e.srv.ThrottleCounters(e.alice.ID)
+		require.Len(t, c, 1)
+		require.Equal(t, used, c[0].UploadBytesInWindow)
+		require.Equal(t, used, c[0].UploadBytes)
+		require.Equal(t, 4, c[0].Requests)
+		require.Equal(t, 1, c[0].Throttled)
+
+		// The window slides: a minute later the same body is admitted.
+		e.clock.Advance(61 * time.Second)
+		require.Equal(t, http.StatusCreated, e.raw(t, http.MethodPost, "/v1.0/me/messages", tok, draft).status)
+		c = e.srv.ThrottleCounters(e.alice.ID)
+		require.Equal(t, int64(len(draft)), c[0].UploadBytesInWindow)
+		require.Equal(t, used+int64(len(draft)), c[0].UploadBytes)
+
+		// Another app has its own upload budget against the same mailbox.
+		other, err := e.srv.AddApp(App{RedirectURIs: []string{"http://localhost/other"}})
+		require.NoError(t, err)
+		u := e.alice
+		otherTok, _ := e.srv.issueAccessToken(&u, &other, allGraphScopes)
+		require.Equal(t, http.StatusCreated, e.raw(t, http.MethodPost, "/v1.0/me/messages", otherTok, draft).status)
+		require.Equal(t, http.StatusCreated, e.raw(t, http.MethodPost, "/v1.0/me/messages", otherTok, draft).status)
+
+		e.srv.ResetCounters()
+		c = e.srv.ThrottleCounters(e.alice.ID)
+		require.Zero(t, c[0].UploadBytesInWindow)
+		require.Zero(t, c[0].UploadBytes)
+	})
+	t.Run("ChunkedGzipUploadsCountTheBytesOnTheWire", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t, withLimits(Limits{UploadBytesPerWindow: 10 << 10, UploadWindow: time.Minute}))
+		tok := e.token(e.alice)
+		gz := gzipBytes(t, []byte(draftOfSize(t, 64<<10)))
+		require.Less(t, len(gz), 10<<10, "the compressed body fits the budget, the plain one would not")
+		r := e.raw(t, http.MethodPost, "/v1.0/me/messages", tok, bytes.NewReader(gz), "Content-Encoding", "gzip")
+		require.Equal(t, http.StatusCreated, r.status, string(r.body))
+		reqs := e.srv.Requests()
+		require.Equal(t, int64(-1), reqs[len(reqs)-1].ContentLength, "sent chunked")
+		c := e.srv.ThrottleCounters(e.alice.ID)
+		require.Len(t, c, 1)
+		require.Equal(t, int64(len(gz)), c[0].UploadBytesInWindow)
+	})
+	t.Run("BatchItemBodiesCountEach", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t, withLimits(Limits{UploadBytesPerWindow: 10 << 10, UploadWindow: time.Minute, RetryAfter: "7"}))
+		draft := draftOfSize(t, 4<<10)
+		var items []string
+		for i := range 3 {
+			items = append(items, fmt.Sprintf(`{"id":"%d","method":"POST","url":"/me/messages","headers":{"Content-Type":"application/json"},"body":%s}`, i+1, draft))
+		}
+		r := e.raw(t, http.MethodPost, "/v1.0/$batch", e.token(e.alice), `{"requests":[`+strings.Join(items, ",")+`]}`)
+		require.Equal(t, http.StatusOK, r.status, string(r.body))
+		statuses := map[float64]int{}
+		for _, it := range r.json["responses"].([]any) {
+			res := it.(map[string]any)
+			statuses[res["status"].(float64)]++
+			if res["status"].(float64) == http.StatusTooManyRequests {
+				require.Equal(t, "7", res["headers"].(map[string]any)["Retry-After"])
+			}
+		}
+		require.Equal(t, map[float64]int{http.StatusCreated: 2, http.StatusTooManyRequests: 1}, statuses)
+		c := e.srv.ThrottleCounters(e.alice.ID)
+		require.Len(t, c, 1)
+		require.Equal(t, int64(2*len(draft)), c[0].UploadBytesInWindow)
+	})
 	t.Run("SDKRetryHonoursRetryAfterAndSendsRetryAttempt", func(t *testing.T) {
 		t.Parallel()
 		e := newGraphEnv(t, withLimits(Limits{RetryAfter: "1"}))
@@ -126,6 +215,14 @@ func TestConformance_37_Throttling(t *testing.T) {
 		}
 		require.Equal(t, http.StatusOK, e.raw(t, http.MethodGet, "/v1.0/me/messages", tok, nil).status)
 	})
+}
+
+// draftOfSize is a message-create JSON body of exactly n bytes.
+func draftOfSize(t *testing.T, n int) string {
+	t.Helper()
+	const shell = `{"subject":"upload","body":{"contentType":"text","content":""}}`
+	require.GreaterOrEqual(t, n, len(shell))
+	return `{"subject":"upload","body":{"contentType":"text","content":"` + strings.Repeat("x", n-len(shell)) + `"}}`
 }
 
 func TestConformance_38_SendingLimits(t *testing.T) {
