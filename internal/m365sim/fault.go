@@ -107,13 +107,14 @@ func (s *Sim) RemoveFault(id string) error {
 	return nil
 }
 
-// ClearFaults removes every fault, releases held requests and restores
-// revoked grants: the emulator is healthy again.
+// ClearFaults removes every fault, releases held requests, restores
+// revoked grants and disarms delta replays: the emulator is healthy again.
 func (s *Sim) ClearFaults() {
 	s.mu.Lock()
 	holds := s.rt.mail.holds
 	s.rt.mail.faults, s.rt.mail.holds = nil, nil
 	s.rt.mail.revoked = map[string]revocation{}
+	s.rt.mail.replays = map[replayKey]int{}
 	s.mu.Unlock()
 	for _, h := range holds {
 		h.Release()

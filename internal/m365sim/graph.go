@@ -38,6 +38,7 @@ type mailRuntime struct {
 	holds     []*Hold
 	revoked   map[string]revocation  // by user ID
 	options   map[string]MailOptions // by user ID; "" is the default
+	replays   map[replayKey]int      // armed delta replays: Changes
 	requests  []RequestRecord        // ring buffer
 	reqNext   int
 	notifier  *notifier
@@ -49,6 +50,7 @@ func (rt *mailRuntime) init() {
 	rt.sends = map[string]*sendState{}
 	rt.revoked = map[string]revocation{}
 	rt.options = map[string]MailOptions{}
+	rt.replays = map[replayKey]int{}
 	rt.graphHTTP = &http.Client{Timeout: 10 * time.Second}
 }
 

@@ -154,6 +154,13 @@ func (s *Sim) registerMailControl(mux *http.ServeMux) {
 		}
 		writeControl(w, map[string]any{"expired": true, "mode": cmpOr(in.Mode, DeltaExpirySyncState)}, s.ExpireDeltaTokens(r.PathValue("user"), in.Mode))
 	})
+	mux.HandleFunc("POST /_m365sim/mailboxes/{user}/replay-delta", func(w http.ResponseWriter, r *http.Request) {
+		var in DeltaReplay
+		if !decodeControl(w, r, &in) {
+			return
+		}
+		writeControl(w, in, ctlErr(s.ReplayDelta(r.PathValue("user"), in)))
+	})
 	mux.HandleFunc("POST /_m365sim/mailboxes/{user}/revoke", func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ CAE bool }
 		if !decodeControl(w, r, &in) {

@@ -260,6 +260,149 @@ func TestConformance_31_MessageDelta(t *testing.T) {
 	})
 }
 
+// deltaChange is one item of a delta page, in arrival order.
+type deltaChange struct {
+	id      string
+	removed bool
+}
+
+// sdkDeltaRound follows a round with msgraph-sdk-go and returns its items
+// in arrival order, duplicates kept, and the deltaLink.
+func sdkDeltaRound(t *testing.T, first *users.ItemMailFoldersItemMessagesDeltaRequestBuilder, link string, pageSize int) ([]deltaChange, string) {
+	t.Helper()
+	cfg := &users.ItemMailFoldersItemMessagesDeltaRequestBuilderGetRequestConfiguration{Headers: maxPageHeaders(pageSize)}
+	b := first
+	if link != "" {
+		b = first.WithUrl(link)
+	}
+	var out []deltaChange
+	for {
+		resp, err := b.GetAsDeltaGetResponse(context.Background(), cfg)
+		require.NoError(t, err)
+		for _, m := range resp.GetValue() {
+			_, removed := m.GetAdditionalData()["@removed"]
+			out = append(out, deltaChange{*m.GetId(), removed})
+		}
+		if next := resp.GetOdataNextLink(); next != nil {
+			b = first.WithUrl(*next)
+			continue
+		}
+		require.NotNil(t, resp.GetOdataDeltaLink())
+		return out, *resp.GetOdataDeltaLink()
+	}
+}
+
+// rawDeltaRound follows a round over plain HTTP from link (a path or an
+// absolute link) and returns the item IDs in arrival order and the
+// deltaLink.
+func rawDeltaRound(t *testing.T, e *graphEnv, tok, link string) ([]string, string) {
+	t.Helper()
+	var ids []string
+	for {
+		r := e.raw(t, http.MethodGet, link, tok, nil, "Prefer", `odata.maxpagesize=2, IdType="ImmutableId"`)
+		require.Equal(t, http.StatusOK, r.status, string(r.body))
+		for _, v := range r.json["value"].([]any) {
+			ids = append(ids, v.(map[string]any)["id"].(string))
+		}
+		if next, ok := r.json["@odata.nextLink"].(string); ok {
+			link = next
+			continue
+		}
+		return ids, r.json["@odata.deltaLink"].(string)
+	}
+}
+
+func TestSim_ReplayDelta(t *testing.T) {
+	t.Parallel()
+
+	t.Run("SDKSeesDuplicatesAndTheDeltaLinkAdvances", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t)
+		msgs := deliverN(t, e, 5, "")
+		client, _, _ := e.sdk(t, e.alice, sdkOpts{})
+		builder := client.Me().MailFolders().ByMailFolderId("inbox").Messages().Delta()
+		initial, link1 := sdkDeltaRound(t, builder, "", 2)
+		require.Len(t, initial, 5)
+
+		require.NoError(t, e.srv.ReplayDelta(e.alice.ID, DeltaReplay{Folder: "inbox", Changes: 2}))
+		added := deltaRoundAdded(t, e)
+		got, link2 := sdkDeltaRound(t, builder, link1, 1)
+		require.Equal(t, []deltaChange{{msgs[3].ID, false}, {msgs[4].ID, false}, {added.ID, false}}, got,
+			"the last two changes of the previous round arrive again, then the new one")
+		require.NotEqual(t, link1, link2)
+
+		// The replay was one-shot and the new deltaLink starts after it.
+		got, link3 := sdkDeltaRound(t, builder, link2, 1)
+		require.Empty(t, got)
+
+		// Removals are replayed too; asking for more than the previous
+		// round delivered replays all of it.
+		tok := e.token(e.alice)
+		require.Equal(t, http.StatusOK, e.raw(t, http.MethodPatch, "/v1.0/me/messages/"+msgs[0].ID, tok, `{"isRead":true}`).status)
+		require.Equal(t, http.StatusNoContent, e.raw(t, http.MethodDelete, "/v1.0/me/messages/"+msgs[1].ID, tok, nil).status)
+		changes := []deltaChange{{msgs[0].ID, false}, {msgs[1].ID, true}}
+		got, link4 := sdkDeltaRound(t, builder, link3, 1)
+		require.Equal(t, changes, got)
+		require.NoError(t, e.srv.ReplayDelta(e.alice.UserPrincipalName, DeltaReplay{Changes: 10}))
+		got, link5 := sdkDeltaRound(t, builder, link4, 1)
+		require.Equal(t, changes, got)
+		got, _ = sdkDeltaRound(t, builder, link5, 1)
+		require.Empty(t, got)
+	})
+	t.Run("OnlyWhatThePreviousRoundDeliveredIsReplayed", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t)
+		msgs := deliverN(t, e, 3, "")
+		tok := e.token(e.alice)
+		// Deleted before the initial round, which leaves its removal out.
+		require.Equal(t, http.StatusNoContent, e.raw(t, http.MethodDelete, "/v1.0/me/messages/"+msgs[1].ID, tok, nil).status)
+		ids, link := rawDeltaRound(t, e, tok, "/v1.0/me/mailFolders/inbox/messages/delta")
+		require.Equal(t, []string{msgs[0].ID, msgs[2].ID}, ids)
+
+		require.NoError(t, e.srv.ReplayDelta(e.alice.ID, DeltaReplay{Changes: 2}))
+		ids, _ = rawDeltaRound(t, e, tok, link)
+		require.Equal(t, []string{msgs[0].ID, msgs[2].ID}, ids)
+	})
+	t.Run("FolderScopedReplayWaitsForItsFolder", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t)
+		deliverN(t, e, 2, "")
+		sent := deliverN(t, e, 3, "sentitems")
+		tok := e.token(e.alice)
+		_, inboxLink := rawDeltaRound(t, e, tok, "/v1.0/me/mailFolders/inbox/messages/delta")
+		ids, sentLink := rawDeltaRound(t, e, tok, "/v1.0/me/mailFolders/sentitems/messages/delta")
+		require.Len(t, ids, 3)
+
+		require.NoError(t, e.srv.ReplayDelta(e.alice.ID, DeltaReplay{Folder: "sentitems", Changes: 1}))
+		ids, _ = rawDeltaRound(t, e, tok, inboxLink)
+		require.Empty(t, ids, "another folder's round leaves the replay armed")
+		ids, _ = rawDeltaRound(t, e, tok, sentLink)
+		require.Equal(t, []string{sent[2].ID}, ids)
+	})
+	t.Run("ControlEndpointArmsAndClearFaultsDisarms", func(t *testing.T) {
+		t.Parallel()
+		e := newGraphEnv(t)
+		msgs := deliverN(t, e, 3, "")
+		tok := e.token(e.alice)
+		_, link := rawDeltaRound(t, e, tok, "/v1.0/me/mailFolders/inbox/messages/delta")
+
+		r := e.raw(t, http.MethodPost, "/_m365sim/mailboxes/alice@contoso.example/replay-delta", "", `{"Folder":"inbox","Changes":2}`)
+		require.Equal(t, http.StatusOK, r.status, string(r.body))
+		require.Equal(t, map[string]any{"Folder": "inbox", "Changes": float64(2)}, r.json)
+		ids, link := rawDeltaRound(t, e, tok, link)
+		require.Equal(t, []string{msgs[1].ID, msgs[2].ID}, ids)
+
+		require.Equal(t, http.StatusOK, e.raw(t, http.MethodPost, "/_m365sim/mailboxes/"+e.alice.ID+"/replay-delta", "", `{"Changes":1}`).status)
+		e.srv.ClearFaults()
+		ids, _ = rawDeltaRound(t, e, tok, link)
+		require.Empty(t, ids)
+
+		require.Equal(t, http.StatusNotFound, e.raw(t, http.MethodPost, "/_m365sim/mailboxes/nobody@contoso.example/replay-delta", "", `{"Changes":1}`).status)
+		require.Equal(t, http.StatusNotFound, e.raw(t, http.MethodPost, "/_m365sim/mailboxes/"+e.alice.ID+"/replay-delta", "", `{"Folder":"nope","Changes":1}`).status)
+		require.Equal(t, http.StatusBadRequest, e.raw(t, http.MethodPost, "/_m365sim/mailboxes/"+e.alice.ID+"/replay-delta", "", `{"Changes":0}`).status)
+	})
+}
+
 func TestConformance_32_DeltaTokenExpiry(t *testing.T) {
 	t.Parallel()
 	firstLink := func(t *testing.T, e *graphEnv) string {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -40,6 +41,79 @@ func (s *Sim) ExpireDeltaTokens(mailbox string, mode DeltaExpiryMode) error {
 	return nil
 }
 
+// DeltaReplay makes a mailbox's next message delta round send again
+// changes that the previous round already delivered. Outlook delta "can
+// replay changes": the same change may arrive twice, so clients must
+// upsert idempotently (MICROSOFT.md §3.5, checklist item 31).
+type DeltaReplay struct {
+	// Folder narrows the replay to one mail folder (ID or well-known
+	// name). Empty: the next round of whichever folder starts one first.
+	Folder string
+	// Changes is how many of the previous round's changes, counted from
+	// its end, arrive again; at least 1. When the previous round delivered
+	// fewer, all of them do.
+	Changes int
+}
+
+// replayKey is where a pending DeltaReplay waits: mailbox user ID and
+// folder ID ("" for any folder).
+type replayKey struct{ mailbox, folder string }
+
+// ReplayDelta arms a one-shot replay for the mailbox (user ID or address):
+// the next round that starts from one of its message folders' deltaLinks
+// re-sends the last r.Changes changes the previous round delivered, on top
+// of the round's own changes, and still ends with a fresh deltaLink. A
+// second call for the same folder replaces the first; ClearFaults disarms
+// every replay.
+func (s *Sim) ReplayDelta(mailbox string, r DeltaReplay) error {
+	if r.Changes < 1 {
+		return fmt.Errorf("m365sim: a delta replay needs Changes >= 1, got %d", r.Changes)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.userLocked(mailbox)
+	if u == nil {
+		return ErrNotFound
+	}
+	k := replayKey{mailbox: u.ID}
+	if r.Folder != "" {
+		f := s.mailboxLocked(u.ID).folder(r.Folder)
+		if f == nil {
+			return fmt.Errorf("m365sim: folder %q: %w", r.Folder, ErrNotFound)
+		}
+		k.folder = f.ID
+	}
+	s.rt.mail.replays[k] = r.Changes
+	return nil
+}
+
+// takeReplayLocked consumes the replay armed for a folder of a mailbox,
+// or for any of its folders, and returns its Changes (0 when none).
+func (s *Sim) takeReplayLocked(mailbox, folderID string) int {
+	for _, k := range []replayKey{{mailbox, folderID}, {mailbox, ""}} {
+		if n, ok := s.rt.mail.replays[k]; ok {
+			delete(s.rt.mail.replays, k)
+			return n
+		}
+	}
+	return 0
+}
+
+// replayStart returns the log position a replaying round scans from: just
+// before the oldest of the last n entries in (c.Prev, c.Since] that the
+// previous round delivered (delivered reports that) and that are still
+// current. Superseded entries need no replay: their newer entry is after
+// c.Since and arrives anyway.
+func (f *Folder) replayStart(c *deltaCursor, n int, delivered func(ChangeEntry) bool) uint64 {
+	pos := c.Since
+	for i := f.after(c.Since) - 1; i >= 0 && n > 0 && f.Log[i].Seq > c.Prev; i-- {
+		if e := f.Log[i]; f.current(e) && delivered(e) {
+			pos, n = e.Seq-1, n-1
+		}
+	}
+	return pos
+}
+
 // deltaCursor is the state carried by $skiptoken and $deltatoken: the query
 // options of the first request and the position in the change log. Tokens
 // are self-contained (base64url JSON), so they survive an emulator restart
@@ -50,6 +124,7 @@ type deltaCursor struct {
 	F     string `json:"f,omitempty"` // folder ID
 	E     int    `json:"e"`           // token epoch
 	Since uint64 `json:"s,omitempty"` // changes after this Seq (0: initial round)
+	Prev  uint64 `json:"r,omitempty"` // the previous round's Since (delta tokens; for replays)
 	Snap  uint64 `json:"p,omitempty"` // round's upper bound (skip tokens)
 	Pos   uint64 `json:"o,omitempty"` // last Seq scanned (skip tokens)
 	Sel   string `json:"sel,omitempty"`
@@ -194,35 +269,52 @@ func (s *Sim) messageDelta(g *gctx, folderRef string) {
 	size := cmpOr(g.prefer.maxPageSize, c.Top, 10)
 	size = min(max(size, 1), 1000)
 
+	// delivers reports whether the round that started after Seq since
+	// sends entry e.
+	delivers := func(e ChangeEntry, since uint64) bool {
+		if e.Removed {
+			return since != 0 && c.CT != "created" && c.CT != "updated"
+		}
+		m := mb.Messages[e.ID]
+		if m == nil || m.FolderID != f.ID || !c.passesFilter(m) {
+			return false
+		}
+		switch c.CT {
+		case "created":
+			return m.FolderSeq > since
+		case "updated":
+			return m.FolderSeq <= since
+		case "deleted":
+			return false
+		}
+		return true
+	}
+	if !c.Skip && c.Since > 0 {
+		if n := s.takeReplayLocked(g.target.ID, f.ID); n > 0 {
+			c.Pos = f.replayStart(&c, n, func(e ChangeEntry) bool { return delivers(e, c.Prev) })
+			s.log.Info("graph: delta replay", "mailbox", g.target.ID, "folder", f.ID, "changes", n, "from", c.Pos, "since", c.Since)
+		}
+	}
+
 	vals := make([]any, 0, size)
 	done := false
 	if c.Desc && c.Since == 0 {
 		vals, done = s.deltaDescPage(mb, f, &c, &sel, size, vals)
 	} else {
 		vals, done = deltaLogPage(f, &c, size, vals, func(e ChangeEntry) any {
+			// Entries up to c.Since are only scanned when replaying; they
+			// go out as the previous round sent them.
+			since := c.Since
+			if e.Seq <= c.Since {
+				since = c.Prev
+			}
+			if !delivers(e, since) {
+				return nil
+			}
 			if e.Removed {
-				if c.Since == 0 || c.CT == "created" || c.CT == "updated" {
-					return nil
-				}
 				return removedJSON("#microsoft.graph.message", e, sel.immutable)
 			}
-			m := mb.Messages[e.ID]
-			if m == nil || m.FolderID != f.ID || !c.passesFilter(m) {
-				return nil
-			}
-			switch c.CT {
-			case "created":
-				if m.FolderSeq <= c.Since {
-					return nil
-				}
-			case "updated":
-				if m.FolderSeq > c.Since {
-					return nil
-				}
-			case "deleted":
-				return nil
-			}
-			return renderMessage(mb, m, &sel)
+			return renderMessage(mb, mb.Messages[e.ID], &sel)
 		})
 	}
 	if c.FOp != "" && c.N >= deltaFilterCap {
@@ -232,7 +324,7 @@ func (s *Sim) messageDelta(g *gctx, folderRef string) {
 	out.set("@odata.context", s.baseURL(g.r)+"/v1.0/$metadata#Collection(message)")
 	if done {
 		next := c
-		next.Since, next.Snap, next.Pos, next.N, next.LastT, next.LastI = c.Snap, 0, 0, 0, 0, ""
+		next.Since, next.Prev, next.Snap, next.Pos, next.N, next.LastT, next.LastI = c.Snap, c.Since, 0, 0, 0, 0, ""
 		out.set("@odata.deltaLink", base+"?$deltatoken="+next.encode())
 	} else {
 		out.set("@odata.nextLink", base+"?$skiptoken="+c.encode())
