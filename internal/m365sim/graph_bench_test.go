@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -24,9 +23,7 @@ import (
 // on this machine. The emulator's case reports msgs/s and x_of_static, its
 // msgs/s divided by the floor's, which is comparable across machines.
 func BenchmarkDeltaPages(b *testing.B) {
-	srv, err := Listen("127.0.0.1:0", Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Limits: Limits{RequestsPerWindow: 1 << 30}})
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = srv.Close() })
+	srv := startTestSim(b, nil, Config{Limits: Limits{RequestsPerWindow: 1 << 30}})
 	tn, err := srv.AddTenant(Tenant{Domains: []string{"bench.example"}})
 	require.NoError(b, err)
 	app, err := srv.AddApp(App{RedirectURIs: []string{"http://localhost/cb"}})

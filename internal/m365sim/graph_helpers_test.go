@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,24 +20,6 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/stretchr/testify/require"
 )
-
-// graphClock is the Graph tests' injectable clock (Config.Now).
-type graphClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *graphClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *graphClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // staticTokenProvider is a kiota AccessTokenProvider handing out a fixed
 // token for allowed hosts, as MICROSOFT.md §5.1's provider does with a
@@ -71,7 +52,7 @@ func (p *staticTokenProvider) GetAllowedHostsValidator() *authentication.Allowed
 // graphEnv is one emulator with a tenant, an app and two users.
 type graphEnv struct {
 	srv    *Server
-	clock  *graphClock
+	clock  *testClock
 	tenant Tenant
 	app    App
 	alice  User // the signed-in user
@@ -98,12 +79,8 @@ func withStatePath(p string) graphEnvOption {
 
 func newGraphEnv(t *testing.T, opts ...graphEnvOption) *graphEnv {
 	t.Helper()
-	clock := &graphClock{now: time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)}
-	cfg := Config{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:    clock.Now,
-		Limits: Limits{RetryAfter: "0.5"},
-	}
+	clock := newTestClock(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
+	cfg := Config{Limits: Limits{RetryAfter: "0.5"}}
 	tenant := Tenant{DisplayName: "Contoso", Domains: []string{"contoso.example", "sales.contoso.example"}}
 	alice := User{
 		UserPrincipalName: "alice@contoso.example", DisplayName: "Alice Adams", GivenName: "Alice", Surname: "Adams",
@@ -113,10 +90,8 @@ func newGraphEnv(t *testing.T, opts ...graphEnvOption) *graphEnv {
 	for _, o := range opts {
 		o(&cfg, &tenant, &alice)
 	}
-	srv, err := Listen("127.0.0.1:0", cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	tenant, err = srv.AddTenant(tenant)
+	srv := startTestSim(t, clock, cfg)
+	tenant, err := srv.AddTenant(tenant)
 	require.NoError(t, err)
 	app, err := srv.AddApp(App{DisplayName: "Mailbridge", RedirectURIs: []string{"http://localhost/callback"}})
 	require.NoError(t, err)

@@ -9,13 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,30 +21,6 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/oauth2"
 )
-
-// testClock is an injectable clock for Config.Now.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-}
-
-// Now returns the clock's time.
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward.
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // idEnv is a running emulator with one tenant, a confidential app, a public
 // app, a user and an admin, for identity tests.
@@ -83,16 +57,15 @@ func withConfig(f func(*Config)) idEnvOption {
 // newIDEnv starts an isolated emulator for one test.
 func newIDEnv(t *testing.T, opts ...idEnvOption) *idEnv {
 	t.Helper()
-	clock := newTestClock()
-	cfg := Config{Now: clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	clock := newTestClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	var cfg Config
 	tenant := Tenant{DisplayName: "Contoso", Domains: []string{"contoso.onmicrosoft.com", "contoso.com"}}
 	for _, o := range opts {
 		o(&cfg, &tenant)
 	}
-	srv, err := Listen("127.0.0.1:0", cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := startTestSim(t, clock, cfg)
 	e := &idEnv{srv: srv, clock: clock, redirect: "http://localhost:8400/oauth/callback"}
+	var err error
 	e.tenant, err = srv.AddTenant(tenant)
 	require.NoError(t, err)
 	e.app, err = srv.AddApp(App{DisplayName: "Mailbridge", RedirectURIs: []string{e.redirect, "http://localhost:8400/oauth/admin"}, Secrets: []AppSecret{{Value: appSecret}}})
@@ -110,11 +83,7 @@ func newIDEnv(t *testing.T, opts ...idEnvOption) *idEnv {
 func (e *idEnv) oauthConfig(tenant string, style oauth2.AuthStyle, scopes ...string) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID: e.app.ClientID, ClientSecret: appSecret, RedirectURL: e.redirect, Scopes: scopes,
-		Endpoint: oauth2.Endpoint{
-			AuthURL:   e.srv.Authority(tenant) + "/oauth2/v2.0/authorize",
-			TokenURL:  e.srv.Authority(tenant) + "/oauth2/v2.0/token",
-			AuthStyle: style,
-		},
+		Endpoint: e.endpoint(tenant, style),
 	}
 }
 
@@ -122,11 +91,16 @@ func (e *idEnv) oauthConfig(tenant string, style oauth2.AuthStyle, scopes ...str
 func (e *idEnv) publicConfig(tenant string, style oauth2.AuthStyle, scopes ...string) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID: e.public.ClientID, RedirectURL: "http://localhost:8401/cb", Scopes: scopes,
-		Endpoint: oauth2.Endpoint{
-			AuthURL:   e.srv.Authority(tenant) + "/oauth2/v2.0/authorize",
-			TokenURL:  e.srv.Authority(tenant) + "/oauth2/v2.0/token",
-			AuthStyle: style,
-		},
+		Endpoint: e.endpoint(tenant, style),
+	}
+}
+
+// endpoint is the emulator's authorize and token endpoints for tenant.
+func (e *idEnv) endpoint(tenant string, style oauth2.AuthStyle) oauth2.Endpoint {
+	return oauth2.Endpoint{
+		AuthURL:   e.srv.Authority(tenant) + "/oauth2/v2.0/authorize",
+		TokenURL:  e.srv.Authority(tenant) + "/oauth2/v2.0/token",
+		AuthStyle: style,
 	}
 }
 

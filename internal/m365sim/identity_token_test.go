@@ -344,9 +344,7 @@ func TestConformance_14_RefreshRotation(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, e.srv.Close())
 
-		srv2, err := Listen("127.0.0.1:0", Config{StatePath: path, Now: e.clock.Now})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = srv2.Close() })
+		srv2 := startTestSim(t, e.clock, Config{StatePath: path})
 		cfg2 := e.oauthConfig(e.tenant.ID, oauth2.AuthStyleInParams, mailScopes...)
 		cfg2.Endpoint.TokenURL = srv2.Authority(e.tenant.ID) + "/oauth2/v2.0/token"
 		rotated.Expiry = time.Now().Add(-time.Minute)
