@@ -182,20 +182,11 @@ func (s *Sim) startAuthorizeLocked(r *http.Request, q url.Values) *flowResult {
 	default:
 		return s.errorRedirect(r, txn, aadErr("invalid_request", 90100, "The value '%s' of the 'response_mode' parameter is not valid.", mode))
 	}
-	if txn.scopeRaw == "" {
-		return s.errorRedirect(r, txn, aadErr("invalid_request", 900144, "The request body must contain the following parameter: 'scope'."))
+	if fr := s.parseTxnScopesLocked(r, txn, app); fr != nil {
+		return fr
 	}
-	ss, err := parseScopes(txn.scopeRaw, app.DisplayName)
-	if err != nil {
-		se := err.(*scopeError)
-		return s.errorRedirect(r, txn, aadErr(se.error, se.code, "%s", se.msg))
-	}
-	if ss.isDefault {
-		ss.graph = requiredScopes(policy)
-	}
-	txn.scopes = ss
 	if slices.Contains(txn.responseTypes, "id_token") {
-		if !ss.has("openid") {
+		if !txn.scopes.has("openid") {
 			return s.errorRedirect(r, txn, aadErr("invalid_request", 900144, "The request body must contain the following parameter: 'scope' with the value 'openid' when an id_token is requested."))
 		}
 		if txn.nonce == "" {
@@ -557,6 +548,26 @@ func (s *Sim) respond(txn *authTxn, params []kv) *flowResult {
 		target += "?" + b.String()
 	}
 	return &flowResult{redirect: target}
+}
+
+// parseTxnScopesLocked parses the scope parameter of an authorize or
+// admin consent request into txn.scopes, ".default" standing for the app's
+// configured permissions. A missing or invalid scope parameter is answered
+// with an error redirect, which it returns. s.mu must be held.
+func (s *Sim) parseTxnScopesLocked(r *http.Request, txn *authTxn, app *App) *flowResult {
+	if txn.scopeRaw == "" {
+		return s.errorRedirect(r, txn, aadErr("invalid_request", 900144, "The request body must contain the following parameter: 'scope'."))
+	}
+	ss, err := parseScopes(txn.scopeRaw, app.DisplayName)
+	if err != nil {
+		se := err.(*scopeError)
+		return s.errorRedirect(r, txn, aadErr(se.error, se.code, "%s", se.msg))
+	}
+	if ss.isDefault {
+		ss.graph = requiredScopes(s.appPolicyLocked(app.ClientID))
+	}
+	txn.scopes = ss
+	return nil
 }
 
 // errorRedirect sends an OAuth error back to the app (error,

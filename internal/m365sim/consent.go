@@ -163,13 +163,9 @@ func (s *Sim) RevokeConsent(tenant, clientID, user string) error {
 	if t == nil {
 		return fmt.Errorf("m365sim: tenant %q: %w", tenant, ErrNotFound)
 	}
-	userID := ""
-	if user != "" {
-		u := s.userLocked(user)
-		if u == nil {
-			return fmt.Errorf("m365sim: user %q: %w", user, ErrNotFound)
-		}
-		userID = u.ID
+	userID, ok := s.optionalUserIDLocked(user)
+	if !ok {
+		return fmt.Errorf("m365sim: user %q: %w", user, ErrNotFound)
 	}
 	before := len(s.st.Identity.Grants)
 	s.st.Identity.Grants = slices.DeleteFunc(s.st.Identity.Grants, func(g *ConsentGrant) bool {
@@ -398,18 +394,9 @@ func (s *Sim) startAdminConsentLocked(r *http.Request) *flowResult {
 	if ref.kind == tenantCommon || ref.kind == tenantConsumers {
 		return s.errorRedirect(r, txn, aadErr("invalid_request", 90130, "Application '%s'(%s) is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.", app.ClientID, app.DisplayName))
 	}
-	if txn.scopeRaw == "" {
-		return s.errorRedirect(r, txn, aadErr("invalid_request", 900144, "The request body must contain the following parameter: 'scope'."))
+	if fr := s.parseTxnScopesLocked(r, txn, app); fr != nil {
+		return fr
 	}
-	ss, err := parseScopes(txn.scopeRaw, app.DisplayName)
-	if err != nil {
-		se := err.(*scopeError)
-		return s.errorRedirect(r, txn, aadErr(se.error, se.code, "%s", se.msg))
-	}
-	if ss.isDefault {
-		ss.graph = requiredScopes(s.appPolicyLocked(app.ClientID))
-	}
-	txn.scopes = ss
 	s.rt.identity.txns[txn.id] = txn
 	return s.advanceLocked(r, txn, s.sessionLocked(r))
 }

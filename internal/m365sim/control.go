@@ -22,64 +22,71 @@ func (rt *runtime) init() {
 // inspect what was sent) and mirrors the Go API.
 func (s *Sim) controlHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /_m365sim/tenants", func(w http.ResponseWriter, r *http.Request) {
-		var t Tenant
-		if !decodeControl(w, r, &t) {
-			return
-		}
-		t, err := s.AddTenant(t)
-		writeControl(w, t, err)
-	})
-	mux.HandleFunc("GET /_m365sim/tenants/{tenant}", func(w http.ResponseWriter, r *http.Request) {
-		t, ok := s.Tenant(r.PathValue("tenant"))
-		writeControl(w, t, okErr(ok))
-	})
-	mux.HandleFunc("PATCH /_m365sim/tenants/{tenant}", func(w http.ResponseWriter, r *http.Request) {
-		var patch json.RawMessage
-		if !decodeControl(w, r, &patch) {
-			return
-		}
-		var uerr error
-		err := s.UpdateTenant(r.PathValue("tenant"), func(t *Tenant) { uerr = json.Unmarshal(patch, t) })
-		t, _ := s.Tenant(r.PathValue("tenant"))
-		writeControl(w, t, cmpOr(err, uerr))
-	})
-	mux.HandleFunc("POST /_m365sim/apps", func(w http.ResponseWriter, r *http.Request) {
-		var a App
-		if !decodeControl(w, r, &a) {
-			return
-		}
-		a, err := s.AddApp(a)
-		writeControl(w, a, err)
-	})
-	mux.HandleFunc("POST /_m365sim/users", func(w http.ResponseWriter, r *http.Request) {
-		var u User
-		if !decodeControl(w, r, &u) {
-			return
-		}
-		u, err := s.AddUser(u)
-		writeControl(w, u, err)
-	})
-	mux.HandleFunc("GET /_m365sim/users/{user}", func(w http.ResponseWriter, r *http.Request) {
-		u, ok := s.User(r.PathValue("user"))
-		writeControl(w, u, okErr(ok))
-	})
-	mux.HandleFunc("PATCH /_m365sim/users/{user}", func(w http.ResponseWriter, r *http.Request) {
-		var patch json.RawMessage
-		if !decodeControl(w, r, &patch) {
-			return
-		}
-		var uerr error
-		err := s.UpdateUser(r.PathValue("user"), func(u *User) { uerr = json.Unmarshal(patch, u) })
-		u, _ := s.User(r.PathValue("user"))
-		writeControl(w, u, cmpOr(err, uerr))
-	})
+	mux.HandleFunc("POST /_m365sim/tenants", createControl(s.AddTenant))
+	mux.HandleFunc("GET /_m365sim/tenants/{tenant}", getControl("tenant", s.Tenant))
+	mux.HandleFunc("PATCH /_m365sim/tenants/{tenant}", patchControl("tenant", s.UpdateTenant, s.Tenant))
+	mux.HandleFunc("POST /_m365sim/apps", createControl(s.AddApp))
+	mux.HandleFunc("POST /_m365sim/users", createControl(s.AddUser))
+	mux.HandleFunc("GET /_m365sim/users/{user}", getControl("user", s.User))
+	mux.HandleFunc("PATCH /_m365sim/users/{user}", patchControl("user", s.UpdateUser, s.User))
 	mux.HandleFunc("POST /_m365sim/save", func(w http.ResponseWriter, r *http.Request) {
 		writeControl(w, map[string]bool{"saved": s.cfg.StatePath != ""}, s.Save())
 	})
 	s.registerIdentityControl(mux)
 	s.registerMailControl(mux)
 	return mux
+}
+
+// createControl serves a control request that creates a T from the JSON
+// body with add and answers what add made of it (IDs and defaults filled).
+func createControl[T any](add func(T) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in T
+		if !decodeControl(w, r, &in) {
+			return
+		}
+		v, err := add(in)
+		writeControl(w, v, err)
+	}
+}
+
+// getControl serves a control request for the object named by the path
+// value key, or 404.
+func getControl[T any](key string, get func(string) (T, bool)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, ok := get(r.PathValue(key))
+		writeControl(w, v, okErr(ok))
+	}
+}
+
+// patchControl serves a control PATCH: the JSON body is unmarshalled over
+// the object named by the path value key (fields it omits keep their
+// values), and the updated object is the answer.
+func patchControl[T any](key string, update func(string, func(*T)) error, get func(string) (T, bool)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var patch json.RawMessage
+		if !decodeControl(w, r, &patch) {
+			return
+		}
+		ref := r.PathValue(key)
+		var uerr error
+		err := update(ref, func(v *T) { uerr = json.Unmarshal(patch, v) })
+		v, _ := get(ref)
+		writeControl(w, v, cmpOr(err, uerr))
+	}
+}
+
+// mailboxControl serves a control POST on the mailbox named by the {user}
+// path value: the JSON body decoded into an In, do's result the answer.
+func mailboxControl[In, Out any](do func(mailbox string, in In) (Out, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in In
+		if !decodeControl(w, r, &in) {
+			return
+		}
+		v, err := do(r.PathValue("user"), in)
+		writeControl(w, v, err)
+	}
 }
 
 func okErr(ok bool) error {

@@ -307,6 +307,21 @@ func (s *Sim) userLocked(idOrAddress string) *User {
 	return s.userByAddressLocked(idOrAddress)
 }
 
+// optionalUserIDLocked resolves an optional user or mailbox argument of
+// the Go API: a user ID or address to that user's ID, and "" (every user
+// or mailbox) to "". It reports false for an unknown user. s.mu must be
+// held.
+func (s *Sim) optionalUserIDLocked(ref string) (string, bool) {
+	if ref == "" {
+		return "", true
+	}
+	u := s.userLocked(ref)
+	if u == nil {
+		return "", false
+	}
+	return u.ID, true
+}
+
 // userByAddressLocked finds the user owning an address (UPN, mail or proxy
 // address). s.mu must be held.
 func (s *Sim) userByAddressLocked(addr string) *User {

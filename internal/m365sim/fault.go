@@ -67,12 +67,9 @@ func (s *Sim) InjectFault(f Fault) (Fault, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f.Mailbox != "" {
-		u := s.userLocked(f.Mailbox)
-		if u == nil {
-			return Fault{}, ErrNotFound
-		}
-		f.Mailbox = u.ID
+	var ok bool
+	if f.Mailbox, ok = s.optionalUserIDLocked(f.Mailbox); !ok {
+		return Fault{}, ErrNotFound
 	}
 	if f.Count == 0 {
 		f.Count = 1
@@ -278,13 +275,9 @@ type Hold struct {
 func (s *Sim) HoldRequests(mailbox string) (*Hold, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := ""
-	if mailbox != "" {
-		u := s.userLocked(mailbox)
-		if u == nil {
-			return nil, ErrNotFound
-		}
-		id = u.ID
+	id, ok := s.optionalUserIDLocked(mailbox)
+	if !ok {
+		return nil, ErrNotFound
 	}
 	h := &Hold{mailbox: id, arrived: make(chan struct{}, 1024), released: make(chan struct{})}
 	var done bool

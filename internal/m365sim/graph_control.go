@@ -97,30 +97,9 @@ func (s *Sim) registerMailControl(mux *http.ServeMux) {
 		v, err := s.Messages(r.PathValue("user"), r.URL.Query().Get("folder"))
 		writeControl(w, cmpNilSlice(v), err)
 	})
-	mux.HandleFunc("POST /_m365sim/mailboxes/{user}/deliver", func(w http.ResponseWriter, r *http.Request) {
-		var in InboundMessage
-		if !decodeControl(w, r, &in) {
-			return
-		}
-		v, err := s.DeliverMessage(r.PathValue("user"), in)
-		writeControl(w, v, err)
-	})
-	mux.HandleFunc("POST /_m365sim/mailboxes/{user}/generate", func(w http.ResponseWriter, r *http.Request) {
-		var in GenerateOptions
-		if !decodeControl(w, r, &in) {
-			return
-		}
-		v, err := s.Generate(r.PathValue("user"), in)
-		writeControl(w, v, err)
-	})
-	mux.HandleFunc("POST /_m365sim/mailboxes/{user}/events", func(w http.ResponseWriter, r *http.Request) {
-		var in Event
-		if !decodeControl(w, r, &in) {
-			return
-		}
-		v, err := s.AddEvent(r.PathValue("user"), in)
-		writeControl(w, v, err)
-	})
+	mux.HandleFunc("POST /_m365sim/mailboxes/{user}/deliver", mailboxControl(s.DeliverMessage))
+	mux.HandleFunc("POST /_m365sim/mailboxes/{user}/generate", mailboxControl(s.Generate))
+	mux.HandleFunc("POST /_m365sim/mailboxes/{user}/events", mailboxControl(s.AddEvent))
 	mux.HandleFunc("GET /_m365sim/mailboxes/{user}/counters", func(w http.ResponseWriter, r *http.Request) {
 		sc, err := s.SendCounters(r.PathValue("user"))
 		writeControl(w, map[string]any{"send": sc, "throttle": cmpNilSlice(s.ThrottleCounters(r.PathValue("user")))}, err)

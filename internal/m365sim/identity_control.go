@@ -107,14 +107,11 @@ type GrantFilter struct {
 
 // matchGrantsLocked returns the grants a filter selects. s.mu must be held.
 func (s *Sim) matchGrantsLocked(f GrantFilter) ([]*RefreshGrant, error) {
-	userID, tenantID := "", ""
-	if f.UserID != "" {
-		u := s.userLocked(f.UserID)
-		if u == nil {
-			return nil, fmt.Errorf("m365sim: user %q: %w", f.UserID, ErrNotFound)
-		}
-		userID = u.ID
+	userID, ok := s.optionalUserIDLocked(f.UserID)
+	if !ok {
+		return nil, fmt.Errorf("m365sim: user %q: %w", f.UserID, ErrNotFound)
 	}
+	tenantID := ""
 	if f.TenantID != "" {
 		t := s.tenantLocked(f.TenantID)
 		if t == nil {
@@ -214,13 +211,11 @@ func (s *Sim) InjectTokenError(f TokenFault) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f.UserID != "" {
-		u := s.userLocked(f.UserID)
-		if u == nil {
-			return fmt.Errorf("m365sim: user %q: %w", f.UserID, ErrNotFound)
-		}
-		f.UserID = u.ID
+	userID, ok := s.optionalUserIDLocked(f.UserID)
+	if !ok {
+		return fmt.Errorf("m365sim: user %q: %w", f.UserID, ErrNotFound)
 	}
+	f.UserID = userID
 	if f.TenantID != "" {
 		t := s.tenantLocked(f.TenantID)
 		if t == nil {
@@ -350,13 +345,7 @@ func (s *Sim) registerIdentityControl(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_m365sim/identity/tokenRequests", func(w http.ResponseWriter, r *http.Request) {
 		writeControl(w, s.TokenRequests(), nil)
 	})
-	mux.HandleFunc("GET /_m365sim/tenants/{tenant}/consentGrants", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := s.Tenant(r.PathValue("tenant")); !ok {
-			writeControl(w, nil, ErrNotFound)
-			return
-		}
-		writeControl(w, cmpNil(s.ConsentGrants(r.PathValue("tenant"))), nil)
-	})
+	mux.HandleFunc("GET /_m365sim/tenants/{tenant}/consentGrants", tenantListControl(s, s.ConsentGrants))
 	mux.HandleFunc("POST /_m365sim/tenants/{tenant}/consentGrants", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			ClientID string
@@ -375,13 +364,7 @@ func (s *Sim) registerIdentityControl(mux *http.ServeMux) {
 		}
 		writeControl(w, map[string]bool{"revoked": true}, ctlErr(s.RevokeConsent(r.PathValue("tenant"), body.ClientID, body.User)))
 	})
-	mux.HandleFunc("GET /_m365sim/tenants/{tenant}/consentRequests", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := s.Tenant(r.PathValue("tenant")); !ok {
-			writeControl(w, nil, ErrNotFound)
-			return
-		}
-		writeControl(w, cmpNil(s.ConsentRequests(r.PathValue("tenant"))), nil)
-	})
+	mux.HandleFunc("GET /_m365sim/tenants/{tenant}/consentRequests", tenantListControl(s, s.ConsentRequests))
 	mux.HandleFunc("POST /_m365sim/consentRequests/{id}/approve", func(w http.ResponseWriter, r *http.Request) {
 		var body struct{ Reviewer string }
 		if r.ContentLength != 0 && !decodeControl(w, r, &body) {
@@ -398,12 +381,17 @@ func (s *Sim) registerIdentityControl(mux *http.ServeMux) {
 	})
 }
 
-// cmpNil turns a nil slice into an empty one so that JSON shows [].
-func cmpNil[T any](v []T) []T {
-	if v == nil {
-		return []T{}
+// tenantListControl serves a control GET of a tenant's list, which list
+// returns for the {tenant} path value: 404 for an unknown tenant, [] for an
+// empty list.
+func tenantListControl[T any](s *Sim, list func(tenant string) []T) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := s.Tenant(r.PathValue("tenant")); !ok {
+			writeControl(w, nil, ErrNotFound)
+			return
+		}
+		writeControl(w, cmpNilSlice(list(r.PathValue("tenant"))), nil)
 	}
-	return v
 }
 
 // ctlErr maps errors wrapping ErrNotFound to a 404 control error, keeping

@@ -35,13 +35,9 @@ type MailOptions struct {
 func (s *Sim) SetMailOptions(mailbox string, o MailOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := ""
-	if mailbox != "" {
-		u := s.userLocked(mailbox)
-		if u == nil {
-			return ErrNotFound
-		}
-		key = u.ID
+	key, ok := s.optionalUserIDLocked(mailbox)
+	if !ok {
+		return ErrNotFound
 	}
 	s.rt.mail.options[key] = o
 	return nil
@@ -289,24 +285,46 @@ func derefRecipient(r *Recipient) Recipient {
 	return *r
 }
 
+// replyIn is the body of reply, replyAll, createReply and createReplyAll:
+// a comment above the quoted original, and message properties that
+// override the reply's.
+type replyIn struct {
+	Comment string
+	Message *messageIn
+}
+
+// validate checks the overriding message properties, if any.
+func (in *replyIn) validate() *graphError {
+	if in.Message == nil {
+		return nil
+	}
+	return in.Message.validate(true)
+}
+
+// buildLocked builds owner's reply to orig (to every recipient with all)
+// with the comment and overrides applied. s.mu must be held.
+func (in *replyIn) buildLocked(s *Sim, owner *User, orig *Message, all bool) *Message {
+	r := s.buildReplyLocked(owner, orig, all, in.Comment)
+	if in.Message != nil {
+		in.Message.apply(r)
+		r.Headers = slices.Clone(in.Message.InternetMessageHeaders)
+	}
+	return r
+}
+
 // replyMessage serves POST /messages/{id}/reply and /replyAll.
 func (s *Sim) replyMessage(g *gctx, id string, all bool) {
 	if !s.sendScopeOK(g) {
 		return
 	}
-	var in struct {
-		Comment string
-		Message *messageIn
-	}
+	var in replyIn
 	if ge := g.decodeBody(&in); ge != nil {
 		g.fail(ge)
 		return
 	}
-	if in.Message != nil {
-		if ge := in.Message.validate(true); ge != nil {
-			g.fail(ge)
-			return
-		}
+	if ge := in.validate(); ge != nil {
+		g.fail(ge)
+		return
 	}
 	s.mu.Lock()
 	mb := s.mailboxLocked(g.target.ID)
@@ -315,11 +333,7 @@ func (s *Sim) replyMessage(g *gctx, id string, all bool) {
 	if orig == nil {
 		ge = errItemNotFound()
 	} else {
-		r := s.buildReplyLocked(g.target, orig, all, in.Comment)
-		if in.Message != nil {
-			in.Message.apply(r)
-			r.Headers = slices.Clone(in.Message.InternetMessageHeaders)
-		}
+		r := in.buildLocked(s, g.target, orig, all)
 		r.IsDraft = false
 		ge = s.submitLocked(g, mb, r, false, true, "reply")
 	}
@@ -332,10 +346,7 @@ func (s *Sim) createReply(g *gctx, id string, all bool) {
 	if !g.requireScope(mailWriteScopes...) {
 		return
 	}
-	var in struct {
-		Comment string
-		Message *messageIn
-	}
+	var in replyIn
 	if b, ge := g.readBody(); ge != nil {
 		g.fail(ge)
 		return
@@ -347,11 +358,9 @@ func (s *Sim) createReply(g *gctx, id string, all bool) {
 			return
 		}
 	}
-	if in.Message != nil {
-		if ge := in.Message.validate(true); ge != nil {
-			g.fail(ge)
-			return
-		}
+	if ge := in.validate(); ge != nil {
+		g.fail(ge)
+		return
 	}
 	s.mu.Lock()
 	mb := s.mailboxLocked(g.target.ID)
@@ -361,11 +370,7 @@ func (s *Sim) createReply(g *gctx, id string, all bool) {
 		g.fail(errItemNotFound())
 		return
 	}
-	r := s.buildReplyLocked(g.target, orig, all, in.Comment)
-	if in.Message != nil {
-		in.Message.apply(r)
-		r.Headers = slices.Clone(in.Message.InternetMessageHeaders)
-	}
+	r := in.buildLocked(s, g.target, orig, all)
 	mb.addMessage(r, mb.folder("drafts"), s.now())
 	sel := msgSelection{immutable: g.prefer.immutableID}
 	o := renderMessage(mb, r, &sel)

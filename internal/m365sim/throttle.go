@@ -142,13 +142,9 @@ type ThrottleCounters struct {
 func (s *Sim) ThrottleCounters(mailbox string) []ThrottleCounters {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := ""
-	if mailbox != "" {
-		u := s.userLocked(mailbox)
-		if u == nil {
-			return nil
-		}
-		id = u.ID
+	id, ok := s.optionalUserIDLocked(mailbox)
+	if !ok {
+		return nil
 	}
 	now := s.now()
 	var out []ThrottleCounters
