@@ -2,6 +2,7 @@ package m365sim
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 )
 
@@ -60,8 +61,9 @@ func getControl[T any](key string, get func(string) (T, bool)) http.HandlerFunc 
 }
 
 // patchControl serves a control PATCH: the JSON body is unmarshalled over
-// the object named by the path value key (fields it omits keep their
-// values), and the updated object is the answer.
+// a copy of the object named by the path value key (fields it omits keep
+// their values) and stored only if the whole body applies, so a bad field
+// changes nothing. The updated object is the answer.
 func patchControl[T any](key string, update func(string, func(*T)) error, get func(string) (T, bool)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var patch json.RawMessage
@@ -70,7 +72,15 @@ func patchControl[T any](key string, update func(string, func(*T)) error, get fu
 		}
 		ref := r.PathValue(key)
 		var uerr error
-		err := update(ref, func(v *T) { uerr = json.Unmarshal(patch, v) })
+		err := update(ref, func(v *T) {
+			next := *v
+			if uerr = json.Unmarshal(patch, &next); uerr == nil {
+				*v = next
+			}
+		})
+		if uerr != nil {
+			uerr = controlError{http.StatusBadRequest, "invalid patch: " + uerr.Error()}
+		}
 		v, _ := get(ref)
 		writeControl(w, v, cmpOr(err, uerr))
 	}
@@ -119,9 +129,10 @@ func writeControl(w http.ResponseWriter, v any, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	if err != nil {
 		status := http.StatusBadRequest
-		if ce, ok := err.(controlError); ok {
+		var ce controlError
+		if errors.As(err, &ce) {
 			status = ce.status
-		} else if err == ErrNotFound {
+		} else if errors.Is(err, ErrNotFound) {
 			status = http.StatusNotFound
 		}
 		w.WriteHeader(status)

@@ -56,6 +56,11 @@ func TestControl_DirectoryEndpoints(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, patched, inSim)
 		require.Equal(t, http.StatusBadRequest, call(t, http.MethodPatch, bundle.base+"/tenants/"+created.ID, map[string]any{"ConsentMode": 5}, nil))
+		// A patch that does not apply whole changes nothing.
+		require.Equal(t, http.StatusBadRequest, call(t, http.MethodPatch, bundle.base+"/tenants/"+created.ID,
+			map[string]any{"DisplayName": "Renamed", "ConsentMode": 5}, nil))
+		inSim, _ = bundle.e.srv.Tenant(created.ID)
+		require.Equal(t, "Fabrikam", inSim.DisplayName)
 		require.Equal(t, http.StatusNotFound, call(t, http.MethodPatch, bundle.base+"/tenants/nowhere.example", map[string]any{"ConsentMode": ConsentUser}, nil))
 	})
 	t.Run("AppsAndUsers", func(t *testing.T) {
@@ -72,6 +77,7 @@ func TestControl_DirectoryEndpoints(t *testing.T) {
 		require.Equal(t, "Pat Lee", u.DisplayName)
 		require.Equal(t, []string{"SMTP:pat@contoso.com"}, u.ProxyAddresses)
 		require.Equal(t, http.StatusBadRequest, call(t, http.MethodPost, bundle.base+"/users", map[string]any{"TenantID": bundle.e.tenant.ID}, nil))
+		require.Equal(t, http.StatusNotFound, call(t, http.MethodPost, bundle.base+"/users", map[string]any{"TenantID": "nowhere.example", "UserPrincipalName": "x@nowhere.example"}, nil))
 
 		var got User
 		require.Equal(t, http.StatusOK, call(t, http.MethodGet, bundle.base+"/users/PAT@contoso.com", nil, &got))
