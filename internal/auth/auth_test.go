@@ -31,7 +31,7 @@ func TestService_PurgeExpiredSessions(t *testing.T) {
 	}
 	signIn() // idle from 9:00
 	now = now.Add(15 * time.Minute)
-	signIn() // idle from 9:15
+	signIn()                        // idle from 9:15
 	now = now.Add(10 * time.Minute) // 9:25: the first is idle for 25 min
 
 	n, err := svc.PurgeExpiredSessions(ctx)
