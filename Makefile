@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # PostgreSQL for the test suite (each test gets its own schema).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export TEST_DATABASE_URL
-GO_TEST_FLAGS ?=
+GO_TEST_FLAGS ?= -count=1
 
 .PHONY: help
 help: ## list the targets
