@@ -38,6 +38,10 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
+// errNotFound is the one answer for objects that are missing or belong to
+// someone the viewer may not see: the two are deliberately the same.
+var errNotFound = apperr.NotFound("object.notFound", "This object does not exist or you cannot see it.")
+
 // classify maps an error to its public form.
 func classify(ctx context.Context, err error, gerr *gqlerror.Error) *apperr.Error {
 	if pub, ok := apperr.As(err); ok {
@@ -53,7 +57,7 @@ func classify(ctx context.Context, err error, gerr *gqlerror.Error) *apperr.Erro
 	)
 	switch {
 	case errors.As(err, &notFound), errors.Is(err, privacy.Deny):
-		return apperr.NotFound("object.notFound", "This object does not exist or you cannot see it.")
+		return errNotFound
 	case errors.As(err, &validation):
 		return apperr.Validation("input.invalid", validation.Name, "The value of "+validation.Name+" is not valid.")
 	case errors.As(err, &constraint):
@@ -65,7 +69,7 @@ func classify(ctx context.Context, err error, gerr *gqlerror.Error) *apperr.Erro
 		// gqlgen's own request errors: parse, validation, complexity.
 		switch code {
 		case "NOT_FOUND": // entgql's node-not-found
-			return apperr.NotFound("object.notFound", "This object does not exist or you cannot see it.")
+			return errNotFound
 		case "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED":
 			return apperr.Validation("graphql."+lowerFirst(code), "", gerr.Message)
 		case "COMPLEXITY_LIMIT_EXCEEDED":

@@ -7,7 +7,6 @@ package audit
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"mailbridge/ent"
 	"mailbridge/ent/schema/schematype"
@@ -48,17 +47,6 @@ func Record(ctx context.Context, c *ent.Client, e Event) error {
 
 // Change describes one field going from one value to another.
 func Change[T any](field string, from, to T) schematype.AuditChange {
-	f, t := format(from), format(to)
+	f, t := fmt.Sprint(from), fmt.Sprint(to)
 	return schematype.AuditChange{Field: field, From: &f, To: &t}
-}
-
-func format(v any) string {
-	switch v := v.(type) {
-	case bool:
-		return strconv.FormatBool(v)
-	case fmt.Stringer:
-		return v.String()
-	default:
-		return fmt.Sprint(v)
-	}
 }
