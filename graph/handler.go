@@ -17,7 +17,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/parser"
 
 	"mailbridge/ent"
 	"mailbridge/graph/model"
@@ -103,18 +102,6 @@ func guard(log *slog.Logger, o Options, next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
-		}
-		if r.Method == http.MethodGet {
-			if doc, err := parser.ParseQuery(&ast.Source{Input: r.URL.Query().Get("query")}); err == nil {
-				for _, op := range doc.Operations {
-					if op.Operation != ast.Query {
-						w.Header().Set("Allow", "POST")
-						writeError(w, http.StatusMethodNotAllowed, apperr.Validation("request.mutationOverGet", "",
-							"Mutations must be sent with POST."))
-						return
-					}
-				}
-			}
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), o.Timeout)
 		defer cancel()
