@@ -26,24 +26,30 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// waitReady polls /readyz until the server answers (bounded by ctx).
-func waitReady(ctx context.Context, t *testing.T, url string) {
+// waitFor polls probe every 20 ms until it reports true, failing the test
+// after timeout (the server starts in another goroutine; nothing signals it).
+func waitFor(t *testing.T, timeout time.Duration, what string, probe func() bool) {
 	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for {
-		if res, err := http.Get(url + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
+	for !probe() {
 		select {
-		case <-ctx.Done():
-			t.Fatalf("server at %s never became ready", url)
+		case <-deadline.C:
+			t.Fatalf("%s never happened", what)
 		case <-tick.C:
 		}
 	}
+}
+
+// get answers a GET, or nil while the server is not listening yet.
+func get(url string) *http.Response {
+	res, err := http.Get(url)
+	if err != nil {
+		return nil
+	}
+	return res
 }
 
 // TestIntegrationRun_DemoServeAndTokenCLI runs the real command: serve in
@@ -64,9 +70,14 @@ func TestIntegrationRun_DemoServeAndTokenCLI(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, getenv, io.Discard, io.Discard) }()
-	readyCtx, readyCancel := context.WithTimeout(ctx, 60*time.Second)
-	defer readyCancel()
-	waitReady(readyCtx, t, base)
+	waitFor(t, 60*time.Second, "serve answering /readyz", func() bool {
+		res := get(base + "/readyz")
+		if res == nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
 
 	// The emulator answers OIDC discovery for the demo tenant.
 	res, err := http.Get("http://" + simAddr + "/acme.com/v2.0/.well-known/openid-configuration")
@@ -171,22 +182,11 @@ func TestIntegrationRun_M365SimStandalone(t *testing.T) {
 		// the state file the first run saved.
 		args := []string{"m365sim", "--listen", addr, "--state", state, "--demo=" + strconv.FormatBool(round == 0)}
 		go func() { done <- run(ctx, args, none, io.Discard, io.Discard) }()
-		readyCtx, readyCancel := context.WithTimeout(ctx, 30*time.Second)
-		tick := time.NewTicker(20 * time.Millisecond)
 		var res *http.Response
-		for res == nil {
-			if r, err := http.Get("http://" + addr + "/acme.com/v2.0/.well-known/openid-configuration"); err == nil {
-				res = r
-				break
-			}
-			select {
-			case <-readyCtx.Done():
-				t.Fatalf("round %d: the emulator never answered", round)
-			case <-tick.C:
-			}
-		}
-		tick.Stop()
-		readyCancel()
+		waitFor(t, 30*time.Second, "the emulator answering discovery", func() bool {
+			res = get("http://" + addr + "/acme.com/v2.0/.well-known/openid-configuration")
+			return res != nil
+		})
 		var doc struct {
 			Issuer                string `json:"issuer"`
 			AuthorizationEndpoint string `json:"authorization_endpoint"`
