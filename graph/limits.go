@@ -170,7 +170,9 @@ type budgetKey struct{}
 
 // queryCounter is an ent interceptor that charges every query run with a
 // request's context to that request's budget.
-type queryCounter struct{}
+type queryCounter struct {
+	_ byte // not zero-sized: each counter needs its own address
+}
 
 // withBudget gives ctx a budget of max queries charged by c.
 func (c *queryCounter) withBudget(ctx context.Context, max int) context.Context {
