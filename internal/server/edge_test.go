@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -416,6 +419,7 @@ func TestLogs_RequestLineHasMillisecondsAndNoSecrets(t *testing.T) {
 // statement then waits until its context ends.
 type blocking struct {
 	dialect.Driver
+	only   string // if set, only statements containing it freeze
 	mu     sync.Mutex
 	frozen bool
 }
@@ -426,9 +430,9 @@ func (b *blocking) freeze() {
 	b.frozen = true
 }
 
-func (b *blocking) wait(ctx context.Context) error {
+func (b *blocking) wait(ctx context.Context, q string) error {
 	b.mu.Lock()
-	frozen := b.frozen
+	frozen := b.frozen && strings.Contains(q, b.only)
 	b.mu.Unlock()
 	if frozen {
 		<-ctx.Done()
@@ -438,14 +442,14 @@ func (b *blocking) wait(ctx context.Context) error {
 }
 
 func (b *blocking) Query(ctx context.Context, q string, args, v any) error {
-	if err := b.wait(ctx); err != nil {
+	if err := b.wait(ctx, q); err != nil {
 		return err
 	}
 	return b.Driver.Query(ctx, q, args, v)
 }
 
 func (b *blocking) Exec(ctx context.Context, q string, args, v any) error {
-	if err := b.wait(ctx); err != nil {
+	if err := b.wait(ctx, q); err != nil {
 		return err
 	}
 	return b.Driver.Exec(ctx, q, args, v)
@@ -482,13 +486,33 @@ func TestDeadline_CoversAuthentication(t *testing.T) {
 		tok := e.token(e.user(e.org("Acme"), "john@acme.com", user.RoleUSER))
 		e.gql(tok, `{ viewer { isAdmin } }`, nil).noErrors(t)
 		drv.freeze()
-		requireUnavailable(t, e, tok, logs)
+		requireUnavailable(t, e, tok, logs, `{ viewer { isAdmin } }`)
 	})
 }
 
-func requireUnavailable(t *testing.T, e *env, c cred, logs *syncBuffer) {
+// TestDeadline_StopsSlowResolvers: a database that stops answering while
+// the query runs (after authentication) also gives 503 UNAVAILABLE, not a
+// 200 with an INTERNAL error.
+func TestDeadline_StopsSlowResolvers(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		drv := &blocking{Driver: d.Driver(), only: "sequence_states"}
+		logs := &syncBuffer{}
+		e := newEnv(t, d, envOptions{client: d.Client(ent.Driver(drv)), logs: logs,
+			getenv: map[string]string{"REQUEST_TIMEOUT": "300ms"}})
+		tok := e.token(e.user(e.org("Acme"), "john@acme.com", user.RoleUSER))
+		drv.freeze()
+		e.gql(tok, `{ viewer { isAdmin } }`, nil).noErrors(t)
+		requireUnavailable(t, e, tok, logs, `{ sequenceStates(first: 5) { totalCount } }`)
+		logs.noErrorLogs(t)
+	})
+}
+
+func requireUnavailable(t *testing.T, e *env, c cred, logs *syncBuffer, query string) {
 	t.Helper()
-	r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ viewer { isAdmin } }"}`))
+	body, err := json.Marshal(map[string]string{"query": query})
+	require.NoError(t, err)
+	r := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
 	c.apply(r)
 	rec := serveWithin(t, e.h, r)
@@ -501,4 +525,127 @@ func requireUnavailable(t *testing.T, e *env, c cred, logs *syncBuffer) {
 		}
 	}
 	require.True(t, logged, "no request log line with status 503:\n%s", logs)
+}
+
+// tcpProxy forwards TCP connections to target until paused; then it stops
+// forwarding anything, like a database host that froze (SIGSTOP).
+type tcpProxy struct {
+	ln     net.Listener
+	target string
+	closed chan struct{}
+	mu     sync.Mutex
+	paused bool
+	conns  []net.Conn
+}
+
+func newTCPProxy(t *testing.T, target string) *tcpProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p := &tcpProxy{ln: ln, target: target, closed: make(chan struct{})}
+	go p.accept()
+	return p
+}
+
+func (p *tcpProxy) isPaused() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.paused
+}
+
+func (p *tcpProxy) pause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.paused = true
+}
+
+func (p *tcpProxy) track(c net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.conns = append(p.conns, c)
+}
+
+func (p *tcpProxy) accept() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.track(c)
+		if p.isPaused() {
+			continue // held open, never answered
+		}
+		up, err := net.Dial("tcp", p.target)
+		if err != nil {
+			_ = c.Close()
+			continue
+		}
+		p.track(up)
+		go p.pipe(c, up)
+		go p.pipe(up, c)
+	}
+}
+
+func (p *tcpProxy) pipe(src, dst net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if p.isPaused() {
+			<-p.closed
+			return
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			_ = dst.Close()
+			return
+		}
+	}
+}
+
+func (p *tcpProxy) close() {
+	close(p.closed)
+	_ = p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		_ = c.Close()
+	}
+}
+
+// TestDeadline_FrozenPostgres: PostgreSQL behind a TCP proxy that stops
+// forwarding (the reported SIGSTOP case): { viewer } answers 503
+// UNAVAILABLE within the deadline instead of hanging, and the log says 503.
+func TestDeadline_FrozenPostgres(t *testing.T) {
+	t.Parallel()
+	raw := os.Getenv("TEST_DATABASE_URL")
+	if raw == "" {
+		t.Skip(dbtest.SkipMessage)
+	}
+	d := dbtest.Postgres(t)
+	var schema string
+	require.NoError(t, d.Write.QueryRowContext(t.Context(), "SELECT current_schema()").Scan(&schema))
+	u, err := url.Parse(raw)
+	require.NoError(t, err)
+	p := newTCPProxy(t, u.Host)
+	u.Host = p.ln.Addr().String()
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	pd, err := db.Open(t.Context(), db.Options{URL: u.String()})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		p.close()
+		_ = pd.Close()
+	})
+
+	logs := &syncBuffer{}
+	e := newEnv(t, pd, envOptions{logs: logs, getenv: map[string]string{"REQUEST_TIMEOUT": "500ms"}})
+	tok := e.token(e.user(e.org("Acme"), "john@acme.com", user.RoleUSER))
+	e.gql(tok, `{ viewer { isAdmin } }`, nil).noErrors(t)
+	p.pause()
+	requireUnavailable(t, e, tok, logs, `{ viewer { isAdmin } }`)
 }
