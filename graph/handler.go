@@ -233,8 +233,8 @@ func isJSON(raw json.RawMessage, first byte) bool {
 // back any response with status >= 400 (and any response written after the
 // request's deadline passed), adds VALIDATION_FAILED to errors that have no
 // code, answers 400 for every refusal made before execution (gqlgen says 422
-// for parse and validation errors), and 503 UNAVAILABLE when the deadline
-// stopped the request.
+// for parse and validation errors), 405 for a mutation sent with GET (gqlgen
+// says 406), and 503 UNAVAILABLE when the deadline stopped the request.
 type codeWriter struct {
 	http.ResponseWriter
 	ctx    context.Context
@@ -254,6 +254,9 @@ func (c *codeWriter) hold(status int) {
 	switch c.status {
 	case http.StatusUnprocessableEntity:
 		c.status = http.StatusBadRequest
+	case http.StatusNotAcceptable: // gqlgen's answer to a mutation sent with GET
+		c.status = http.StatusMethodNotAllowed
+		c.ResponseWriter.Header().Set("Allow", "POST")
 	}
 	c.held = c.status >= http.StatusBadRequest
 	if !c.held {
@@ -292,6 +295,9 @@ func (c *codeWriter) flush() {
 				}
 				if _, ok := ext["code"]; !ok {
 					ext["code"], ext["id"] = string(apperr.KindValidation), "request.invalid"
+					if c.status == http.StatusMethodNotAllowed {
+						ext["id"], em["message"] = "request.mutationNeedsPost", "Send mutations with POST; GET runs queries only."
+					}
 				}
 			}
 		}

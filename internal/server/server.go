@@ -241,6 +241,16 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
+// LogDurationsInMilliseconds is a slog ReplaceAttr for JSON logs: every
+// duration attribute "x" becomes a number "x_ms" (slog would write
+// nanoseconds).
+func LogDurationsInMilliseconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key+"_ms", Milliseconds(a.Value.Duration()))
+	}
+	return a
+}
+
 // Milliseconds is d in milliseconds with microsecond precision, the unit of
 // durations in Mailbridge's logs.
 func Milliseconds(d time.Duration) float64 {
