@@ -3,7 +3,9 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -25,8 +27,11 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		pub := classify(ctx, err, gerr)
-		if pub.Kind == apperr.KindInternal {
+		switch pub.Kind {
+		case apperr.KindInternal:
 			log.ErrorContext(ctx, "graphql: internal error", "error", err, "path", gerr.Path.String())
+		case apperr.KindUnavailable:
+			log.WarnContext(ctx, "graphql: request stopped by its deadline", "error", err, "path", gerr.Path.String())
 		}
 		gerr.Message = pub.Message
 		gerr.Extensions = map[string]any{"code": string(pub.Kind), "id": pub.ID}
@@ -62,8 +67,8 @@ func classify(ctx context.Context, err error, gerr *gqlerror.Error) *apperr.Erro
 		return apperr.Validation("input.invalid", validation.Name, "The value of "+validation.Name+" is not valid.")
 	case errors.As(err, &constraint):
 		return apperr.Conflict("object.conflict", "This change conflicts with existing data (for example a duplicate). Reload and try again.")
-	case errors.Is(err, context.DeadlineExceeded):
-		return &apperr.Error{Kind: apperr.KindInternal, ID: "request.timeout", Message: "The request took too long and was stopped. Try again, or ask for less data."}
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return errTimeout
 	}
 	if code, _ := gerr.Extensions["code"].(string); code != "" {
 		// gqlgen's own request errors: parse, validation, complexity.
@@ -71,9 +76,9 @@ func classify(ctx context.Context, err error, gerr *gqlerror.Error) *apperr.Erro
 		case "NOT_FOUND": // entgql's node-not-found
 			return errNotFound
 		case "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED":
-			return apperr.Validation("graphql."+lowerFirst(code), "", gerr.Message)
-		case "COMPLEXITY_LIMIT_EXCEEDED":
-			return apperr.Validation("graphql.tooComplex", "",
+			return apperr.Validation("graphql."+lowerFirst(code), "", variableMessage(gerr))
+		case codeComplexity:
+			return apperr.QueryTooCostly("graphql.tooComplex",
 				gerr.Message+". Ask for fewer items (a smaller `first`) or fewer fields.")
 		}
 	}
@@ -86,8 +91,33 @@ func classify(ctx context.Context, err error, gerr *gqlerror.Error) *apperr.Erro
 		return apperr.Validation("input.invalid", inputPath(gerr),
 			"The value of "+inputPath(gerr)+" is not valid for its type.")
 	}
-	return &apperr.Error{Kind: apperr.KindInternal, ID: "internal",
-		Message: "Something went wrong on our side. It has been logged; try again in a moment."}
+	return errInternal
+}
+
+// errInternal is the one answer for unexpected failures; their causes go to
+// the log.
+var errInternal = &apperr.Error{Kind: apperr.KindInternal, ID: "internal",
+	Message: "Something went wrong on our side. It has been logged; try again in a moment."}
+
+// badNumber matches gqlparser's message for a JSON number that does not fit
+// the variable's type, which shows a meaningless value ("cannot use value 0
+// as Int" for 7.5).
+var badNumber = regexp.MustCompile(`^cannot use value \S+ as (\w+)$`)
+
+// variableMessage returns the message of a request error, naming the
+// variable for errors about variables' values.
+func variableMessage(gerr *gqlerror.Error) string {
+	if len(gerr.Path) != 2 || gerr.Path[0] != ast.PathName("variable") {
+		return gerr.Message
+	}
+	name := fmt.Sprint(gerr.Path[1])
+	if m := badNumber.FindStringSubmatch(gerr.Message); m != nil {
+		if m[1] == "Int" {
+			return "Variable $" + name + " must be a whole number (Int), for example 7, not 7.5 or 7.0."
+		}
+		return "Variable $" + name + " must be a number (" + m[1] + ")."
+	}
+	return "Variable $" + name + ": " + gerr.Message
 }
 
 // isIntrospectionDisabled recognises gqlgen's refusal of __schema and
@@ -126,12 +156,16 @@ func inputPath(gerr *gqlerror.Error) string {
 	return strings.Join(parts, ".")
 }
 
+// lowerFirst turns gqlgen's GRAPHQL_PARSE_FAILED into the id style of the
+// API, parseFailed (lower camel case, without the GRAPHQL prefix).
 func lowerFirst(code string) string {
-	parts := strings.Split(strings.ToLower(code), "_")
+	parts := strings.Split(strings.ToLower(code), "_")[1:]
 	for i := 1; i < len(parts); i++ {
-		parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
 	}
-	return strings.Join(parts[1:], "")
+	return strings.Join(parts, "")
 }
 
 // recoverFunc logs a panic and turns it into an INTERNAL error.

@@ -7,13 +7,16 @@ import (
 // maxPageSize caps every connection page (QUALITY.md §5.3).
 const maxPageSize = 100
 
-// checkPage requires first or last, each between 1 and maxPageSize, so no
+// checkPage requires first or last (not both), each between 1 and maxPageSize, so no
 // list request can ask for an unbounded page.
 func checkPage(first, last *int) error {
 	switch {
 	case first == nil && last == nil:
 		return apperr.Validation("pagination.missing", "first",
 			"Say how many items you want with `first` (or `last` when paging backwards), from 1 to 100.")
+	case first != nil && last != nil:
+		return apperr.Validation("pagination.firstAndLast", "last",
+			"Pass either `first` (paging forwards, with `after`) or `last` (paging backwards, with `before`), not both.")
 	case first != nil && (*first < 1 || *first > maxPageSize):
 		return apperr.Validation("pagination.outOfRange", "first", "`first` must be between 1 and 100.")
 	case last != nil && (*last < 1 || *last > maxPageSize):

@@ -21,6 +21,14 @@ const (
 	KindValidation      Kind = "VALIDATION_FAILED"
 	KindConflict        Kind = "CONFLICT"
 	KindInternal        Kind = "INTERNAL"
+	// KindQueryTooCostly: the request would cause more database work than
+	// one request may (too many queries, aliases or objects).
+	KindQueryTooCostly Kind = "QUERY_TOO_COSTLY"
+	// KindRateLimited: the caller sent too many requests; retry later.
+	KindRateLimited Kind = "RATE_LIMITED"
+	// KindUnavailable: the service (usually its database) did not answer
+	// in time; retry later.
+	KindUnavailable Kind = "UNAVAILABLE"
 )
 
 // Error is a public error: safe to show, stable to program against.
@@ -68,3 +76,11 @@ func Validation(id, field, msg string) *Error {
 // Conflict: the request clashes with the current state (e.g. a concurrent
 // change or a uniqueness rule).
 func Conflict(id, msg string) *Error { return &Error{Kind: KindConflict, ID: id, Message: msg} }
+
+// QueryTooCostly: the request asks for more work than one request may do.
+func QueryTooCostly(id, msg string) *Error {
+	return &Error{Kind: KindQueryTooCostly, ID: id, Message: msg}
+}
+
+// Unavailable: the service could not answer in time; the client may retry.
+func Unavailable(id, msg string) *Error { return &Error{Kind: KindUnavailable, ID: id, Message: msg} }

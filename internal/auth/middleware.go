@@ -60,8 +60,12 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 			}
 		}
 		if err != nil {
+			// The database is down or the request's deadline passed: the
+			// client may retry; the answer is GraphQL-shaped like every
+			// other answer of the API.
 			s.log.ErrorContext(ctx, "auth: authenticate request", "error", err)
-			http.Error(w, "Mailbridge could not check your sign-in. Try again in a moment.", http.StatusServiceUnavailable)
+			apperr.WriteGraphQL(w, http.StatusServiceUnavailable, apperr.Unavailable("auth.unavailable",
+				"Mailbridge could not check your sign-in (its database did not answer in time). Try again in a moment."))
 			return
 		}
 		if v != nil {

@@ -52,6 +52,12 @@ type Config struct {
 	ComplexityLimit int
 	ParserTokens    int
 	RequestTimeout  time.Duration
+
+	// Request cost and rate limits (GraphQL edge).
+	MaxDBQueries       int // database queries one GraphQL request may run
+	MaxAliases         int // aliased fields one GraphQL operation may use
+	RateLimitPerMinute int // requests a minute per caller (token, session or IP); 0: no limit
+	RateLimitBurst     int // requests a caller may send at once
 }
 
 // Dev reports whether development conveniences (GraphQL introspection) are on.
@@ -121,6 +127,12 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	maxBody := fs.Int("max-body-bytes", envInt(getenv, "MAX_BODY_BYTES", 1<<20, &errs), "largest accepted GraphQL request body (env MAX_BODY_BYTES)")
 	complexity := fs.Int("complexity-limit", envInt(getenv, "GRAPHQL_COMPLEXITY_LIMIT", 1000, &errs), "largest accepted GraphQL query cost (env GRAPHQL_COMPLEXITY_LIMIT)")
 	tokens := fs.Int("parser-token-limit", envInt(getenv, "GRAPHQL_TOKEN_LIMIT", 5000, &errs), "largest accepted number of GraphQL tokens (env GRAPHQL_TOKEN_LIMIT)")
+	// Request cost and rate limits (GraphQL edge).
+	fs.IntVar(&c.MaxDBQueries, "graphql-max-db-queries", envInt(getenv, "GRAPHQL_MAX_DB_QUERIES", 50, &errs), "largest number of database queries one GraphQL request may run (env GRAPHQL_MAX_DB_QUERIES)")
+	fs.IntVar(&c.MaxAliases, "graphql-max-aliases", envInt(getenv, "GRAPHQL_MAX_ALIASES", 30, &errs), "largest number of aliased fields in one GraphQL operation (env GRAPHQL_MAX_ALIASES)")
+	fs.IntVar(&c.RateLimitPerMinute, "rate-limit-per-minute", envInt(getenv, "RATE_LIMIT_PER_MINUTE", 600, &errs), "API requests a minute per API token, session or (unauthenticated) IP address; 0 turns the limit off (env RATE_LIMIT_PER_MINUTE)")
+	fs.IntVar(&c.RateLimitBurst, "rate-limit-burst", envInt(getenv, "RATE_LIMIT_BURST", 60, &errs), "API requests a caller may send at once before the per-minute rate applies (env RATE_LIMIT_BURST)")
+
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -165,6 +177,11 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	if c.MaxBodyBytes < 1024 || c.ComplexityLimit < 10 || c.ParserTokens < 100 {
 		errs = append(errs, errors.New("GraphQL limits are too small: MAX_BODY_BYTES ≥ 1024, GRAPHQL_COMPLEXITY_LIMIT ≥ 10, GRAPHQL_TOKEN_LIMIT ≥ 100"))
 	}
+	// Request cost and rate limits (GraphQL edge).
+	if c.MaxDBQueries < 5 || c.MaxAliases < 0 || c.RateLimitPerMinute < 0 || c.RateLimitBurst < 1 {
+		errs = append(errs, errors.New("request limits out of range: GRAPHQL_MAX_DB_QUERIES ≥ 5, GRAPHQL_MAX_ALIASES ≥ 0, RATE_LIMIT_PER_MINUTE ≥ 0 (0: off), RATE_LIMIT_BURST ≥ 1"))
+	}
+
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", err)
 	}

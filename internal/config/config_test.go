@@ -70,3 +70,27 @@ func TestParse_InvalidValuesAreAllReported(t *testing.T) {
 	_, err = config.Parse(nil, env(map[string]string{"MAILBRIDGE_MODE": "production", "PUBLIC_URL": "http://mb.example.com"}), io.Discard)
 	require.ErrorContains(t, err, "https://")
 }
+
+func TestParse_RequestLimits(t *testing.T) {
+	t.Parallel()
+	c, err := config.Parse(nil, env(nil), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 50, c.MaxDBQueries)
+	require.Equal(t, 30, c.MaxAliases)
+	require.Equal(t, 600, c.RateLimitPerMinute)
+	require.Equal(t, 60, c.RateLimitBurst)
+
+	c, err = config.Parse([]string{"--rate-limit-burst", "5"}, env(map[string]string{
+		"GRAPHQL_MAX_DB_QUERIES": "80", "GRAPHQL_MAX_ALIASES": "0", "RATE_LIMIT_PER_MINUTE": "0",
+	}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 80, c.MaxDBQueries)
+	require.Equal(t, 0, c.MaxAliases)
+	require.Equal(t, 0, c.RateLimitPerMinute, "0 turns the rate limit off")
+	require.Equal(t, 5, c.RateLimitBurst)
+
+	_, err = config.Parse(nil, env(map[string]string{"GRAPHQL_MAX_DB_QUERIES": "1", "RATE_LIMIT_PER_MINUTE": "-1"}), io.Discard)
+	require.ErrorContains(t, err, "GRAPHQL_MAX_DB_QUERIES")
+	_, err = config.Parse(nil, env(map[string]string{"RATE_LIMIT_BURST": "many"}), io.Discard)
+	require.ErrorContains(t, err, "RATE_LIMIT_BURST")
+}

@@ -30,18 +30,18 @@ func TestErrors_BadInputGetsStableCodes(t *testing.T) {
 		{"bad ID", setSync, map[string]any{"id": "abc", "on": true}, "VALIDATION_FAILED", "input.mailboxID", 200},
 		{"negative ID", `{ node(id: "-5") { id } }`, nil, "VALIDATION_FAILED", "id", 200},
 		{"unknown ID", `{ node(id: "999999999999") { id } }`, nil, "NOT_FOUND", "", 200},
-		{"wrong type", `mutation { setSync(input: {mailboxID: "1", enabled: "yes"}) { mailbox { id } } }`, nil, "VALIDATION_FAILED", "", 422},
-		{"wrong variable type", setSync, map[string]any{"id": id(f.primary.ID), "on": "yes"}, "VALIDATION_FAILED", "", 422},
-		{"bad enum", `{ mailboxes(first: 1, filter: {provider: GMAIL}) { totalCount } }`, nil, "VALIDATION_FAILED", "", 422},
-		{"bad enum variable", `query($p: MailboxProvider) { mailboxes(first: 1, filter: {provider: $p}) { totalCount } }`, map[string]any{"p": "GMAIL"}, "VALIDATION_FAILED", "", 422},
-		{"unknown field", `{ viewer { password } }`, nil, "VALIDATION_FAILED", "", 422},
-		{"syntax", `{ viewer { `, nil, "VALIDATION_FAILED", "", 422},
+		{"wrong type", `mutation { setSync(input: {mailboxID: "1", enabled: "yes"}) { mailbox { id } } }`, nil, "VALIDATION_FAILED", "", 400},
+		{"wrong variable type", setSync, map[string]any{"id": id(f.primary.ID), "on": "yes"}, "VALIDATION_FAILED", "", 400},
+		{"bad enum", `{ mailboxes(first: 1, filter: {provider: GMAIL}) { totalCount } }`, nil, "VALIDATION_FAILED", "", 400},
+		{"bad enum variable", `query($p: MailboxProvider) { mailboxes(first: 1, filter: {provider: $p}) { totalCount } }`, map[string]any{"p": "GMAIL"}, "VALIDATION_FAILED", "", 400},
+		{"unknown field", `{ viewer { password } }`, nil, "VALIDATION_FAILED", "", 400},
+		{"syntax", `{ viewer { `, nil, "VALIDATION_FAILED", "", 400},
 		{"bad cursor", `{ mailboxes(first: 1, after: "!!!") { totalCount } }`, nil, "VALIDATION_FAILED", "after", 200},
 		{"first too big", `{ sequenceStates(first: 1000) { totalCount } }`, nil, "VALIDATION_FAILED", "first", 200},
 		{"first missing", `{ sequenceStates { totalCount } }`, nil, "VALIDATION_FAILED", "first", 200},
 		{"too many nodes", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": manyIDs(101)}, "VALIDATION_FAILED", "ids", 200},
 		{"too complex", `{ a: sequenceStates(first: 100) { edges { node { id prospect { email } sequence { name } mailbox { address } user { email } } } }
-		                   b: sequenceStates(first: 100) { edges { node { id prospect { email } sequence { name } mailbox { address } user { email } } } } }`, nil, "VALIDATION_FAILED", "", 200},
+		                   b: sequenceStates(first: 100) { edges { node { id prospect { email } sequence { name } mailbox { address } user { email } } } } }`, nil, "QUERY_TOO_COSTLY", "", 400},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -42,11 +42,15 @@ type envOptions struct {
 	mode   config.Mode
 	client *ent.Client // overrides d.Client(), e.g. with a recording driver
 	getenv map[string]string
+	logs   io.Writer // receives the JSON logs at debug level; nil discards them
+	now    func() time.Time
 }
 
 func newEnv(t testing.TB, d *db.DB, o envOptions) *env {
 	t.Helper()
-	vars := map[string]string{"MAILBRIDGE_MODE": string(o.mode), "DATA_DIR": t.TempDir()}
+	// Tests send many requests with one token; the rate limit is tested on
+	// its own (TestRateLimit_*).
+	vars := map[string]string{"MAILBRIDGE_MODE": string(o.mode), "DATA_DIR": t.TempDir(), "RATE_LIMIT_PER_MINUTE": "0"}
 	if o.mode == "" {
 		vars["MAILBRIDGE_MODE"] = string(config.ModeProduction)
 	}
@@ -59,10 +63,17 @@ func newEnv(t testing.TB, d *db.DB, o envOptions) *env {
 	if client == nil {
 		client = d.Client()
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
+	if o.logs != nil {
+		log = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	now := o.now
+	if now == nil {
+		now = time.Now
+	}
 	h, err := server.New(server.Deps{
 		Config: cfg, Client: client, Dialect: d.Dialect, Logger: log,
-		Ready: d.Ping, Now: time.Now,
+		Ready: d.Ping, Now: now,
 	})
 	require.NoError(t, err)
 	return &env{

@@ -8,8 +8,10 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -17,9 +19,11 @@ import (
 	"mailbridge/ent"
 	"mailbridge/frontend"
 	"mailbridge/graph"
+	"mailbridge/internal/apperr"
 	"mailbridge/internal/auth"
 	"mailbridge/internal/config"
 	"mailbridge/internal/mailbox"
+	"mailbridge/internal/ratelimit"
 )
 
 // Deps are what the handler is built from.
@@ -55,8 +59,10 @@ func New(d Deps) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	// Only the API authenticates; static files and health checks never
-	// touch the session store.
-	mux.Handle("/graphql", authn.Middleware(graph.NewHandler(graph.Deps{
+	// touch the session store. The request deadline starts before
+	// authentication, so a database that does not answer cannot hold a
+	// request longer than REQUEST_TIMEOUT.
+	api := authn.Middleware(graph.NewHandler(graph.Deps{
 		Client:    d.Client,
 		Mailboxes: mailbox.NewService(d.Client, d.Dialect == dialect.Postgres),
 		Auth:      authn,
@@ -66,8 +72,15 @@ func New(d Deps) (http.Handler, error) {
 		ComplexityLimit: cfg.ComplexityLimit,
 		ParserTokens:    cfg.ParserTokens,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
-		Timeout:         cfg.RequestTimeout,
-	})))
+		MaxDBQueries:    cfg.MaxDBQueries,
+		MaxAliases:      cfg.MaxAliases,
+		RateLimit:       ratelimit.New(cfg.RateLimitPerMinute, cfg.RateLimitBurst, d.Now),
+	}))
+	mux.Handle("/graphql", apiEdge(cfg.RequestTimeout, api))
+	mux.HandleFunc("/graphql/", func(w http.ResponseWriter, r *http.Request) {
+		graph.WriteError(w, http.StatusNotFound, apperr.NotFound("request.noSuchPath",
+			"There is nothing at "+r.URL.Path+"; the GraphQL API is at /graphql."))
+	})
 	authn.Routes(mux, cfg.Mode == config.ModeDemo)
 	mux.HandleFunc("/auth/", notFound)
 	mux.HandleFunc("/api/", notFound)
@@ -84,15 +97,61 @@ func New(d Deps) (http.Handler, error) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.Handle("/", spa)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "Use GET for " + r.URL.Path + "."})
+			return
+		}
+		spa.ServeHTTP(w, r)
+	}))
 
+	// Cross-origin writes are refused. Browsers that send Sec-Fetch-Site
+	// are judged by it; older ones by their Origin, which must be
+	// PUBLIC_URL's origin (or match Host, when nothing rewrites it).
 	cop := http.NewCrossOriginProtection()
+	if err := cop.AddTrustedOrigin(cfg.PublicURL); err != nil {
+		return nil, fmt.Errorf("server: PUBLIC_URL as trusted origin: %w", err)
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log.InfoContext(r.Context(), "server: cross-origin request refused", "path", r.URL.Path)
+		if isAPI(r) {
+			graph.WriteError(w, http.StatusForbidden, apperr.Forbidden("request.crossOrigin",
+				"Cross-origin requests are refused: call the API from "+cfg.PublicURL+", or from a server with an API token."))
+			return
+		}
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "Cross-origin requests are refused."})
+	}))
 	var h http.Handler = mux
 	h = cop.Handler(h)
-	h = securityHeaders(h)
+	h = securityHeaders(cfg.SecureCookies(), h)
 	h = recoverPanics(log, h)
 	h = logRequests(log, h)
 	return h, nil
+}
+
+// isAPI reports whether r is for the GraphQL endpoint (whose every answer is
+// GraphQL-shaped).
+func isAPI(r *http.Request) bool {
+	return r.URL.Path == "/graphql" || strings.HasPrefix(r.URL.Path, "/graphql/")
+}
+
+// apiEdge is the outside of the GraphQL endpoint: GET and POST only (405
+// with Allow otherwise), never cached, and one deadline for the whole
+// request, authentication included.
+func apiEdge(timeout time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			w.Header().Set("Allow", "GET, POST")
+			graph.WriteError(w, http.StatusMethodNotAllowed, apperr.Validation("request.methodNotAllowed", "",
+				"The GraphQL API takes POST (queries and mutations) or GET (queries), not "+r.Method+"."))
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {
@@ -107,10 +166,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // securityHeaders sets a strict Content-Security-Policy and friends: the app
-// loads only its own scripts and styles and may not be framed.
-func securityHeaders(next http.Handler) http.Handler {
+// loads only its own scripts and styles and may not be framed. Served over
+// HTTPS, browsers are told to use HTTPS only (HSTS). Sign-in answers are
+// never cached.
+func securityHeaders(https bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if https {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if strings.HasPrefix(r.URL.Path, "/auth/") {
+			h.Set("Cache-Control", "no-store")
+		}
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
@@ -128,7 +195,12 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 					panic(p)
 				}
 				log.ErrorContext(r.Context(), "server: panic", "panic", p, "path", r.URL.Path)
-				http.Error(w, "Internal error", http.StatusInternalServerError)
+				if isAPI(r) {
+					graph.WriteError(w, http.StatusInternalServerError, &apperr.Error{Kind: apperr.KindInternal, ID: "internal",
+						Message: "Something went wrong on our side. It has been logged; try again in a moment."})
+					return
+				}
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "Something went wrong on our side. Try again in a moment."})
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -137,7 +209,8 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status  int
+	written int64
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -145,10 +218,17 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	n, err := s.ResponseWriter.Write(b)
+	s.written += int64(n)
+	return n, err
+}
+
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// logRequests logs one line per request (never headers or bodies, which
-// carry cookies and tokens).
+// logRequests logs one line per request: method, path, status, sizes and
+// the duration in milliseconds; never headers, query strings or bodies,
+// which carry cookies, tokens and variables.
 func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -156,6 +236,23 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "http",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", rec.status), slog.Int64("request_bytes", r.ContentLength),
+			slog.Int64("response_bytes", rec.written), slog.Float64("duration_ms", Milliseconds(time.Since(start))))
 	})
+}
+
+// LogDurationsInMilliseconds is a slog ReplaceAttr for JSON logs: every
+// duration attribute "x" becomes a number "x_ms" (slog would write
+// nanoseconds).
+func LogDurationsInMilliseconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key+"_ms", Milliseconds(a.Value.Duration()))
+	}
+	return a
+}
+
+// Milliseconds is d in milliseconds with microsecond precision, the unit of
+// durations in Mailbridge's logs.
+func Milliseconds(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
 }
