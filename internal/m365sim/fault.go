@@ -91,6 +91,9 @@ func (s *Sim) InjectFault(f Fault) (Fault, error) {
 	if _, ok := faultCodeStatus[f.Code]; !ok && f.Code != "" {
 		return Fault{}, fmt.Errorf("m365sim: unknown fault code %q", f.Code)
 	}
+	if f.Status != 0 && (f.Status < 400 || f.Status > 599) && !(f.Kind == FaultAfterAccept && f.Status == http.StatusAccepted) {
+		return Fault{}, fmt.Errorf("m365sim: fault status %d: want a 4xx or 5xx (or 202 for an after-accept fault)", f.Status)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ok bool

@@ -572,6 +572,8 @@ func TestConformance_51_ProductionFaults(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, last.Status)
 		_, err := e.srv.InjectFault(Fault{Kind: FaultAfterAccept, Code: "NoSuchCode"})
 		require.Error(t, err)
+		_, err = e.srv.InjectFault(Fault{Kind: FaultStatus, Status: http.StatusAccepted})
+		require.Error(t, err, "202 only answers an accepted send")
 	})
 	t.Run("MailboxFull", func(t *testing.T) {
 		t.Parallel()

@@ -179,8 +179,9 @@ func (s *Sim) ThrottleCounters(mailbox string) []ThrottleCounters {
 	return out
 }
 
-// ResetCounters zeroes the throttling and sending counters (not the
-// in-flight counts, which belong to running requests).
+// ResetCounters zeroes the throttling, concurrency and sending counters
+// (not the in-flight counts, which belong to running requests) and lifts
+// send blocks left by an over-quota submission.
 func (s *Sim) ResetCounters() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
