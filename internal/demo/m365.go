@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -22,23 +23,62 @@ const (
 	EmulatorPassword     = "demo"
 )
 
-// SetupEmulator makes the demo tenant (acme.com), its users — the same
+// ConsentEnv is the environment variable that sets how the demo tenant
+// treats a user's consent: "user" (the default) lets every demo user
+// consent to Mail.ReadWrite themselves, so "Connect with Office 365"
+// succeeds with Accept; "admin" blocks user consent for Mail.ReadWrite,
+// Calendars.ReadWrite and MailboxSettings.Read as Microsoft's default
+// policy does since late 2025 (the AADSTS90094 "Need admin approval" page
+// until admin@acme.com grants consent for the organization); "workflow" is
+// "admin" with the admin consent workflow on (the AADSTS90095 "Request
+// approval" page).
+const ConsentEnv = "M365SIM_DEMO_CONSENT"
+
+// EmulatorOptions tune the demo tenant.
+type EmulatorOptions struct {
+	// Consent is the demo tenant's consent mode; empty means
+	// m365sim.ConsentUser.
+	Consent m365sim.ConsentMode
+}
+
+// EmulatorOptionsFromEnv reads ConsentEnv.
+func EmulatorOptionsFromEnv(getenv func(string) string) (EmulatorOptions, error) {
+	switch v := m365sim.ConsentMode(strings.ToLower(strings.TrimSpace(getenv(ConsentEnv)))); v {
+	case "", m365sim.ConsentUser, m365sim.ConsentAdminRequired, m365sim.ConsentAdminWorkflow:
+		return EmulatorOptions{Consent: v}, nil
+	default:
+		return EmulatorOptions{}, fmt.Errorf("demo: %s=%q: want user, admin or workflow", ConsentEnv, v)
+	}
+}
+
+// SetupEmulator is SetupEmulatorWith with the options from the
+// environment (ConsentEnv).
+func SetupEmulator(sim *m365sim.Sim, publicURL string) error {
+	opts, err := EmulatorOptionsFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	return SetupEmulatorWith(sim, publicURL, opts)
+}
+
+// SetupEmulatorWith makes the demo tenant (acme.com), its users — the same
 // People as in Mailbridge, John with john.work@acme.com as an alias of his
 // Microsoft account — and Mailbridge's app registration, whose redirect URI
 // is publicURL's OAuth callback. It is idempotent, so a persisted emulator
-// keeps its state across restarts.
-func SetupEmulator(sim *m365sim.Sim, publicURL string) error {
+// keeps its state across restarts; the tenant's consent mode is set from
+// opts on every start.
+func SetupEmulatorWith(sim *m365sim.Sim, publicURL string, opts EmulatorOptions) error {
+	mode := cmpOrConsent(opts.Consent)
 	if _, ok := sim.Tenant(Domain); !ok {
 		if _, err := sim.AddTenant(m365sim.Tenant{
 			DisplayName: "Acme",
 			Domains:     []string{Domain},
-			// Users may consent themselves, so the demo's "Connect with
-			// Office 365" succeeds with Accept; switch to admin or workflow
-			// through the emulator's control API to try the other paths.
-			ConsentMode: m365sim.ConsentUser,
+			ConsentMode: mode,
 		}); err != nil {
 			return fmt.Errorf("demo: emulator tenant: %w", err)
 		}
+	} else if err := sim.UpdateTenant(Domain, func(t *m365sim.Tenant) { t.ConsentMode = mode }); err != nil {
+		return fmt.Errorf("demo: emulator tenant: %w", err)
 	}
 	for _, p := range People {
 		if _, ok := sim.User(p.Email); ok {
@@ -112,4 +152,13 @@ func FillEmulatorMailboxes(ctx context.Context, client *ent.Client, sim *m365sim
 		}
 	}
 	return nil
+}
+
+// cmpOrConsent is the demo's default consent mode: users may consent
+// themselves, so the demo's "Connect with Office 365" succeeds with Accept.
+func cmpOrConsent(m m365sim.ConsentMode) m365sim.ConsentMode {
+	if m == "" {
+		return m365sim.ConsentUser
+	}
+	return m
 }

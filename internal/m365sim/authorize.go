@@ -323,6 +323,9 @@ func (s *Sim) advanceLocked(r *http.Request, txn *authTxn, sess *browserSession)
 		delete(s.rt.identity.txns, txn.id)
 		return s.errorPage(e)
 	}
+	if fr := s.signInErrorLocked(r, txn, u); fr != nil {
+		return fr
+	}
 	if txn.kind == txnAdminConsent {
 		return s.adminConsentStepLocked(txn, u, app)
 	}

@@ -72,7 +72,7 @@ func TestControl_DirectoryEndpoints(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, call(t, http.MethodPost, bundle.base+"/apps", map[string]any{"DisplayName": "no redirect"}, nil))
 
 		var u User
-		require.Equal(t, http.StatusOK, call(t, http.MethodPost, bundle.base+"/users", map[string]any{"TenantID": bundle.e.tenant.ID, "UserPrincipalName": "pat@contoso.com", "GivenName": "Pat", "Surname": "Lee"}, &u))
+		require.Equal(t, http.StatusOK, call(t, http.MethodPost, bundle.base+"/users", map[string]any{"TenantID": bundle.e.tenant.ID, "UserPrincipalName": "pat@contoso.com", "Mail": "pat@contoso.com", "GivenName": "Pat", "Surname": "Lee"}, &u))
 		require.NotEmpty(t, u.ID)
 		require.Equal(t, "Pat Lee", u.DisplayName)
 		require.Equal(t, []string{"SMTP:pat@contoso.com"}, u.ProxyAddresses)

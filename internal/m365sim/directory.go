@@ -89,7 +89,10 @@ type User struct {
 	// Mail is the primary SMTP address; may be empty (unlicensed users).
 	Mail string
 	// ProxyAddresses as Graph returns them: "SMTP:primary" and "smtp:alias".
-	// When empty, it is derived from Mail (or the UPN).
+	// When empty, it is derived from Mail. A user without Mail and without
+	// proxy addresses has no mailbox: mail calls answer
+	// MailboxNotEnabledForRESTAPI and no address is synthesized from the
+	// UPN (issue #7 item 8).
 	ProxyAddresses []string
 	Password       string
 	// IsAdmin marks a tenant administrator: may grant tenant-wide admin
@@ -102,6 +105,27 @@ type User struct {
 	// TokensValidFrom: refresh tokens issued before it are revoked (password
 	// reset, "revoke sessions").
 	TokensValidFrom time.Time
+	// SignInError makes the user's sign-ins at /authorize fail with this
+	// AADSTS code (see SetSignInError); 0 for none.
+	SignInError int `json:",omitempty"`
+}
+
+// HasMailbox reports whether the user has an Exchange Online mailbox Graph
+// can serve: not disabled, and a mail address (Mail or an SMTP proxy
+// address). Unlicensed users have mail null and no mailbox.
+func (u *User) HasMailbox() bool {
+	if u.MailboxDisabled {
+		return false
+	}
+	if u.Mail != "" {
+		return true
+	}
+	for _, p := range u.ProxyAddresses {
+		if len(p) > 5 && strings.EqualFold(p[:5], "smtp:") {
+			return true
+		}
+	}
+	return false
 }
 
 // PrimaryAddress is the user's primary SMTP address.
@@ -254,8 +278,8 @@ func (s *Sim) AddUser(u User) (User, error) {
 	if u.UserPrincipalName == "" {
 		return User{}, errors.New("m365sim: a user needs a userPrincipalName")
 	}
-	if len(u.ProxyAddresses) == 0 {
-		u.ProxyAddresses = []string{"SMTP:" + cmpOr(u.Mail, u.UserPrincipalName)}
+	if len(u.ProxyAddresses) == 0 && u.Mail != "" {
+		u.ProxyAddresses = []string{"SMTP:" + u.Mail}
 	}
 	if u.DisplayName == "" {
 		u.DisplayName = strings.TrimSpace(u.GivenName + " " + u.Surname)

@@ -27,11 +27,25 @@ const (
 	// message is accepted and sent, then the response is Status (default
 	// 504) instead of 202 — the duplicate-send trap (MICROSOFT.md §3.3).
 	FaultAfterAccept FaultKind = "after-accept"
-	// FaultDelay holds the response for Delay (a slow mailbox); the request
-	// occupies a concurrency slot meanwhile.
+	// FaultDelay holds the response for Delay (a slow mailbox). The delay
+	// runs after the request has taken its concurrency slot, so slow
+	// requests hold their slots and the 5th concurrent one is throttled
+	// (MICROSOFT.md §0 item 13, issue #7 item 2).
 	FaultDelay FaultKind = "delay"
 	// FaultDrop hijacks the connection and closes it without a response.
 	FaultDrop FaultKind = "drop"
+	// FaultMailboxFull answers requests that write to the mailbox (POST,
+	// PATCH, PUT, sends included) with 507 ErrorQuotaExceeded: the mailbox
+	// is over its storage quota. The code is Outlook's (MICROSOFT.md §3.0,
+	// field: alcionai/corso errors.go); the status is Graph's documented
+	// "507 Insufficient Storage: The maximum storage quota has been
+	// reached" (https://learn.microsoft.com/en-us/graph/errors).
+	FaultMailboxFull FaultKind = "mailbox-full"
+	// FaultAccessDenied answers 403 ErrorAccessDenied although the access
+	// token is valid: the grant no longer covers the mailbox (Full Access
+	// or Send As removed, consent narrowed by an admin) while the token
+	// lives on (MICROSOFT.md §3.0; https://learn.microsoft.com/en-us/graph/errors).
+	FaultAccessDenied FaultKind = "access-denied"
 )
 
 // Fault is an injected failure, for a mailbox or for every mailbox.
@@ -43,8 +57,17 @@ type Fault struct {
 	// Count is how many matching requests the fault hits; 0 means 1 and a
 	// negative value means until removed.
 	Count int
-	// Status for FaultStatus and FaultAfterAccept (default 503 / 504).
+	// Status for FaultStatus and FaultAfterAccept (default 503 / 504, or
+	// the default of Code). FaultAfterAccept with Status 202 answers an
+	// accepted send 202 with Retry-After: the message went out, and a
+	// client that "honours" the Retry-After by resending duplicates it.
 	Status int
+	// Code is the Graph error code of FaultStatus and FaultAfterAccept, for
+	// the answers a production send meets after the message went out
+	// (issue #7, "Missing behaviours"): ErrorServerBusy (503),
+	// ApplicationThrottled (429, "…MailboxConcurrency limit."),
+	// UnknownError (500), ServiceUnavailable (503). Empty: by Status.
+	Code string
 	// RetryAfter is the Retry-After header value. For FaultThrottle and
 	// FaultConcurrency503 it defaults to Limits.RetryAfter; FaultStatus and
 	// FaultAfterAccept send it only when set.
@@ -61,9 +84,15 @@ type Fault struct {
 // InjectFault adds a fault and returns it with its ID.
 func (s *Sim) InjectFault(f Fault) (Fault, error) {
 	switch f.Kind {
-	case FaultThrottle, FaultConcurrency503, FaultStatus, FaultAfterAccept, FaultDelay, FaultDrop:
+	case FaultThrottle, FaultConcurrency503, FaultStatus, FaultAfterAccept, FaultDelay, FaultDrop, FaultMailboxFull, FaultAccessDenied:
 	default:
 		return Fault{}, fmt.Errorf("m365sim: unknown fault kind %q", f.Kind)
+	}
+	if _, ok := faultCodeStatus[f.Code]; !ok && f.Code != "" {
+		return Fault{}, fmt.Errorf("m365sim: unknown fault code %q", f.Code)
+	}
+	if f.Status != 0 && (f.Status < 400 || f.Status > 599) && !(f.Kind == FaultAfterAccept && f.Status == http.StatusAccepted) {
+		return Fault{}, fmt.Errorf("m365sim: fault status %d: want a 4xx or 5xx (or 202 for an after-accept fault)", f.Status)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -112,6 +141,7 @@ func (s *Sim) ClearFaults() {
 	s.rt.mail.faults, s.rt.mail.holds = nil, nil
 	s.rt.mail.revoked = map[string]revocation{}
 	s.rt.mail.replays = map[replayKey]int{}
+	s.wakeDelayedLocked()
 	s.mu.Unlock()
 	for _, h := range holds {
 		h.Release()
@@ -170,10 +200,25 @@ func (f *Fault) matches(g *gctx) bool {
 	if f.PathContains != "" && !strings.Contains(strings.ToLower(g.r.URL.Path), strings.ToLower(f.PathContains)) {
 		return false
 	}
-	if f.Kind == FaultAfterAccept {
+	switch f.Kind {
+	case FaultAfterAccept:
 		return g.isSendOp()
+	case FaultMailboxFull:
+		return g.r.Method == http.MethodPost || g.r.Method == http.MethodPatch || g.r.Method == http.MethodPut
 	}
 	return true
+}
+
+// faultCodeStatus is the default status and the message of each Code a
+// fault may answer with, worded as Graph words them.
+var faultCodeStatus = map[string]struct {
+	status int
+	msg    string
+}{
+	"ErrorServerBusy":      {http.StatusServiceUnavailable, "The server cannot service this request right now. Try again later."},
+	"ApplicationThrottled": {http.StatusTooManyRequests, "Application is over its MailboxConcurrency limit."},
+	"UnknownError":         {http.StatusInternalServerError, "An internal server error occurred. The operation failed."},
+	"ServiceUnavailable":   {http.StatusServiceUnavailable, "The service is temporarily unavailable. Please retry later."},
 }
 
 // takeGraphFaultLocked consumes one hit of the first fault matching g, if any.
@@ -202,6 +247,15 @@ func faultError(f *Fault, defRetryAfter string) *graphError {
 		return errTooManyRequests(cmpOr(f.RetryAfter, defRetryAfter))
 	case FaultConcurrency503:
 		return errMailboxConcurrency(http.StatusServiceUnavailable, cmpOr(f.RetryAfter, defRetryAfter))
+	case FaultMailboxFull:
+		return gerr(http.StatusInsufficientStorage, "ErrorQuotaExceeded", "The mailbox has exceeded its storage quota. Delete items or ask an administrator to raise the quota.")
+	case FaultAccessDenied:
+		return errAccessDenied()
+	}
+	if c, ok := faultCodeStatus[f.Code]; ok {
+		e := gerr(cmpOr(f.Status, c.status), f.Code, c.msg)
+		e.retryAfter = f.RetryAfter
+		return e
 	}
 	status := f.Status
 	if status == 0 {
@@ -240,13 +294,9 @@ func (s *Sim) applyFaults(g *gctx) bool {
 		g.afterAccept = f
 		return true
 	case FaultDelay:
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-g.r.Context().Done():
-			return false
-		}
+		// Served later, once the request holds its concurrency slot (see
+		// serveUserScoped and waitLatency).
+		g.delay = f.Delay
 		return true
 	case FaultDrop:
 		if !g.batchItem && dropConnection(g.w) {

@@ -136,7 +136,8 @@ func BenchmarkGenerate100k(b *testing.B) {
 	tn, err := s.AddTenant(Tenant{Domains: []string{"bench.example"}})
 	require.NoError(b, err)
 	for i := 0; b.Loop(); i++ {
-		u, err := s.AddUser(User{TenantID: tn.ID, UserPrincipalName: "u" + time.Now().Format("150405.000000000") + "@bench.example"})
+		upn := "u" + time.Now().Format("150405.000000000") + "@bench.example"
+		u, err := s.AddUser(User{TenantID: tn.ID, UserPrincipalName: upn, Mail: upn})
 		require.NoError(b, err)
 		_, err = s.Generate(u.ID, GenerateOptions{Seed: uint64(i), Messages: 100_000})
 		require.NoError(b, err)

@@ -36,10 +36,13 @@ type mailRuntime struct {
 	faults    []*Fault
 	faultSeq  int
 	holds     []*Hold
-	revoked   map[string]revocation  // by user ID
-	options   map[string]MailOptions // by user ID; "" is the default
-	replays   map[replayKey]int      // armed delta replays: Changes
-	requests  []RequestRecord        // ring buffer
+	flight    map[string]*mailboxFlight // by mailbox user ID, across apps
+	latency   map[string]time.Duration  // by user ID; "" is the default
+	wake      chan struct{}             // closed to release delayed requests
+	revoked   map[string]revocation     // by user ID
+	options   map[string]MailOptions    // by user ID; "" is the default
+	replays   map[replayKey]int         // armed delta replays: Changes
+	requests  []RequestRecord           // ring buffer
 	reqNext   int
 	notifier  *notifier
 	graphHTTP *http.Client // for subscription validation and notifications
@@ -47,6 +50,9 @@ type mailRuntime struct {
 
 func (rt *mailRuntime) init() {
 	rt.throttle = map[throttleKey]*throttleState{}
+	rt.flight = map[string]*mailboxFlight{}
+	rt.latency = map[string]time.Duration{}
+	rt.wake = make(chan struct{})
 	rt.sends = map[string]*sendState{}
 	rt.revoked = map[string]revocation{}
 	rt.options = map[string]MailOptions{}
@@ -217,13 +223,16 @@ func (s *Sim) serveUserScoped(g *gctx) {
 	if len(g.rest) == 0 {
 		// The user profile is a directory (Entra ID) resource, not an
 		// Outlook one: no mailbox limits apply.
-		if !s.applyFaults(g) {
+		if !s.applyFaults(g) || !s.waitDelay(g, false) {
 			return
 		}
 		s.serveUser(g)
 		return
 	}
-	if g.target.MailboxDisabled {
+	if !g.target.HasMailbox() {
+		// Also for a user whose mail is null: no Exchange Online mailbox
+		// (MICROSOFT.md §3.0 codes; field: "MailboxNotEnabledForRESTAPI"
+		// for unlicensed users, microsoftgraph/msgraph-sdk-dotnet#1208).
 		g.fail(gerr(http.StatusNotFound, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise."))
 		return
 	}
@@ -238,13 +247,13 @@ func (s *Sim) serveUserScoped(g *gctx) {
 	if !ok {
 		return
 	}
-	release, ge := s.throttleAcquire(g.claims.ClientID, g.target.ID, upload)
+	release, ge := s.throttleAcquire(g, g.claims.ClientID, g.target.ID, upload)
 	if ge != nil {
 		g.fail(ge)
 		return
 	}
 	defer release()
-	if !s.waitHolds(g) {
+	if !s.waitHolds(g) || !s.waitLatency(g) {
 		return
 	}
 	s.serveMailbox(g)
@@ -349,6 +358,10 @@ func (s *Sim) serveMessage(g *gctx) {
 		return
 	}
 	id := rest[1]
+	if malformedItemID(id) {
+		g.fail(errInvalidIDMalformed())
+		return
+	}
 	switch {
 	case len(rest) == 2 && m == http.MethodGet:
 		s.getMessage(g, id)
@@ -369,6 +382,32 @@ func (s *Sim) serveMessage(g *gctx) {
 	default:
 		s.unknownRoute(g, rest)
 	}
+}
+
+// malformedItemID reports whether id cannot be an Exchange item ID at all.
+// Exchange IDs are base64 (URL-safe in REST) of a binary entry ID; one that
+// cannot be one is answered 400 ErrorInvalidIdMalformed "Id is malformed.",
+// while a well-formed ID of no item is 404 ErrorItemNotFound (Graph error
+// codes, https://learn.microsoft.com/en-us/graph/errors; field:
+// alcionai/corso errors.go). Which IDs Exchange can decode is not
+// documented; the emulator calls malformed an ID with a character outside
+// the base64 alphabets or shorter than 10 characters (real ones are over
+// 100), and leaves longer base64-looking IDs to ErrorItemNotFound.
+func malformedItemID(id string) bool {
+	if len(id) < 10 {
+		return true
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_' || c == '=') {
+			return true
+		}
+	}
+	return false
+}
+
+func errInvalidIDMalformed() *graphError {
+	return gerr(http.StatusBadRequest, "ErrorInvalidIdMalformed", "Id is malformed.")
 }
 
 // unknownRoute answers a path the emulator does not serve: 405 when the

@@ -28,7 +28,7 @@ func BenchmarkDeltaPages(b *testing.B) {
 	require.NoError(b, err)
 	app, err := srv.AddApp(App{RedirectURIs: []string{"http://localhost/cb"}})
 	require.NoError(b, err)
-	u, err := srv.AddUser(User{TenantID: tn.ID, UserPrincipalName: "bench@bench.example"})
+	u, err := srv.AddUser(User{TenantID: tn.ID, UserPrincipalName: "bench@bench.example", Mail: "bench@bench.example"})
 	require.NoError(b, err)
 	res, err := srv.Generate(u.ID, GenerateOptions{Seed: 1, Messages: 20_000, OutboundRatio: 0.01, ReplyRatio: 0.01, BounceRatio: 0.001})
 	require.NoError(b, err)

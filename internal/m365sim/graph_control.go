@@ -104,6 +104,36 @@ func (s *Sim) registerMailControl(mux *http.ServeMux) {
 		sc, err := s.SendCounters(r.PathValue("user"))
 		writeControl(w, map[string]any{"send": sc, "throttle": cmpNilSlice(s.ThrottleCounters(r.PathValue("user")))}, err)
 	})
+	mux.HandleFunc("GET /_m365sim/mailboxes/{user}/concurrency", func(w http.ResponseWriter, r *http.Request) {
+		v, err := s.MailboxConcurrency(r.PathValue("user"))
+		writeControl(w, v, err)
+	})
+	latency := func(user string) (http.HandlerFunc, http.HandlerFunc) {
+		mailbox := func(r *http.Request) string {
+			if user == "" {
+				return ""
+			}
+			return r.PathValue(user)
+		}
+		get := func(w http.ResponseWriter, r *http.Request) {
+			d, err := s.Latency(mailbox(r))
+			writeControl(w, map[string]any{"Latency": d.String()}, err)
+		}
+		put := func(w http.ResponseWriter, r *http.Request) {
+			var in struct{ Latency time.Duration }
+			if !decodeDurations(w, r, &in, "Latency") {
+				return
+			}
+			writeControl(w, map[string]any{"Latency": in.Latency.String()}, ctlErr(s.SetLatency(mailbox(r), in.Latency)))
+		}
+		return get, put
+	}
+	getL, putL := latency("user")
+	mux.HandleFunc("GET /_m365sim/mailboxes/{user}/latency", getL)
+	mux.HandleFunc("PUT /_m365sim/mailboxes/{user}/latency", putL)
+	getL, putL = latency("")
+	mux.HandleFunc("GET /_m365sim/latency", getL)
+	mux.HandleFunc("PUT /_m365sim/latency", putL)
 	mux.HandleFunc("GET /_m365sim/counters", func(w http.ResponseWriter, r *http.Request) {
 		writeControl(w, cmpNilSlice(s.ThrottleCounters("")), nil)
 	})

@@ -442,8 +442,9 @@ func TestConformance_32_DeltaTokenExpiry(t *testing.T) {
 	t.Run("UnknownTokenIsSyncStateNotFound", func(t *testing.T) {
 		t.Parallel()
 		e := newGraphEnv(t)
+		// A token that does not decode is malformed (item 46).
 		r := e.raw(t, http.MethodGet, "/v1.0/me/mailFolders/inbox/messages/delta?$deltatoken=garbage", e.token(e.alice), nil)
-		requireGraphError(t, r, http.StatusGone, "SyncStateNotFound")
+		requireGraphError(t, r, http.StatusBadRequest, "ErrorInvalidUrlQuery")
 		// A token of another folder is unknown here.
 		link := firstLink(t, e)
 		r = e.raw(t, http.MethodGet, "/v1.0/me/mailFolders/sentitems/messages/delta?"+strings.SplitN(link, "?", 2)[1], e.token(e.alice), nil)

@@ -81,9 +81,11 @@ type gctx struct {
 	prefer preferences
 	query  map[string][]string // query with lowercased names
 
-	afterAccept *Fault // an after-accept fault consumed by this request (sends only)
-	batchItem   bool   // served as an item of a $batch
-	status      int    // status written, for logging
+	afterAccept *Fault        // an after-accept fault consumed by this request (sends only)
+	delay       time.Duration // a delay fault's hold, served while holding the slot
+	wake        chan struct{} // closed when delayed requests are released
+	batchItem   bool          // served as an item of a $batch
+	status      int           // status written, for logging
 }
 
 // preferences is the parsed Prefer header (MICROSOFT.md §5.4: values arrive
@@ -163,6 +165,10 @@ func lowerQuery(r *http.Request) map[string][]string {
 	return out
 }
 
+// graphBearerChallenge is Graph's WWW-Authenticate on a 401 without a CAE
+// claims challenge.
+const graphBearerChallenge = `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`
+
 // fail writes a Graph error response.
 func (g *gctx) fail(e *graphError) {
 	if e.retryAfter != "" {
@@ -171,8 +177,15 @@ func (g *gctx) fail(e *graphError) {
 	if e.location != "" {
 		g.w.Header().Set("Location", e.location)
 	}
-	if e.wwwAuth != "" {
+	switch {
+	case e.wwwAuth != "":
 		g.w.Header().Set("WWW-Authenticate", e.wwwAuth)
+	case e.status == http.StatusUnauthorized:
+		// Graph sends a Bearer challenge with every 401 (RFC 6750 §3;
+		// Graph's CAE doc shows the header without claims on plain
+		// 401s: https://learn.microsoft.com/en-us/entra/identity-platform/claims-challenge).
+		// Without claims= the SDK does not re-authenticate.
+		g.w.Header().Set("WWW-Authenticate", graphBearerChallenge)
 	}
 	inner := map[string]string{
 		"date":              g.s.now().UTC().Format("2006-01-02T15:04:05"),

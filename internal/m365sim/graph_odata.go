@@ -240,6 +240,46 @@ func lexFilter(src string) ([]ftok, error) {
 	return out, nil
 }
 
+// filterProperties lists the properties a $filter refers to, in order of
+// appearance: lambda collections (singleValueExtendedProperties in
+// "singleValueExtendedProperties/any(ep: …)") count, their range variable's
+// members ("ep/id") and function names do not.
+func filterProperties(src string) ([]string, error) {
+	toks, err := lexFilter(src)
+	if err != nil {
+		return nil, err
+	}
+	vars := map[string]bool{}
+	var out []string
+	for i, t := range toks {
+		if t.kind != 'i' {
+			continue
+		}
+		low := strings.ToLower(t.text)
+		switch low {
+		case "and", "or", "not", "eq", "ne", "gt", "ge", "lt", "le", "true", "false", "null":
+			continue
+		}
+		call := i+1 < len(toks) && toks[i+1].kind == '('
+		if call && (strings.HasSuffix(low, "/any") || strings.HasSuffix(low, "/all")) {
+			out = append(out, t.text[:len(t.text)-4])
+			if i+3 < len(toks) && toks[i+2].kind == 'i' && toks[i+3].kind == ':' {
+				vars[strings.ToLower(toks[i+2].text)] = true
+			}
+			continue
+		}
+		if call || i > 0 && toks[i-1].kind == '(' && i+1 < len(toks) && toks[i+1].kind == ':' {
+			continue // a function name, or a lambda's range variable
+		}
+		head, _, _ := strings.Cut(low, "/")
+		if vars[head] {
+			continue
+		}
+		out = append(out, t.text)
+	}
+	return out, nil
+}
+
 type fparser struct {
 	toks []ftok
 	pos  int

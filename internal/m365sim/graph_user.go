@@ -13,7 +13,16 @@ var userDefaultProps = []string{"businessPhones", "displayName", "givenName", "j
 var userProps = map[string]string{}
 
 func init() {
-	for _, p := range append(userDefaultProps, "proxyAddresses", "otherMails", "accountEnabled", "mailNickname", "userType", "usageLocation") {
+	// Real user properties beyond the default set, returned only on
+	// $select (user resource type,
+	// https://learn.microsoft.com/en-us/graph/api/resources/user). The
+	// emulator knows no value for most and returns null, as Graph does for
+	// unset properties; refusing them would be stricter than Graph.
+	for _, p := range append(userDefaultProps, "proxyAddresses", "otherMails", "accountEnabled", "mailNickname", "userType", "usageLocation",
+		"companyName", "department", "employeeId", "city", "country", "state", "streetAddress", "postalCode",
+		"onPremisesSamAccountName", "onPremisesUserPrincipalName", "onPremisesImmutableId", "onPremisesSyncEnabled",
+		"createdDateTime", "creationType", "externalUserState", "faxNumber", "imAddresses", "preferredDataLocation",
+		"showInAddressList", "ageGroup", "legalAgeGroupClassification", "consentProvidedForMinor", "mailboxSettings") {
 		userProps[strings.ToLower(p)] = p
 	}
 }
@@ -46,6 +55,12 @@ func (s *Sim) serveUser(g *gctx) {
 			props = append(props, canon)
 		}
 	}
+	if containsFold(props, "mailboxSettings") && !g.hasScope("MailboxSettings.Read", "MailboxSettings.ReadWrite") {
+		// mailboxSettings needs MailboxSettings.Read (user: get
+		// mailboxSettings, Permissions).
+		g.fail(errAccessDenied())
+		return
+	}
 	u := g.target
 	ctx := g.s.baseURL(g.r) + "/v1.0/$metadata#users/$entity"
 	if g.q("select") != "" {
@@ -56,10 +71,9 @@ func (s *Sim) serveUser(g *gctx) {
 	for _, p := range props {
 		out.set(p, userProp(u, p))
 	}
-	if !containsFold(props, "id") {
-		// Graph always returns id with a $select on a single user.
-		out.set("id", u.ID)
-	}
+	// $select returns only what was selected, plus @odata.context: no id
+	// unless asked for (Get user, "Optional query parameters";
+	// MICROSOFT.md §0 item 25).
 	g.writeJSON(http.StatusOK, out)
 }
 
@@ -84,13 +98,26 @@ func userProp(u *User, p string) any {
 			return []string{}
 		}
 		return u.ProxyAddresses
-	case "accountEnabled":
-		return true
 	case "mailNickname":
 		local, _, _ := strings.Cut(u.UserPrincipalName, "@")
 		return local
 	case "userType":
 		return "Member"
+	case "imAddresses":
+		return []string{}
+	case "accountEnabled", "showInAddressList":
+		return true
+	case "mailboxSettings":
+		// The shape of GET /me/mailboxSettings (mailboxSettings resource).
+		return map[string]any{
+			"timeZone": "UTC", "dateFormat": "M/d/yyyy", "timeFormat": "h:mm tt", "archiveFolder": nil,
+			"language":                map[string]any{"locale": "en-US", "displayName": "English (United States)"},
+			"automaticRepliesSetting": map[string]any{"status": "disabled", "externalAudience": "all", "internalReplyMessage": "", "externalReplyMessage": ""},
+			"workingHours": map[string]any{
+				"daysOfWeek": []string{"monday", "tuesday", "wednesday", "thursday", "friday"}, "startTime": "08:00:00.0000000", "endTime": "17:00:00.0000000",
+				"timeZone": map[string]any{"name": "UTC"},
+			},
+		}
 	case "preferredLanguage":
 		return "en-US"
 	}

@@ -18,6 +18,11 @@ type IdentityPolicy struct {
 	// Basic credentials with AADSTS900144 ('client_id' missing), as seen
 	// with x/oauth2's auto-detected auth style (MICROSOFT.md §1.3).
 	RejectPublicClientBasicAuth bool
+	// RandomAccessTokenLifetime gives each access token a random lifetime
+	// between 60 and 90 minutes, as Entra ID does, instead of
+	// Config.AccessTokenLifetime: clients must go by expires_in, never by
+	// a fixed hour.
+	RandomAccessTokenLifetime bool
 }
 
 // AppPolicy holds per-app identity settings that App does not model.
@@ -93,6 +98,62 @@ func (s *Sim) ResetPassword(user, password string) error {
 		u.Password = password
 		u.TokensValidFrom = s.now()
 	})
+}
+
+// Sign-in errors SetSignInError can make a user's sign-in at /authorize
+// end with (reference-error-codes,
+// https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes).
+const (
+	// SignInDisabled is AADSTS50057 UserDisabled: an error page, no redirect.
+	SignInDisabled = 50057
+	// SignInLocked is AADSTS50053 IdsLocked (too many failed sign-ins, or a
+	// sign-in from a blocked IP): an error page, no redirect.
+	SignInLocked = 50053
+	// SignInPasswordExpired is AADSTS50055 InvalidPasswordExpiredPassword:
+	// the user must change the password on Microsoft's page first; the app
+	// gets no redirect.
+	SignInPasswordExpired = 50055
+	// SignInMFARequired is AADSTS50076, the MFA interrupt the user could not
+	// satisfy: an error redirect with interaction_required.
+	SignInMFARequired = 50076
+	// SignInBlockedByCA is AADSTS53003 BlockedByConditionalAccess: an error
+	// redirect with access_denied.
+	SignInBlockedByCA = 53003
+)
+
+var signInErrors = map[int]aadError{
+	SignInDisabled:        {Error: "invalid_request", Message: "The user account is disabled. The user object in Active Directory backing this account has been disabled. An admin can re-enable this account through PowerShell."},
+	SignInLocked:          {Error: "invalid_request", Message: "Your account is locked because you've tried to sign in too many times with an incorrect user ID or password. You can wait a while and try again, or contact your admin."},
+	SignInPasswordExpired: {Error: "invalid_request", Message: "The password is expired. The user's password is expired, and therefore their login or session was ended. They will be offered the opportunity to reset it."},
+	SignInMFARequired:     {Error: "interaction_required", Message: "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'."},
+	SignInBlockedByCA:     {Error: "access_denied", Message: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance."},
+}
+
+// SetSignInError makes every sign-in of a user at /authorize (with a
+// password or from a browser session) end with an AADSTS error: one of
+// SignInDisabled, SignInLocked, SignInPasswordExpired, SignInMFARequired,
+// SignInBlockedByCA; 0 clears it.
+func (s *Sim) SetSignInError(user string, code int) error {
+	if _, ok := signInErrors[code]; !ok && code != 0 {
+		return fmt.Errorf("m365sim: unsupported sign-in error AADSTS%d", code)
+	}
+	return s.UpdateUser(user, func(u *User) { u.SignInError = code })
+}
+
+// signInErrorLocked ends a transaction whose user has a sign-in error:
+// on Microsoft's page (disabled, locked, expired password) or with an
+// error redirect (MFA, Conditional Access). s.mu must be held.
+func (s *Sim) signInErrorLocked(r *http.Request, txn *authTxn, u *User) *flowResult {
+	e, ok := signInErrors[u.SignInError]
+	if !ok {
+		return nil
+	}
+	e.Code = u.SignInError
+	if e.Error == "invalid_request" {
+		delete(s.rt.identity.txns, txn.id)
+		return s.errorPage(&e)
+	}
+	return s.errorRedirect(r, txn, &e)
 }
 
 // GrantFilter selects refresh-token grants. Empty fields match everything;
@@ -307,6 +368,13 @@ func (s *Sim) registerIdentityControl(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /_m365sim/users/{user}/revokeSessions", func(w http.ResponseWriter, r *http.Request) {
 		writeControl(w, map[string]bool{"revoked": true}, ctlErr(s.RevokeUserSessions(r.PathValue("user"))))
+	})
+	mux.HandleFunc("PUT /_m365sim/users/{user}/signInError", func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Code int }
+		if !decodeControl(w, r, &in) {
+			return
+		}
+		writeControl(w, in, s.SetSignInError(r.PathValue("user"), in.Code))
 	})
 	mux.HandleFunc("POST /_m365sim/users/{user}/resetPassword", func(w http.ResponseWriter, r *http.Request) {
 		var body struct{ Password string }

@@ -47,6 +47,9 @@ var tokenFaultCatalog = map[int]aadError{
 	7000222: {Error: "invalid_client", Status: http.StatusUnauthorized, Message: "The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."},
 	90009:   {Error: "invalid_request", Message: "Application '%s' is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier."},
 	50058:   {Error: "invalid_grant", Message: "A silent sign-in request was sent but no user is signed in."},
+	50057:   {Error: "invalid_grant", Message: "The user account is disabled."},
+	50053:   {Error: "invalid_grant", Message: "The account is locked because the user tried to sign in too many times with an incorrect user ID or password."},
+	50055:   {Error: "invalid_grant", Suberror: "user_password_expired", Message: "The password is expired."},
 }
 
 // msTimestamp formats a time as Microsoft does in error bodies:

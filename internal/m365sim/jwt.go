@@ -132,8 +132,13 @@ func (c *AccessClaims) HasScope(scope string) bool {
 // issueAccessToken mints a Graph access token (a JWT the Graph half
 // verifies; opaque to clients).
 func (s *Sim) issueAccessToken(u *User, app *App, scopes []string) (string, time.Time) {
+	return s.issueAccessTokenFor(u, app, scopes, s.cfg.AccessTokenLifetime)
+}
+
+// issueAccessTokenFor mints an access token that lives for lifetime.
+func (s *Sim) issueAccessTokenFor(u *User, app *App, scopes []string, lifetime time.Duration) (string, time.Time) {
 	now := s.now()
-	exp := now.Add(s.cfg.AccessTokenLifetime)
+	exp := now.Add(lifetime)
 	tok := s.key.signJWT(map[string]any{
 		"aud":   GraphAudience,
 		"iss":   "https://sts.windows.net/" + u.TenantID + "/",

@@ -24,7 +24,40 @@ const (
 	// DeltaExpiryGone answers 410 Gone with a Location header pointing at a
 	// fresh initial query (a tenant reset).
 	DeltaExpiryGone DeltaExpiryMode = "gone"
+	// DeltaExpirySyncStateLower answers 410 with the lower-case code
+	// syncStateNotFound, as the delta documentation spells it ("a 40X-series
+	// error with error code syncStateNotFound",
+	// https://learn.microsoft.com/en-us/graph/delta-query-messages).
+	DeltaExpirySyncStateLower DeltaExpiryMode = "syncstate-lower"
+	// DeltaExpiryInvalid answers 400 SyncStateInvalid (field:
+	// alcionai/corso treats it as an invalid delta token; MICROSOFT.md §3.0).
+	DeltaExpiryInvalid DeltaExpiryMode = "invalid"
+	// DeltaExpiryMalformed answers 400 as for a token Exchange cannot parse
+	// (field reports; MICROSOFT.md §0 item 26). A token that does not
+	// decode always gets this answer.
+	DeltaExpiryMalformed DeltaExpiryMode = "malformed"
 )
+
+// deltaExpiryModes are the modes ExpireDeltaTokens accepts.
+var deltaExpiryModes = []DeltaExpiryMode{DeltaExpirySyncState, DeltaExpiryGone, DeltaExpirySyncStateLower, DeltaExpiryInvalid, DeltaExpiryMalformed}
+
+// errExpiredDelta is the answer to an expired token in a mode (other than
+// DeltaExpiryGone, which needs the fresh query's URL).
+func errExpiredDelta(mode DeltaExpiryMode) *graphError {
+	switch mode {
+	case DeltaExpirySyncStateLower:
+		return gerr(http.StatusGone, "syncStateNotFound", "The sync state generation is not found.")
+	case DeltaExpiryInvalid:
+		return gerr(http.StatusBadRequest, "SyncStateInvalid", "The sync state is invalid. Start synchronization again with a fresh initial query.")
+	case DeltaExpiryMalformed:
+		return errMalformedDeltaToken()
+	}
+	return errSyncStateNotFound()
+}
+
+func errMalformedDeltaToken() *graphError {
+	return gerr(http.StatusBadRequest, "ErrorInvalidUrlQuery", "The delta token is malformed or not valid for this request.")
+}
 
 // ExpireDeltaTokens invalidates every delta and skip token issued so far
 // for a mailbox's folders and calendar; the next use answers 410 per mode.
@@ -35,9 +68,13 @@ func (s *Sim) ExpireDeltaTokens(mailbox string, mode DeltaExpiryMode) error {
 	if u == nil {
 		return ErrNotFound
 	}
+	mode = cmpOr(mode, DeltaExpirySyncState)
+	if !slices.Contains(deltaExpiryModes, mode) {
+		return fmt.Errorf("m365sim: unknown delta expiry mode %q (want one of %v)", mode, deltaExpiryModes)
+	}
 	mb := s.mailboxLocked(u.ID)
 	mb.Epoch++
-	mb.ExpiryMode = cmpOr(mode, DeltaExpirySyncState)
+	mb.ExpiryMode = mode
 	return nil
 }
 
@@ -189,7 +226,11 @@ func (s *Sim) cursorFromRequest(g *gctx, mb *Mailbox, kind, folderID string, fre
 		return c, true
 	}
 	c, ok := decodeCursor(tok)
-	if !ok || c.K != kind || c.Inc != mb.Incarnation || c.F != folderID || c.Since > mb.Seq || c.E > mb.Epoch {
+	if !ok {
+		g.fail(errMalformedDeltaToken())
+		return c, false
+	}
+	if c.K != kind || c.Inc != mb.Incarnation || c.F != folderID || c.Since > mb.Seq || c.E > mb.Epoch {
 		g.fail(errSyncStateNotFound())
 		return c, false
 	}
@@ -202,7 +243,7 @@ func (s *Sim) cursorFromRequest(g *gctx, mb *Mailbox, kind, folderID string, fre
 			g.fail(e)
 			return c, false
 		}
-		g.fail(errSyncStateNotFound())
+		g.fail(errExpiredDelta(mb.ExpiryMode))
 		return c, false
 	}
 	if isSkip {
@@ -262,7 +303,7 @@ func (s *Sim) messageDelta(g *gctx, folderRef string) {
 		q := g.query
 		g.query = map[string][]string{"expand": {c.Exp}}
 		if es, ge := parseMessageSelection(g); ge == nil {
-			sel.expandExt, sel.extFilter = es.expandExt, es.extFilter
+			sel.expandExt, sel.extFilter, sel.expandAtt, sel.expandNav = es.expandExt, es.extFilter, es.expandAtt, es.expandNav
 		}
 		g.query = q
 	}
@@ -336,6 +377,7 @@ func (s *Sim) messageDelta(g *gctx, folderRef string) {
 	if g.prefer.immutableID {
 		g.w.Header().Add("Preference-Applied", `IdType="ImmutableId"`)
 	}
+	g.preferenceApplied()
 	g.writeJSON(http.StatusOK, out)
 }
 

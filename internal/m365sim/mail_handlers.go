@@ -97,8 +97,11 @@ func (s *Sim) listChildFolders(g *gctx, ref string) {
 
 // ---- messages: list and get ----
 
-// pageSize is $top or odata.maxpagesize (default 10, at most 1,000, as
-// Outlook caps it).
+// pageSize is $top or odata.maxpagesize (default 10). $top above 1,000 is
+// refused: "The maximum value of $top is 1000" for Outlook collections
+// (https://learn.microsoft.com/en-us/graph/paging, Outlook notes; field:
+// 400 ErrorInvalidUrlQuery). odata.maxpagesize is a preference and is
+// capped at 1,000 instead.
 func (g *gctx) pageSize(def int) (int, *graphError) {
 	n := def
 	if g.prefer.maxPageSize > 0 {
@@ -109,9 +112,88 @@ func (g *gctx) pageSize(def int) (int, *graphError) {
 		if err != nil || t < 0 {
 			return 0, gerr(http.StatusBadRequest, "ErrorInvalidUrlQuery", fmt.Sprintf("The value '%s' of the $top query parameter is invalid.", v))
 		}
+		if t > 1000 {
+			return 0, gerr(http.StatusBadRequest, "ErrorInvalidUrlQuery", fmt.Sprintf("The value '%d' of the $top query parameter is invalid: the maximum is 1000.", t))
+		}
 		n = t
 	}
 	return min(max(n, 1), 1000), nil
+}
+
+// orderKey is one $orderby property of a message list.
+type orderKey struct {
+	field string // lowercased
+	desc  bool
+}
+
+// messageQuery validates the query options of a message list against the
+// rules Outlook enforces and returns the compiled filter, sort keys and
+// search term:
+//
+//   - internetMessageHeaders is not filterable (it is returned only on
+//     $select): 400 ErrorInvalidUrlQueryFilter. Field: Mail-Otter PR
+//     #165/#167; MICROSOFT.md §0 item 21. Find a sent message by a
+//     single-value extended property or internetMessageId instead.
+//   - $search cannot be combined with $filter or $orderby: 400 (list
+//     messages, "Optional query parameters": "You can't use $filter or
+//     $orderby in a search request"; MICROSOFT.md §0 item 22).
+//   - With $filter and $orderby together, the $orderby properties must
+//     also appear in $filter, in the same order, before any other
+//     property, or 400 InefficientFilter "The restriction or sort order is
+//     too complex for this operation." (list messages, "Using filter and
+//     orderby in the same query",
+//     https://learn.microsoft.com/en-us/graph/api/user-list-messages).
+func (g *gctx) messageQuery() (filterExpr, []orderKey, string, *graphError) {
+	fsrc, osrc := strings.TrimSpace(g.q("filter")), strings.TrimSpace(g.q("orderby"))
+	if g.hasQ("search") {
+		switch {
+		case fsrc != "":
+			return nil, nil, "", gerr(http.StatusBadRequest, "ErrorInvalidUrlQuery", "The query parameter '$filter' cannot be combined with '$search'. Search requests don't support $filter or $orderby.")
+		case osrc != "":
+			return nil, nil, "", gerr(http.StatusBadRequest, "ErrorInvalidUrlQuery", "The query parameter 'OrderBy' is invalid: search requests don't support $orderby; results are sorted by relevance.")
+		}
+	}
+	var filter filterExpr
+	var fprops []string
+	if fsrc != "" {
+		props, err := filterProperties(fsrc)
+		if err == nil {
+			for _, p := range props {
+				if strings.EqualFold(p, "internetMessageHeaders") {
+					return nil, nil, "", gerr(http.StatusBadRequest, "ErrorInvalidUrlQueryFilter", "The property 'internetMessageHeaders' does not support filtering. It is returned only on $select; filter on singleValueExtendedProperties or internetMessageId instead.")
+				}
+			}
+		}
+		f, perr := parseFilter(fsrc)
+		if err != nil || perr != nil {
+			return nil, nil, "", gerr(http.StatusBadRequest, "BadRequest", "Invalid filter clause: "+cmpOr(perr, err).Error())
+		}
+		filter, fprops = f, props
+	}
+	keys := []orderKey{{"receiveddatetime", true}}
+	if osrc != "" {
+		keys = nil
+		for _, item := range strings.Split(osrc, ",") {
+			f, dir, _ := strings.Cut(strings.TrimSpace(item), " ")
+			k := orderKey{field: strings.ToLower(f), desc: strings.EqualFold(strings.TrimSpace(dir), "desc")}
+			switch k.field {
+			case "receiveddatetime", "sentdatetime", "createddatetime", "lastmodifieddatetime", "subject", "isread", "importance":
+			default:
+				return nil, nil, "", gerr(http.StatusBadRequest, "ErrorInvalidUrlQuery", "The $orderby property '"+f+"' is not supported.")
+			}
+			keys = append(keys, k)
+		}
+		if fsrc != "" {
+			ok := len(fprops) >= len(keys)
+			for i := 0; ok && i < len(keys); i++ {
+				ok = strings.EqualFold(fprops[i], keys[i].field)
+			}
+			if !ok {
+				return nil, nil, "", gerr(http.StatusBadRequest, "InefficientFilter", "The restriction or sort order is too complex for this operation.")
+			}
+		}
+	}
+	return filter, keys, strings.ToLower(strings.Trim(g.q("search"), `"`)), nil
 }
 
 func (s *Sim) listMessages(g *gctx, folderRef string) {
@@ -123,14 +205,10 @@ func (s *Sim) listMessages(g *gctx, folderRef string) {
 		g.fail(ge)
 		return
 	}
-	var filter filterExpr
-	if v := g.q("filter"); v != "" {
-		f, err := parseFilter(v)
-		if err != nil {
-			g.fail(gerr(http.StatusBadRequest, "BadRequest", "Invalid filter clause: "+err.Error()))
-			return
-		}
-		filter = f
+	filter, keys, search, ge := g.messageQuery()
+	if ge != nil {
+		g.fail(ge)
+		return
 	}
 	top, ge := g.pageSize(10)
 	if ge != nil {
@@ -138,18 +216,6 @@ func (s *Sim) listMessages(g *gctx, folderRef string) {
 		return
 	}
 	skip, _ := strconv.Atoi(g.q("skip"))
-	orderField, desc := "receiveddatetime", true
-	if v := strings.TrimSpace(g.q("orderby")); v != "" {
-		f, dir, _ := strings.Cut(v, " ")
-		orderField, desc = strings.ToLower(f), strings.EqualFold(strings.TrimSpace(dir), "desc")
-		switch orderField {
-		case "receiveddatetime", "sentdatetime", "createddatetime", "lastmodifieddatetime", "subject":
-		default:
-			g.fail(gerr(http.StatusBadRequest, "ErrorInvalidUrlQuery", "The $orderby property '"+f+"' is not supported."))
-			return
-		}
-	}
-	search := strings.ToLower(strings.Trim(g.q("search"), `"`))
 
 	s.mu.Lock()
 	mb := s.mailboxLocked(g.target.ID)
@@ -175,23 +241,32 @@ func (s *Sim) listMessages(g *gctx, folderRef string) {
 		hits = append(hits, m)
 	}
 	slices.SortFunc(hits, func(a, b *Message) int {
-		var c int
-		switch orderField {
-		case "subject":
-			c = strings.Compare(a.Subject, b.Subject)
-		case "sentdatetime":
-			c = a.SentAt.Compare(b.SentAt)
-		case "createddatetime":
-			c = a.CreatedAt.Compare(b.CreatedAt)
-		case "lastmodifieddatetime":
-			c = a.ModifiedAt.Compare(b.ModifiedAt)
-		default:
-			c = a.ReceivedAt.Compare(b.ReceivedAt)
+		for _, k := range keys {
+			var c int
+			switch k.field {
+			case "subject":
+				c = strings.Compare(strings.ToLower(a.Subject), strings.ToLower(b.Subject))
+			case "sentdatetime":
+				c = a.SentAt.Compare(b.SentAt)
+			case "createddatetime":
+				c = a.CreatedAt.Compare(b.CreatedAt)
+			case "lastmodifieddatetime":
+				c = a.ModifiedAt.Compare(b.ModifiedAt)
+			case "isread":
+				c = cmp.Compare(btoi(a.IsRead), btoi(b.IsRead))
+			case "importance":
+				c = strings.Compare(a.Importance, b.Importance)
+			default:
+				c = a.ReceivedAt.Compare(b.ReceivedAt)
+			}
+			if k.desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
 		}
-		if desc {
-			c = -c
-		}
-		return cmp.Or(c, strings.Compare(a.ID, b.ID))
+		return strings.Compare(a.ID, b.ID)
 	})
 	total := len(hits)
 	if skip > len(hits) {
@@ -207,6 +282,7 @@ func (s *Sim) listMessages(g *gctx, folderRef string) {
 		vals = append(vals, renderMessage(mb, m, &sel))
 	}
 	s.mu.Unlock()
+	g.preferenceApplied()
 
 	out := newObj(4)
 	out.set("@odata.context", s.baseURL(g.r)+"/v1.0/$metadata#users('"+g.target.ID+"')/messages")
@@ -228,6 +304,13 @@ func (s *Sim) listMessages(g *gctx, folderRef string) {
 		out.set("@odata.nextLink", s.baseURL(g.r)+g.r.URL.Path+"?"+encodeODataQuery(q))
 	}
 	g.writeJSON(http.StatusOK, out)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // encodeODataQuery encodes a query keeping "$" readable, as Graph's links do.
@@ -265,7 +348,16 @@ func (s *Sim) getMessage(g *gctx, id string) {
 	}
 	o.keys = append([]string{"@odata.context"}, o.keys...)
 	o.vals = append([]any{s.baseURL(g.r) + "/v1.0/$metadata#users('" + g.target.ID + "')/messages/$entity"}, o.vals...)
+	g.preferenceApplied()
 	g.writeJSON(http.StatusOK, o)
+}
+
+// preferenceApplied echoes an honoured outlook.body-content-type
+// preference (MICROSOFT.md §0 item 24).
+func (g *gctx) preferenceApplied() {
+	if g.prefer.bodyType == "text" || g.prefer.bodyType == "html" {
+		g.w.Header().Add("Preference-Applied", `outlook.body-content-type="`+g.prefer.bodyType+`"`)
+	}
 }
 
 // ---- messages: create, update, delete, move ----
@@ -583,11 +675,7 @@ func (s *Sim) listAttachments(g *gctx, id string) {
 	var vals []any
 	if m != nil {
 		for _, a := range m.Attachments {
-			vals = append(vals, map[string]any{
-				"@odata.type": "#microsoft.graph.fileAttachment", "id": a.ID, "name": a.Name,
-				"contentType": a.ContentType, "size": a.Size, "isInline": a.IsInline, "contentBytes": a.ContentBytes,
-				"lastModifiedDateTime": graphTime(m.ModifiedAt),
-			})
+			vals = append(vals, attachmentJSON(m, a))
 		}
 	}
 	s.mu.Unlock()

@@ -34,6 +34,8 @@ func init() {
 type msgSelection struct {
 	props     []string   // Graph spelling; nil means the default set
 	expandExt bool       // $expand=singleValueExtendedProperties
+	expandAtt bool       // $expand=attachments
+	expandNav []string   // other expandable navigations, always empty here
 	extFilter filterExpr // its nested $filter, if any
 	immutable bool       // render immutable IDs
 	bodyText  bool       // Prefer: outlook.body-content-type="text"
@@ -54,7 +56,22 @@ func parseMessageSelection(g *gctx) (msgSelection, *graphError) {
 	if v := g.q("expand"); v != "" {
 		for _, item := range splitTopLevel(v) {
 			name, inner, _ := strings.Cut(item, "(")
-			if !strings.EqualFold(strings.TrimSpace(name), "singleValueExtendedProperties") {
+			// The message navigation properties (message resource type):
+			// attachments, extensions, and the extended properties. The
+			// message delta documentation allows $expand too
+			// (https://learn.microsoft.com/en-us/graph/delta-query-messages).
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "singlevalueextendedproperties":
+			case "attachments":
+				sel.expandAtt = true
+				continue
+			case "multivalueextendedproperties":
+				sel.expandNav = append(sel.expandNav, "multiValueExtendedProperties")
+				continue
+			case "extensions":
+				sel.expandNav = append(sel.expandNav, "extensions")
+				continue
+			default:
 				return sel, gerr(http.StatusBadRequest, "RequestBroker--ParseUri", fmt.Sprintf("Could not find a property named '%s' on type 'Microsoft.OutlookServices.Message'.", strings.TrimSpace(name)))
 			}
 			sel.expandExt = true
@@ -146,6 +163,14 @@ func (m *Message) textOf() string {
 	return m.Body
 }
 
+// textToHTML renders a plain-text body the way Exchange converts one to
+// HTML: escaped, line breaks as <br>, in a PlainText div.
+func textToHTML(s string) string {
+	esc := html.EscapeString(s)
+	esc = strings.ReplaceAll(strings.ReplaceAll(esc, "\r\n", "\n"), "\n", "<br>\r\n")
+	return "<html><head>\r\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\r\n</head>\r\n<body>\r\n<div class=\"PlainText\">" + esc + "</div>\r\n</body>\r\n</html>\r\n"
+}
+
 func preview(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if utf8.RuneCountInString(s) <= 255 {
@@ -186,7 +211,26 @@ func renderMessage(mb *Mailbox, m *Message, sel *msgSelection) *jsonObj {
 		}
 		o.set("singleValueExtendedProperties", ext)
 	}
+	if sel.expandAtt {
+		atts := make([]any, 0, len(m.Attachments))
+		for _, a := range m.Attachments {
+			atts = append(atts, attachmentJSON(m, a))
+		}
+		o.set("attachments", atts)
+	}
+	for _, nav := range sel.expandNav {
+		o.set(nav, []any{})
+	}
 	return o
+}
+
+// attachmentJSON renders a file attachment.
+func attachmentJSON(m *Message, a Attachment) map[string]any {
+	return map[string]any{
+		"@odata.type": "#microsoft.graph.fileAttachment", "id": a.ID, "name": a.Name,
+		"contentType": a.ContentType, "size": a.Size, "isInline": a.IsInline, "contentBytes": a.ContentBytes,
+		"lastModifiedDateTime": graphTime(m.ModifiedAt),
+	}
 }
 
 func messageProp(mb *Mailbox, m *Message, p string, sel *msgSelection) any {
@@ -239,13 +283,22 @@ func messageProp(mb *Mailbox, m *Message, p string, sel *msgSelection) any {
 	case "inferenceClassification":
 		return "focused"
 	case "body", "uniqueBody":
+		// "If the header is not specified, the body and uniqueBody
+		// properties are returned in HTML format" (get message, Request
+		// headers, https://learn.microsoft.com/en-us/graph/api/message-get):
+		// plain-text bodies are converted unless the request sends
+		// Prefer: outlook.body-content-type="text".
 		b := newObj(2)
-		if sel.bodyText || m.BodyType != "html" {
+		switch {
+		case sel.bodyText:
 			b.set("contentType", "text")
 			b.set("content", m.textOf())
-		} else {
+		case m.BodyType == "html":
 			b.set("contentType", "html")
 			b.set("content", m.Body)
+		default:
+			b.set("contentType", "html")
+			b.set("content", textToHTML(m.Body))
 		}
 		return b
 	case "sender":
@@ -380,12 +433,6 @@ func (e msgEnv) collection(path string) []map[string]any {
 		out := make([]map[string]any, 0, len(m.ExtProps))
 		for _, ep := range m.ExtProps {
 			out = append(out, map[string]any{"id": ep.ID, "value": ep.Value})
-		}
-		return out
-	case "internetmessageheaders":
-		out := make([]map[string]any, 0, len(m.Headers))
-		for _, h := range m.Headers {
-			out = append(out, map[string]any{"name": h.Name, "value": h.Value})
 		}
 		return out
 	case "torecipients", "ccrecipients", "bccrecipients":

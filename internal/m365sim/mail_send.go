@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/mail"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -53,7 +52,8 @@ func (s *Sim) mailOptionsLocked(userID string) MailOptions {
 // sendState counts a mailbox's submissions against Exchange Online's
 // sending limits (per mailbox, across apps).
 type sendState struct {
-	minute     []time.Time // submissions in the last minute
+	minute     []time.Time // submissions in the last minute (when the client sent them)
+	slots      []time.Time // transport slots of recent submissions, ascending
 	day        []rcptStamp // recipients in the last 24 h
 	dayTotal   int
 	peakMinute int
@@ -62,6 +62,10 @@ type sendState struct {
 	sent       int
 	recipients int
 	rejected   int
+	deferred   int // submissions carried over to a later minute
+	overQuota  int // submissions that ended in a quota NDR
+	// blockedUntil: after a quota NDR the mailbox may not send until then.
+	blockedUntil time.Time
 }
 
 type rcptStamp struct {
@@ -75,12 +79,36 @@ func (ss *sendState) prune(now time.Time) {
 		i++
 	}
 	ss.minute = ss.minute[i:]
+	i = 0
+	for i < len(ss.slots) && !ss.slots[i].After(now.Add(-time.Minute)) {
+		i++
+	}
+	ss.slots = ss.slots[i:]
 	j := 0
 	for j < len(ss.day) && !ss.day[j].t.After(now.Add(-24*time.Hour)) {
 		ss.dayTotal -= ss.day[j].n
 		j++
 	}
 	ss.day = ss.day[j:]
+}
+
+// slot returns when transport takes a submission made at now: at once,
+// unless SendsPerMinute submissions already went out in the minute before
+// it, in which case the excess is carried over to the following minutes.
+// Exchange Online limits: "If a user exceeds the message rate limit, the
+// messages are queued and submitted in the following minutes … This will
+// typically not block the sender's account"
+// (https://learn.microsoft.com/en-us/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits#sending-limits;
+// MICROSOFT.md §0 item 23, §4.3).
+func (ss *sendState) slot(now time.Time, perMinute int) time.Time {
+	at := now
+	if n := len(ss.slots); n >= perMinute {
+		if next := ss.slots[n-perMinute].Add(time.Minute); next.After(at) {
+			at = next
+		}
+	}
+	ss.slots = append(ss.slots, at)
+	return at
 }
 
 func (s *Sim) sendStateLocked(userID string) *sendState {
@@ -95,9 +123,12 @@ func (s *Sim) sendStateLocked(userID string) *sendState {
 
 // SendCounters are a mailbox's sending counters against Exchange Online's
 // limits (MICROSOFT.md §4.3), for tests of the product's send scheduler.
+// Exchange refuses none of these submissions, so a product that paces
+// itself keeps PeakSentPerMinute <= 30, Deferred and QuotaExceeded at 0.
 type SendCounters struct {
 	Mailbox string // user ID
-	// SentLastMinute and RecipientsLastDay are the sliding-window counts now.
+	// SentLastMinute and RecipientsLastDay are the sliding-window counts
+	// now, of submissions as the client made them.
 	SentLastMinute    int
 	RecipientsLastDay int
 	// Peaks are the highest sliding-window counts ever reached.
@@ -107,7 +138,17 @@ type SendCounters struct {
 	MaxRecipientsPerMessage int
 	Sent                    int // messages accepted
 	Recipients              int // recipients of accepted messages
-	Rejected                int // submissions refused by a sending limit
+	// Rejected counts submissions refused because the mailbox was blocked
+	// from sending (after a quota NDR).
+	Rejected int
+	// Deferred counts submissions over SendsPerMinute: accepted, and
+	// delivered in a later minute.
+	Deferred int
+	// QuotaExceeded counts submissions over RecipientsPerDay: accepted,
+	// answered with an NDR, and followed by a send block.
+	QuotaExceeded int
+	// BlockedUntil is when the mailbox may send again (zero: not blocked).
+	BlockedUntil time.Time
 }
 
 // SendCounters returns a mailbox's sending counters.
@@ -119,11 +160,15 @@ func (s *Sim) SendCounters(mailbox string) (SendCounters, error) {
 		return SendCounters{}, ErrNotFound
 	}
 	ss := s.sendStateLocked(u.ID)
-	return SendCounters{
+	sc := SendCounters{
 		Mailbox: u.ID, SentLastMinute: len(ss.minute), RecipientsLastDay: ss.dayTotal,
 		PeakSentPerMinute: ss.peakMinute, PeakRecipientsPerDay: ss.peakDay, MaxRecipientsPerMessage: ss.maxPerMsg,
-		Sent: ss.sent, Recipients: ss.recipients, Rejected: ss.rejected,
-	}, nil
+		Sent: ss.sent, Recipients: ss.recipients, Rejected: ss.rejected, Deferred: ss.deferred, QuotaExceeded: ss.overQuota,
+	}
+	if ss.blockedUntil.After(s.now()) {
+		sc.BlockedUntil = ss.blockedUntil
+	}
+	return sc, nil
 }
 
 // Sent lists what a mailbox submitted, oldest first.
@@ -204,7 +249,14 @@ func (s *Sim) finishSend(g *gctx, ge *graphError) {
 		return
 	}
 	if f := g.afterAccept; f != nil {
-		s.log.Info("graph: fault: answering an accepted send with an error", "status", f.Status, "path", g.r.URL.Path)
+		s.log.Info("graph: fault: answering an accepted send with an error", "status", f.Status, "code", f.Code, "path", g.r.URL.Path)
+		if f.Status == http.StatusAccepted {
+			if f.RetryAfter != "" {
+				g.w.Header().Set("Retry-After", f.RetryAfter)
+			}
+			g.noContent(http.StatusAccepted)
+			return
+		}
 		g.fail(faultError(f, s.cfg.Limits.RetryAfter))
 		return
 	}
@@ -413,25 +465,33 @@ func (s *Sim) submitLocked(g *gctx, mb *Mailbox, m *Message, isDraft, save bool,
 	now := s.now()
 	lim := s.cfg.Limits
 	ss := s.sendStateLocked(mb.UserID)
-	if len(ss.minute) >= lim.SendsPerMinute {
+	if ss.blockedUntil.After(now) {
 		ss.rejected++
-		wait := ss.minute[0].Add(time.Minute).Sub(now)
-		e := gerr(http.StatusTooManyRequests, "ErrorExceededMessageLimit", fmt.Sprintf("Message submission rate for this mailbox exceeded the limit of %d messages per minute.", lim.SendsPerMinute))
-		e.retryAfter = strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second)))
-		return e
+		return errSubmissionBlocked(lim.RecipientsPerDay)
 	}
-	if ss.dayTotal+len(all) > lim.RecipientsPerDay {
-		ss.rejected++
-		return gerr(http.StatusForbidden, "ErrorMessageSubmissionBlocked", fmt.Sprintf("Your message can't be sent because this mailbox reached its limit of %d recipients per day.", lim.RecipientsPerDay))
-	}
+	// Over the daily recipient quota the submission is accepted and ends
+	// in an NDR, and the mailbox is blocked from sending for 24 hours
+	// ("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException";
+	// https://learn.microsoft.com/en-us/exchange/troubleshoot/send-emails/fix-error-for-submission-quota-exceeded-in-exchange-online:
+	// "the sender will need to wait 24 hours"; MICROSOFT.md §4.3).
+	overQuota := ss.dayTotal+len(all) > lim.RecipientsPerDay
 	ss.minute = append(ss.minute, now)
-	ss.day = append(ss.day, rcptStamp{now, len(all)})
-	ss.dayTotal += len(all)
 	ss.peakMinute = max(ss.peakMinute, len(ss.minute))
-	ss.peakDay = max(ss.peakDay, ss.dayTotal)
 	ss.maxPerMsg = max(ss.maxPerMsg, len(all))
 	ss.sent++
 	ss.recipients += len(all)
+	at := now
+	if overQuota {
+		ss.overQuota++
+		ss.blockedUntil = now.Add(24 * time.Hour)
+	} else {
+		ss.day = append(ss.day, rcptStamp{now, len(all)})
+		ss.dayTotal += len(all)
+		ss.peakDay = max(ss.peakDay, ss.dayTotal)
+		if at = ss.slot(now, lim.SendsPerMinute); at.After(now) {
+			ss.deferred++
+		}
+	}
 
 	name := owner.DisplayName
 	if !owner.HasAddress(eff) {
@@ -445,7 +505,7 @@ func (s *Sim) submitLocked(g *gctx, mb *Mailbox, m *Message, isDraft, save bool,
 	out := *m
 	out.From, out.Sender = &from, &senderR
 	out.IsDraft, out.IsRead = false, true
-	out.SentAt = now
+	out.SentAt = at
 	out.Headers = slices.Clone(m.Headers)
 	if out.InternetMessageID == "" {
 		out.InternetMessageID = newInternetMessageID()
@@ -454,7 +514,7 @@ func (s *Sim) submitLocked(g *gctx, mb *Mailbox, m *Message, isDraft, save bool,
 		out.ConversationID, out.ConversationIndex = newConversationID(), newConversationIndex()
 	}
 	rec := SentRecord{
-		Time: now, InternetMessageID: out.InternetMessageID, ConversationID: out.ConversationID,
+		Time: at, SubmittedAt: now, InternetMessageID: out.InternetMessageID, ConversationID: out.ConversationID,
 		From: eff, Subject: out.Subject, Headers: slices.Clone(out.Headers), ExtProps: slices.Clone(out.ExtProps),
 		Via: via, ClientID: g.claims.ClientID,
 	}
@@ -472,7 +532,7 @@ func (s *Sim) submitLocked(g *gctx, mb *Mailbox, m *Message, isDraft, save bool,
 	}
 
 	opts := s.mailOptionsLocked(mb.UserID)
-	due := now.Add(opts.SentItemsDelay)
+	due := at.Add(opts.SentItemsDelay)
 	switch {
 	case isDraft:
 		rec.MessageID = m.ID
@@ -498,9 +558,17 @@ func (s *Sim) submitLocked(g *gctx, mb *Mailbox, m *Message, isDraft, save bool,
 	case save:
 		cp := out
 		cp.ID = newItemID("AAkALg")
-		cp.ReceivedAt = now
+		cp.ReceivedAt = at
 		rec.MessageID = cp.ID
 		s.scheduleLocked(mb, due, func() { mb.addMessage(&cp, mb.folder("sentitems"), s.now()) })
+	}
+
+	if overQuota {
+		rec.QuotaExceeded = true
+		ndr := s.quotaNDRLocked(owner, &out, all)
+		s.scheduleLocked(mb, due, func() { mb.addMessage(ndr, mb.folder("inbox"), s.now()) })
+		mb.Sent = append(mb.Sent, rec)
+		return nil
 	}
 
 	// Delivery and bounces.
@@ -521,7 +589,7 @@ func (s *Sim) submitLocked(g *gctx, mb *Mailbox, m *Message, isDraft, save bool,
 			}
 			s.scheduleLocked(rmb, due, func() {
 				cp := in
-				cp.ID, cp.ExtProps, cp.IsRead, cp.ReceivedAt = "", nil, false, s.now()
+				cp.ID, cp.ExtProps, cp.IsRead, cp.ReceivedAt = "", nil, false, due
 				rmb.addMessage(&cp, rmb.folder("inbox"), s.now())
 			})
 			continue
@@ -563,6 +631,32 @@ func (s *Sim) bouncesLocked(addr string, o MailOptions) bool {
 		}
 	}
 	return o.BounceExternal
+}
+
+// errSubmissionBlocked is what Graph answers a send from a mailbox that
+// is blocked after exceeding its daily recipient quota. The code is
+// Exchange's ErrorMessageSubmissionBlocked (EWS ResponseCodeType); the exact
+// Graph wording is not documented (inferred).
+func errSubmissionBlocked(perDay int) *graphError {
+	return gerr(http.StatusForbidden, "ErrorMessageSubmissionBlocked", fmt.Sprintf("Cannot send mail. This mailbox exceeded its limit of %d recipients per day and is blocked from sending for 24 hours (SubmissionQuotaExceededException).", perDay))
+}
+
+// quotaNDRLocked builds the NDR of a submission over the daily recipient
+// quota: "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException".
+func (s *Sim) quotaNDRLocked(owner *User, orig *Message, all []Recipient) *Message {
+	var bad []string
+	for _, r := range all {
+		bad = append(bad, r.Address)
+	}
+	ndr := s.ndrLocked(owner, orig, bad)
+	var body strings.Builder
+	body.WriteString("Your message couldn't be delivered because you exceeded your sending limit for the day.\n\n")
+	body.WriteString("Delivery has failed to these recipients or groups:\n\n" + strings.Join(bad, ", ") + "\n\n")
+	body.WriteString("Diagnostic information for administrators:\n\nGenerating server: M365SIM.prod.outlook.com\n\n")
+	body.WriteString("Remote Server returned '554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message.[EndDiagnosticData]'\n\n")
+	body.WriteString("Original message headers:\n\nMessage-ID: " + orig.InternetMessageID + "\nSubject: " + orig.Subject + "\n")
+	ndr.Body = body.String()
+	return ndr
 }
 
 // ndrLocked builds the non-delivery report Exchange Online puts in the

@@ -149,7 +149,10 @@ type Message struct {
 
 // SentRecord is what a mailbox submitted, for inspection by tests (Sent).
 type SentRecord struct {
+	// Time is when transport took the message: SubmittedAt, or a later
+	// minute when the mailbox was over its per-minute rate.
 	Time              time.Time
+	SubmittedAt       time.Time
 	MessageID         string // immutable ID of the Sent Items copy (or of the draft); empty when not saved
 	InternetMessageID string
 	ConversationID    string
@@ -165,6 +168,9 @@ type SentRecord struct {
 	ClientID          string             // app that sent it
 	// Bounced lists recipients that produced a non-delivery report.
 	Bounced []string `json:",omitempty"`
+	// QuotaExceeded: the submission was over the daily recipient quota; it
+	// went nowhere and produced a quota NDR.
+	QuotaExceeded bool `json:",omitempty"`
 }
 
 // pendingSend is a sent message waiting for its move to Sent Items

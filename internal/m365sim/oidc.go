@@ -173,8 +173,13 @@ func (s *Sim) issueIDToken(r *http.Request, in idTokenInput) string {
 		claims["name"] = u.DisplayName
 		claims["preferred_username"] = u.UserPrincipalName
 	}
-	if in.scopes.has("email") && cmpOr(u.Mail, u.PrimaryAddress()) != "" {
-		claims["email"] = cmpOr(u.Mail, u.PrimaryAddress())
+	// email comes from the user's mail attribute: a user whose mail is
+	// null gets no email claim, never the UPN ("email … The addressable
+	// email for this user, if the user has one",
+	// https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference;
+	// issue #7 item 8).
+	if in.scopes.has("email") && u.Mail != "" {
+		claims["email"] = u.Mail
 	}
 	if in.code != "" {
 		sum := sha256.Sum256([]byte(in.code))
@@ -206,8 +211,8 @@ func (s *Sim) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	sub := sha256.Sum256([]byte(u.ID + "|" + ac.ClientID))
 	info := map[string]any{"sub": b64(sub[:]), "name": u.DisplayName, "family_name": u.Surname, "given_name": u.GivenName}
-	if ac.HasScope("email") || ac.HasScope("User.Read") {
-		info["email"] = cmpOr(u.Mail, u.PrimaryAddress())
+	if (ac.HasScope("email") || ac.HasScope("User.Read")) && u.Mail != "" {
+		info["email"] = u.Mail
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(info)

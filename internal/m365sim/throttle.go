@@ -1,6 +1,7 @@
 package m365sim
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -37,7 +38,7 @@ type upload struct {
 // or over UploadBytesPerWindow per UploadWindow, the documented
 // TooManyRequests body. The returned release must be called when the
 // request finishes.
-func (s *Sim) throttleAcquire(app, mailbox string, bodyBytes int64) (func(), *graphError) {
+func (s *Sim) throttleAcquire(g *gctx, app, mailbox string, bodyBytes int64) (func(), *graphError) {
 	lim := s.cfg.Limits
 	now := s.now()
 	k := throttleKey{app, mailbox}
@@ -49,8 +50,15 @@ func (s *Sim) throttleAcquire(app, mailbox string, bodyBytes int64) (func(), *gr
 		s.rt.mail.throttle[k] = ts
 	}
 	ts.pruneWindows(now, lim)
+	g.wake = s.rt.mail.wake // a latency change from now on releases it
+	mf := s.rt.mail.flight[mailbox]
+	if mf == nil {
+		mf = &mailboxFlight{}
+		s.rt.mail.flight[mailbox] = mf
+	}
 	if ts.inFlight >= lim.MaxConcurrent {
 		ts.throttled++
+		mf.throttled++
 		return nil, errMailboxConcurrency(http.StatusTooManyRequests, lim.RetryAfter)
 	}
 	if len(ts.window) >= lim.RequestsPerWindow {
@@ -63,6 +71,8 @@ func (s *Sim) throttleAcquire(app, mailbox string, bodyBytes int64) (func(), *gr
 	}
 	ts.inFlight++
 	ts.peak = max(ts.peak, ts.inFlight)
+	mf.inFlight++
+	mf.peak = max(mf.peak, mf.inFlight)
 	ts.window = append(ts.window, now)
 	ts.total++
 	if bodyBytes > 0 {
@@ -77,6 +87,7 @@ func (s *Sim) throttleAcquire(app, mailbox string, bodyBytes int64) (func(), *gr
 		if !done {
 			done = true
 			ts.inFlight--
+			mf.inFlight--
 		}
 	}, nil
 }
@@ -168,8 +179,9 @@ func (s *Sim) ThrottleCounters(mailbox string) []ThrottleCounters {
 	return out
 }
 
-// ResetCounters zeroes the throttling and sending counters (not the
-// in-flight counts, which belong to running requests).
+// ResetCounters zeroes the throttling, concurrency and sending counters
+// (not the in-flight counts, which belong to running requests) and lifts
+// send blocks left by an over-quota submission.
 func (s *Sim) ResetCounters() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -177,5 +189,131 @@ func (s *Sim) ResetCounters() {
 		ts.peak, ts.window, ts.total, ts.throttled = ts.inFlight, nil, 0, 0
 		ts.uploads, ts.uploadBytes, ts.uploadTotal = nil, 0, 0
 	}
+	for _, mf := range s.rt.mail.flight {
+		mf.peak, mf.throttled = mf.inFlight, 0
+	}
 	s.rt.mail.sends = map[string]*sendState{}
+}
+
+// mailboxFlight counts one mailbox's requests in flight across every app.
+type mailboxFlight struct {
+	inFlight  int
+	peak      int
+	throttled int // answered 429 ApplicationThrottled (MailboxConcurrency)
+}
+
+// MailboxConcurrency is one mailbox's concurrency counters, across apps,
+// for tests of the product's per-mailbox limiter: a product that never has
+// more than 4 requests in flight to a mailbox keeps PeakInFlight <= 4 and
+// Throttled at 0.
+type MailboxConcurrency struct {
+	Mailbox      string // user ID
+	InFlight     int    // requests being served now (holding a slot)
+	PeakInFlight int    // the most ever served at once since the last ResetCounters
+	// Throttled counts the requests answered 429 ApplicationThrottled
+	// ("…MailboxConcurrency limit.").
+	Throttled int
+	// Latency is the mailbox's effective latency knob (SetLatency).
+	Latency time.Duration
+}
+
+// MailboxConcurrency returns a mailbox's concurrency counters (user ID or
+// address).
+func (s *Sim) MailboxConcurrency(mailbox string) (MailboxConcurrency, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.userLocked(mailbox)
+	if u == nil {
+		return MailboxConcurrency{}, ErrNotFound
+	}
+	out := MailboxConcurrency{Mailbox: u.ID, Latency: s.latencyLocked(u.ID)}
+	if mf := s.rt.mail.flight[u.ID]; mf != nil {
+		out.InFlight, out.PeakInFlight, out.Throttled = mf.inFlight, mf.peak, mf.throttled
+	}
+	return out, nil
+}
+
+// SetLatency makes every Graph request to a mailbox (user ID or address;
+// "" sets the default for mailboxes without their own) take at least d
+// before it is served, while it holds its concurrency slot: a slow mailbox,
+// so that concurrent clients reach Outlook's limit of 4 requests in flight
+// as they would against a loaded Exchange server. It is real time, not the
+// emulator's clock. Zero removes the knob. Changing a latency (or
+// ClearFaults) releases the requests waiting at that moment.
+func (s *Sim) SetLatency(mailbox string, d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("m365sim: negative latency %s", d)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, ok := s.optionalUserIDLocked(mailbox)
+	if !ok {
+		return ErrNotFound
+	}
+	if d == 0 {
+		delete(s.rt.mail.latency, key)
+	} else {
+		s.rt.mail.latency[key] = d
+	}
+	s.wakeDelayedLocked()
+	return nil
+}
+
+// Latency returns the latency knob in effect for a mailbox ("" for the
+// default).
+func (s *Sim) Latency(mailbox string) (time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, ok := s.optionalUserIDLocked(mailbox)
+	if !ok {
+		return 0, ErrNotFound
+	}
+	return s.latencyLocked(key), nil
+}
+
+func (s *Sim) latencyLocked(userID string) time.Duration {
+	if d, ok := s.rt.mail.latency[userID]; ok {
+		return d
+	}
+	return s.rt.mail.latency[""]
+}
+
+// wakeDelayedLocked releases every request waiting out a latency or a
+// delay fault. s.mu must be held.
+func (s *Sim) wakeDelayedLocked() {
+	close(s.rt.mail.wake)
+	s.rt.mail.wake = make(chan struct{})
+}
+
+// waitLatency holds an admitted request for its delay fault plus its
+// mailbox's latency, in real time. It reports false when the client went
+// away meanwhile.
+func (s *Sim) waitLatency(g *gctx) bool { return s.waitDelay(g, true) }
+
+// waitDelay holds the request for its delay fault, plus its mailbox's
+// latency when withLatency (Outlook resources; the directory profile has
+// no mailbox latency).
+func (s *Sim) waitDelay(g *gctx, withLatency bool) bool {
+	s.mu.Lock()
+	d := g.delay
+	if withLatency {
+		d += s.latencyLocked(g.target.ID)
+	}
+	wake := g.wake
+	if wake == nil {
+		wake = s.rt.mail.wake
+	}
+	s.mu.Unlock()
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-wake:
+	case <-g.r.Context().Done():
+		return false
+	}
+	return true
 }

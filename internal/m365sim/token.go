@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -412,7 +413,14 @@ func (s *Sim) issueTokensLocked(r *http.Request, form url.Values, u *User, app *
 	}
 	scp := slices.DeleteFunc(slices.Clone(out.oidc), func(s string) bool { return s == "offline_access" })
 	scp = append(scp, out.graph...)
-	at, exp := s.issueAccessToken(u, app, scp)
+	lifetime := s.cfg.AccessTokenLifetime
+	if s.st.Identity.Policy.RandomAccessTokenLifetime {
+		// "The default lifetime of an access token is variable … assigned a
+		// random value ranging between 60-90 minutes (75 minutes on
+		// average)" (https://learn.microsoft.com/en-us/entra/identity-platform/configurable-token-lifetimes).
+		lifetime = 60*time.Minute + time.Duration(rand.Int64N(int64(30*time.Minute)+1))
+	}
+	at, exp := s.issueAccessTokenFor(u, app, scp, lifetime)
 	secs := int(exp.Sub(now).Seconds())
 	resp := &tokenResponse{
 		TokenType: "Bearer", Scope: out.responseScope(), ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: at,
