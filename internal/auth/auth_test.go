@@ -27,7 +27,7 @@ func TestService_PurgeExpiredSessions(t *testing.T) {
 	svc := auth.NewService(client, auth.Options{IdleTimeout: 20 * time.Minute, AbsoluteTimeout: 8 * time.Hour, Now: clock})
 	signIn := func() {
 		rec := httptest.NewRecorder()
-		require.NoError(t, svc.SignIn(ctx, rec, httptest.NewRequest(http.MethodPost, "/", nil), u.ID))
+		require.NoError(t, svc.SignIn(ctx, rec, httptest.NewRequest(http.MethodPost, "/", nil), u.ID, auth.SignInDemo))
 	}
 	signIn() // idle from 9:00
 	now = now.Add(15 * time.Minute)
