@@ -51,6 +51,10 @@ type Config struct {
 	SessionIdleTimeout     time.Duration
 	SessionAbsoluteTimeout time.Duration
 
+	// FrontendDevServer, in demo mode, is the origin of a running Vite dev
+	// server (make dev): index.html then loads the web app from it.
+	FrontendDevServer string
+
 	// M365SimListen is where demo mode starts the built-in Microsoft 365
 	// emulator (loopback).
 	M365SimListen string
@@ -126,6 +130,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	fs.StringVar(&idle, "session-idle-timeout", env("SESSION_IDLE_TIMEOUT", "20m"), "sign-out after this much inactivity (env SESSION_IDLE_TIMEOUT)")
 	fs.StringVar(&absolute, "session-absolute-timeout", env("SESSION_ABSOLUTE_TIMEOUT", "8h"), "sign-out after this long whatever the activity (env SESSION_ABSOLUTE_TIMEOUT)")
 	fs.StringVar(&c.M365SimListen, "m365sim-listen", env("M365SIM_LISTEN", "127.0.0.1:9365"), "demo mode: where the built-in Microsoft 365 emulator listens (env M365SIM_LISTEN)")
+	fs.StringVar(&c.FrontendDevServer, "frontend-dev-server", getenv("FRONTEND_DEV_SERVER"), "demo mode, web app development: origin of the Vite dev server to load the app from, e.g. http://localhost:5173 (env FRONTEND_DEV_SERVER; make dev sets it)")
 	fs.StringVar(&reqTimout, "request-timeout", env("REQUEST_TIMEOUT", "15s"), "deadline of one API request (env REQUEST_TIMEOUT)")
 	maxBody := fs.Int("max-body-bytes", envInt(getenv, "MAX_BODY_BYTES", 1<<20, &errs), "largest accepted GraphQL request body (env MAX_BODY_BYTES)")
 	complexity := fs.Int("complexity-limit", envInt(getenv, "GRAPHQL_COMPLEXITY_LIMIT", 1000, &errs), "largest accepted GraphQL query cost (env GRAPHQL_COMPLEXITY_LIMIT)")
@@ -153,6 +158,9 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	}
 	if c.Mode == ModeDemo && !c.DemoAllowRemote && !IsLoopbackListen(c.Listen) {
 		errs = append(errs, fmt.Errorf("demo mode signs anyone in without a password, so it listens on loopback only: --listen / LISTEN_ADDR %q is not a loopback address (set --demo-allow-remote / DEMO_ALLOW_REMOTE=true to expose it anyway)", c.Listen))
+	}
+	if c.FrontendDevServer != "" && c.Mode != ModeDemo {
+		errs = append(errs, errors.New("--frontend-dev-server / FRONTEND_DEV_SERVER is for web app development in demo mode only"))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level / LOG_LEVEL must be debug, info, warn or error, not %q", logLevel))

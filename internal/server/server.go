@@ -44,6 +44,8 @@ func New(d Deps) (http.Handler, error) {
 		GraphQLPath: "/graphql",
 		CSRFHeader:  graph.CSRFHeader,
 		DemoSignIn:  authn.DemoSignIn(),
+		// Set by make dev only (demo mode): load the app from Vite.
+		DevServerURL: cfg.FrontendDevServer,
 	}, log)
 	if err != nil {
 		return nil, err
