@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -119,9 +120,17 @@ func TestSetupEmulator_IsIdempotent(t *testing.T) {
 	t.Parallel()
 	sim, err := m365sim.New(m365sim.Config{})
 	require.NoError(t, err)
-	for range 2 {
-		require.NoError(t, demo.SetupEmulator(sim, "http://localhost:8080"))
-	}
+	require.NoError(t, demo.SetupEmulator(sim, "http://localhost:8080"))
+	first, ok := sim.App(demo.EmulatorClientID)
+	require.True(t, ok)
+	require.Len(t, first.RedirectURIs, 1)
+	require.True(t, strings.HasPrefix(first.RedirectURIs[0], "http://localhost:8080/"), first.RedirectURIs[0])
+	// Again with the same origin: nothing changes.
+	require.NoError(t, demo.SetupEmulator(sim, "http://localhost:8080"))
+	again, ok := sim.App(demo.EmulatorClientID)
+	require.True(t, ok)
+	require.Equal(t, first.RedirectURIs, again.RedirectURIs)
+	// Another origin adds its redirect URI (same path) next to the first.
 	require.NoError(t, demo.SetupEmulator(sim, "http://127.0.0.1:9999"))
 	john, ok := sim.User("john.work@acme.com")
 	require.True(t, ok, "john.work@acme.com is an alias of John's Microsoft account")
@@ -132,7 +141,8 @@ func TestSetupEmulator_IsIdempotent(t *testing.T) {
 	require.True(t, admin.IsAdmin)
 	app, ok := sim.App(demo.EmulatorClientID)
 	require.True(t, ok)
-	require.Equal(t, []string{"http://localhost:8080/auth/microsoft/callback", "http://127.0.0.1:9999/auth/microsoft/callback"}, app.RedirectURIs)
+	path := strings.TrimPrefix(first.RedirectURIs[0], "http://localhost:8080")
+	require.Equal(t, []string{first.RedirectURIs[0], "http://127.0.0.1:9999" + path}, app.RedirectURIs)
 	tenant, ok := sim.Tenant("acme.com")
 	require.True(t, ok)
 	require.Equal(t, m365sim.ConsentUser, tenant.ConsentMode)
