@@ -49,7 +49,7 @@ const (
 	// sqliteFileName is the database file under Options.DataDir.
 	sqliteFileName = "mailbridge.db"
 	// defaultReadConns sizes the SQLite read pool: enough for concurrent
-	// GraphQL resolvers and workers, few enough to keep page caches small.
+	// GraphQL resolvers, few enough to keep page caches small.
 	defaultReadConns = 4
 )
 
@@ -58,11 +58,11 @@ const (
 // is meant to live for the whole process; Close it on shutdown.
 type DB struct {
 	// Dialect is dialect.SQLite or dialect.Postgres; callers that need
-	// dialect-specific SQL (River's driver, raw claims) switch on it.
+	// dialect-specific SQL (LockTx, the mailbox service) switch on it.
 	Dialect string
 	// Write is the pool for writes and transactions. On SQLite it has
-	// exactly one connection. Use it to begin a *sql.Tx shared by ent
-	// (TxClient) and River (QUALITY.md §4.5).
+	// exactly one connection. A *sql.Tx begun on it can be shared by ent
+	// (TxClient) and other SQL in one transaction (QUALITY.md §4.5).
 	Write *sql.DB
 	// Read is the pool for reads outside transactions. On SQLite its
 	// connections are query_only; on PostgreSQL it is the same pool as Write.
@@ -158,7 +158,7 @@ func (d *DB) Client(opts ...ent.Option) *ent.Client {
 }
 
 // TxClient returns an ent client bound to tx, a transaction begun on
-// d.Write, so that ent and River's InsertTx share one transaction
+// d.Write, so that ent and other SQL on tx share one transaction
 // (QUALITY.md §4.5). Every statement of the client goes through tx. The
 // client's own Tx/BeginTx join tx rather than start a new one: the returned
 // *ent.Tx's Commit and Rollback do nothing, and whoever began tx commits or

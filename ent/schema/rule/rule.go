@@ -18,7 +18,8 @@ import (
 	"mailbridge/internal/viewer"
 )
 
-// errNoViewer denies requests that carry no authenticated viewer.
+// requireViewer returns the viewer of ctx, or a denial for requests that
+// carry no authenticated viewer.
 func requireViewer(ctx context.Context) (*viewer.Viewer, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
