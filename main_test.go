@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -233,6 +234,12 @@ func TestRun_AdminBootstrapCLI(t *testing.T) {
 		require.ErrorContains(t, err, "no SQLite database at "+filepath.Join(dataDir, "mailbridge.db"), args)
 	}
 	require.NoFileExists(t, filepath.Join(dataDir, "mailbridge.db"))
+	// A database that exists but was never migrated is not migrated by them.
+	emptyDir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(emptyDir, "mailbridge.db"), nil, 0o600))
+	_, err = cmd("org", "create", "--data-dir", emptyDir, "--name", "Acme")
+	require.ErrorContains(t, err, "database "+filepath.Join(emptyDir, "mailbridge.db")+": ")
+	require.ErrorContains(t, err, `migrations are not applied: run "mailbridge migrate"`)
 
 	_, err = cmd("migrate")
 	require.NoError(t, err)
@@ -259,6 +266,33 @@ func TestRun_AdminBootstrapCLI(t *testing.T) {
 	exp, err := time.Parse(time.RFC3339, row[len(row)-2])
 	require.NoError(t, err)
 	require.WithinDuration(t, time.Now().Add(24*time.Hour), exp, time.Hour)
+}
+
+// TestIntegrationRun_DemoOnAllInterfacesWarns: demo mode on a non-loopback
+// address needs DEMO_ALLOW_REMOTE and then logs a warning before listening.
+func TestIntegrationRun_DemoOnAllInterfacesWarns(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts the server on an ephemeral port of every interface")
+	}
+	vars := map[string]string{
+		"DATA_DIR": t.TempDir(), "LISTEN_ADDR": "0.0.0.0:0", "M365SIM_LISTEN": "127.0.0.1:0", "LOG_FORMAT": "json",
+	}
+	getenv := func(k string) string { return vars[k] }
+	err := run(context.Background(), []string{"serve"}, getenv, io.Discard, io.Discard)
+	require.ErrorContains(t, err, "DEMO_ALLOW_REMOTE")
+
+	vars["DEMO_ALLOW_REMOTE"] = "true"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logs := newLogLines(t)
+	go func() { done <- run(ctx, []string{"serve"}, getenv, io.Discard, logs) }()
+	var seen []string
+	warning := logs.await(t, 90*time.Second, "demo mode is reachable from other hosts", &seen)
+	require.Equal(t, "WARN", jsonField(t, warning, "level"))
+	logs.await(t, 30*time.Second, `"mailbridge: listening"`, &seen)
+	cancel()
+	require.NoError(t, <-done)
 }
 
 func TestRun_ServeRefusesABoundPort(t *testing.T) {
