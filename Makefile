@@ -23,6 +23,13 @@ frontend: frontend/node_modules/.package-lock.json ## build the web app into fro
 run: frontend ## build the web app, then run Mailbridge in demo mode on http://localhost:8080
 	go run . serve
 
+.PHONY: dev
+dev: frontend/node_modules/.package-lock.json ## web app work: Vite (hot reload) on http://localhost:5173, proxying the API to Mailbridge in demo mode
+	@echo "Open http://localhost:5173 (Ctrl-C stops both servers)."
+	@trap 'kill 0' EXIT INT TERM; \
+	PUBLIC_URL=http://localhost:5173 FRONTEND_DEV_SERVER=http://localhost:5173 go run . serve & \
+	cd frontend && npm run dev
+
 .PHONY: build
 build: frontend ## build the mailbridge binary (with the web app) into bin/
 	@test -f frontend/dist/app/.vite/manifest.json || { echo "frontend/dist/app/.vite/manifest.json missing"; exit 1; }

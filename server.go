@@ -3,10 +3,18 @@
 // mode the built-in Microsoft 365 emulator with seeded data.
 //
 //	mailbridge [serve] [flags]        run the service (flags: mailbridge serve -h)
-//	mailbridge migrate [flags]        apply database migrations and exit
-//	mailbridge token create --org … --user … [--name …]
+//	mailbridge migrate [flags]        create or migrate the database and exit
+//	mailbridge org create --name …    create an organization
+//	mailbridge user create --org … --email … --name … [--admin]
+//	                                  create a user (e.g. the first admin)
+//	mailbridge token create --org … --user … [--name …] [--expires-in …]
 //	                                  create an API token (printed once)
+//	mailbridge token list --org … --user …
+//	                                  list a user's API tokens and their last use
 //	mailbridge m365sim [flags]        run the Microsoft 365 emulator on its own
+//
+// Only serve and migrate create a database; the other commands need an
+// existing, migrated one.
 package main
 
 import (
@@ -16,17 +24,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
+	"sync"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
+
 	"mailbridge/ent"
-	"mailbridge/ent/organization"
-	"mailbridge/ent/user"
+	"mailbridge/ent/apitoken"
+	"mailbridge/internal/accounts"
 	"mailbridge/internal/auth"
 	"mailbridge/internal/config"
 	"mailbridge/internal/db"
@@ -60,13 +72,17 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return migrateCmd(ctx, args, getenv, stderr)
 	case "token":
 		return tokenCmd(ctx, args, getenv, stdout, stderr)
+	case "org":
+		return orgCmd(ctx, args, getenv, stdout, stderr)
+	case "user":
+		return userCmd(ctx, args, getenv, stdout, stderr)
 	case "m365sim":
 		return m365simCmd(ctx, args, getenv, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: mailbridge [serve|migrate|token create|m365sim] [flags]; add -h for a command's flags")
+		fmt.Fprintln(stdout, "usage: mailbridge [serve|migrate|org create|user create|token create|token list|m365sim] [flags]; add -h for a command's flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, migrate, token create, m365sim)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, migrate, org create, user create, token create, token list, m365sim)", cmd)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -78,15 +94,33 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// openDB opens and migrates the configured database.
+// openDB opens the configured database, creating and migrating it when
+// needed. Only serve and migrate call it.
 func openDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*db.DB, error) {
 	d, err := db.Open(ctx, db.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	if _, err := d.Migrate(ctx); err != nil {
-		d.Close()
+		return nil, errors.Join(fmt.Errorf("migrating %s: %w", d.Location(), err), d.Close())
+	}
+	return d, nil
+}
+
+// openExistingDB opens the configured database for the other commands: it
+// must exist and be migrated, so a mistyped DATA_DIR or DATABASE_URL is an
+// error naming what was opened, not a new empty database.
+func openExistingDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*db.DB, error) {
+	d, err := db.Open(ctx, db.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log, MustExist: true})
+	if err != nil {
 		return nil, err
+	}
+	pending, err := d.PendingMigrations(ctx)
+	if err == nil && len(pending) > 0 {
+		err = fmt.Errorf("%d of its migrations are not applied: run \"mailbridge migrate\" (or start \"mailbridge serve\") on it first", len(pending))
+	}
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("database %s: %w", d.Location(), err), d.Close())
 	}
 	return d, nil
 }
@@ -106,12 +140,15 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 	}
 	defer d.Close()
 	client := d.Client()
+	authn := auth.NewService(client, auth.ConfigOptions(cfg, demo.OrganizationName, log))
 
 	if cfg.Mode == config.ModeDemo {
-		stopSim, err := startDemo(ctx, cfg, client, log)
+		stopSim, err := startDemo(ctx, cfg, d, log)
 		if err != nil {
 			return err
 		}
+		// Runs after the background work below has stopped and before the
+		// database closes.
 		defer stopSim()
 	}
 
@@ -120,23 +157,13 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 		Client:  client,
 		Dialect: d.Dialect,
 		Logger:  log,
-		Ready: func(ctx context.Context) error {
-			if err := d.Ping(ctx); err != nil {
-				return err
-			}
-			pending, err := d.PendingMigrations(ctx)
-			if err == nil && len(pending) > 0 {
-				err = fmt.Errorf("%d migrations pending", len(pending))
-			}
-			return err
-		},
-		Now: time.Now,
+		Auth:    authn,
+		Ready:   d.Ready,
 	})
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Addr:              cfg.Listen,
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -145,10 +172,28 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	go purgeSessions(ctx, client, cfg, log)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s (set --listen / LISTEN_ADDR or PORT): %w", cfg.Listen, err)
+	}
+	if cfg.Mode == config.ModeDemo && !config.IsLoopbackListen(cfg.Listen) {
+		log.Warn("mailbridge: demo mode is reachable from other hosts; anyone who reaches it can sign in as a demo user without a password",
+			"addr", ln.Addr().String())
+	}
+	log.Info("mailbridge: listening", "addr", ln.Addr().String(), "url", cfg.PublicURL)
+
+	// Background work stops, and is waited for, before the deferred
+	// emulator stop and database close run.
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		stopBG()
+		wg.Wait()
+	}()
+	wg.Go(func() { authn.PurgeSessionsEvery(bg, 15*time.Minute) })
+
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("mailbridge: listening", "addr", cfg.Listen, "url", cfg.PublicURL)
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
@@ -163,37 +208,17 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 	return nil
 }
 
-// purgeSessions deletes ended sessions now and every 15 minutes, so the
-// table holds only live ones.
-func purgeSessions(ctx context.Context, client *ent.Client, cfg config.Config, log *slog.Logger) {
-	authn := auth.NewService(client, auth.Options{
-		IdleTimeout: cfg.SessionIdleTimeout, AbsoluteTimeout: cfg.SessionAbsoluteTimeout, Logger: log,
-	})
-	tick := time.NewTicker(15 * time.Minute)
-	defer tick.Stop()
-	for {
-		if n, err := authn.PurgeExpiredSessions(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("mailbridge: purge sessions", "error", err)
-		} else if n > 0 {
-			log.Info("mailbridge: purged ended sessions", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
 // startDemo seeds the demo data on an empty database and starts the
 // built-in Microsoft 365 emulator (state kept in DATA_DIR/m365sim.json).
-func startDemo(ctx context.Context, cfg config.Config, client *ent.Client, log *slog.Logger) (func(), error) {
-	seeded, err := demo.Seed(ctx, client, demo.Options{})
+// The returned stop ends the emulator's notification retries, then saves
+// its state and closes it.
+func startDemo(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (func(), error) {
+	seeded, err := demo.Seed(ctx, d, demo.Options{})
 	if err != nil {
 		return nil, err
 	}
 	if seeded {
-		log.Info("mailbridge: seeded demo data", "organization", "Acme", "users", len(demo.People))
+		log.Info("mailbridge: seeded demo data", "organization", demo.OrganizationName, "users", len(demo.People))
 	}
 	sim, err := m365sim.Listen(cfg.M365SimListen, m365sim.Config{
 		StatePath: filepath.Join(cfg.DataDir, "m365sim.json"),
@@ -202,21 +227,23 @@ func startDemo(ctx context.Context, cfg config.Config, client *ent.Client, log *
 	if err != nil {
 		return nil, fmt.Errorf("demo: start the Microsoft 365 emulator on %s (set M365SIM_LISTEN to another port): %w", cfg.M365SimListen, err)
 	}
+	stop := func() {
+		sim.StopNotifications()
+		if err := sim.Close(); err != nil {
+			log.Warn("demo: stop emulator", "error", err)
+		}
+	}
 	if err := demo.SetupEmulator(sim.Sim, cfg.PublicURL); err != nil {
-		sim.Close()
+		stop()
 		return nil, err
 	}
-	if err := demo.FillEmulatorMailboxes(ctx, client, sim.Sim); err != nil {
-		sim.Close()
+	if err := demo.FillEmulatorMailboxes(ctx, d.Client(), sim.Sim); err != nil {
+		stop()
 		return nil, err
 	}
 	log.Info("mailbridge: Microsoft 365 emulator running", "url", sim.URL,
 		"authority", sim.Authority(demo.Domain), "graph", sim.GraphURL(), "password", demo.EmulatorPassword)
-	return func() {
-		if err := sim.Close(); err != nil {
-			log.Warn("demo: stop emulator", "error", err)
-		}
-	}, nil
+	return stop, nil
 }
 
 func migrateCmd(ctx context.Context, args []string, getenv config.Getenv, stderr io.Writer) error {
@@ -232,86 +259,191 @@ func migrateCmd(ctx context.Context, args []string, getenv config.Getenv, stderr
 	defer d.Close()
 	applied, err := d.Migrate(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("migrating %s: %w", d.Location(), err)
 	}
-	log.Info("mailbridge: migrations applied", "count", len(applied), "versions", applied)
+	log.Info("mailbridge: migrations applied", "database", d.Location(), "count", len(applied), "versions", applied)
 	return nil
 }
 
-// tokenCmd implements "mailbridge token create": an operator creates an API
-// token for a user of an organization; the secret is printed once.
-func tokenCmd(ctx context.Context, args []string, getenv config.Getenv, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New(`usage: mailbridge token create --org <name or ID> --user <email or ID> [--name <what it is for>]`)
+// dbFlags adds --database-url and --data-dir to a command's flags; open
+// then opens that existing, migrated database (defaults from the
+// environment, as for serve).
+func dbFlags(fs *flag.FlagSet, getenv config.Getenv, stderr io.Writer) (open func(context.Context) (*db.DB, error)) {
+	dbURL := fs.String("database-url", "", "postgres:// URL or sqlite:PATH (default: env DATABASE_URL, else SQLite in --data-dir)")
+	dataDir := fs.String("data-dir", "", "data directory of the SQLite database (default: env DATA_DIR, else ./data)")
+	return func(ctx context.Context) (*db.DB, error) {
+		var cfgArgs []string
+		if *dbURL != "" {
+			cfgArgs = append(cfgArgs, "--database-url", *dbURL)
+		}
+		if *dataDir != "" {
+			cfgArgs = append(cfgArgs, "--data-dir", *dataDir)
+		}
+		cfg, err := config.Parse(cfgArgs, getenv, stderr)
+		if err != nil {
+			return nil, err
+		}
+		return openExistingDB(ctx, cfg, newLogger(cfg, stderr))
 	}
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+}
+
+// orgCmd implements "mailbridge org create": an operator creates an
+// organization (production bootstrap; demo mode seeds its own).
+func orgCmd(ctx context.Context, args []string, getenv config.Getenv, stdout, stderr io.Writer) error {
+	const usage = `usage: mailbridge org create --name <organization name>`
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New(usage)
+	}
+	fs := flag.NewFlagSet("org create", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	orgRef := fs.String("org", "", "organization name or ID (required)")
-	userRef := fs.String("user", "", "email or ID of the user the token acts as (required)")
-	name := fs.String("name", "API token", "what the token is for")
-	dbURL := fs.String("database-url", "", "PostgreSQL URL (default: env DATABASE_URL, else SQLite in --data-dir)")
-	dataDir := fs.String("data-dir", "", "data directory (default: env DATA_DIR, else ./data)")
+	name := fs.String("name", "", "the organization's name (required, unique)")
+	open := dbFlags(fs, getenv, stderr)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *orgRef == "" || *userRef == "" {
-		return errors.New("--org and --user are required")
+	if *name == "" || fs.NArg() > 0 {
+		return errors.New(usage)
 	}
-	var cfgArgs []string
-	if *dbURL != "" {
-		cfgArgs = append(cfgArgs, "--database-url", *dbURL)
-	}
-	if *dataDir != "" {
-		cfgArgs = append(cfgArgs, "--data-dir", *dataDir)
-	}
-	cfg, err := config.Parse(cfgArgs, getenv, stderr)
+	d, err := open(ctx)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
-	d, err := openDB(ctx, cfg, log)
+	defer d.Close()
+	org, err := accounts.CreateOrganization(ctx, d.Client(), *name)
+	if err != nil {
+		return fmt.Errorf("create organization in %s: %w", d.Location(), err)
+	}
+	fmt.Fprintf(stderr, "Created organization %q.\n", org.Name)
+	fmt.Fprintln(stdout, org.ID)
+	return nil
+}
+
+// userCmd implements "mailbridge user create": an operator adds a user to
+// an organization, e.g. its first admin.
+func userCmd(ctx context.Context, args []string, getenv config.Getenv, stdout, stderr io.Writer) error {
+	const usage = `usage: mailbridge user create --org <name or ID> --email <address> --name <full name> [--admin] [--time-zone <IANA zone>]`
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New(usage)
+	}
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	orgRef := fs.String("org", "", "organization name or ID (required)")
+	email := fs.String("email", "", "the user's email address (required)")
+	name := fs.String("name", "", "the user's full name (required)")
+	admin := fs.Bool("admin", false, "make the user an admin of the organization")
+	tz := fs.String("time-zone", "UTC", "the user's IANA time zone, e.g. Europe/London")
+	open := dbFlags(fs, getenv, stderr)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *orgRef == "" || *email == "" || *name == "" || fs.NArg() > 0 {
+		return errors.New(usage)
+	}
+	d, err := open(ctx)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	client := d.Client()
-	sys := viewer.SystemContext(ctx)
+	org, err := accounts.FindOrganization(ctx, client, *orgRef)
+	if err != nil {
+		return fmt.Errorf("organization %q in %s: %w", *orgRef, d.Location(), err)
+	}
+	u, err := accounts.CreateUser(ctx, client, org, accounts.NewUser{Email: *email, Name: *name, Admin: *admin, TimeZone: *tz})
+	if err != nil {
+		return fmt.Errorf("create user in %s: %w", d.Location(), err)
+	}
+	fmt.Fprintf(stderr, "Created %s user %s in %s.\n", u.Role, u.Email, org.Name)
+	fmt.Fprintln(stdout, u.ID)
+	return nil
+}
 
-	orgQ := client.Organization.Query()
-	if id, err := strconv.Atoi(*orgRef); err == nil {
-		orgQ.Where(organization.ID(id))
-	} else {
-		orgQ.Where(organization.NameEqualFold(*orgRef))
+// tokenCmd implements "mailbridge token create" (an operator creates an API
+// token for a user of an organization; the secret is printed once) and
+// "mailbridge token list" (a user's tokens with when each was last used).
+func tokenCmd(ctx context.Context, args []string, getenv config.Getenv, stdout, stderr io.Writer) error {
+	const usage = `usage: mailbridge token create --org <name or ID> --user <email or ID> [--name <what it is for>] [--expires-in <duration>]
+       mailbridge token list --org <name or ID> --user <email or ID>`
+	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
+		return errors.New(usage)
 	}
-	org, err := orgQ.Only(sys)
-	if err != nil {
-		return fmt.Errorf("organization %q: %w", *orgRef, notFoundHint(err))
+	sub := args[0]
+	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	orgRef := fs.String("org", "", "organization name or ID (required)")
+	userRef := fs.String("user", "", "email or ID of the user the token acts as (required)")
+	name, expiresIn := new(string), new(time.Duration)
+	if sub == "create" {
+		fs.StringVar(name, "name", "API token", "what the token is for")
+		fs.DurationVar(expiresIn, "expires-in", 0, "the token stops working this long from now, e.g. 720h (default: until revoked)")
 	}
-	userQ := client.User.Query().Where(user.OrgID(org.ID))
-	if id, err := strconv.Atoi(*userRef); err == nil {
-		userQ.Where(user.ID(id))
-	} else {
-		userQ.Where(user.EmailEqualFold(*userRef))
+	open := dbFlags(fs, getenv, stderr)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
 	}
-	u, err := userQ.Only(sys)
-	if err != nil {
-		return fmt.Errorf("user %q in %s: %w", *userRef, org.Name, notFoundHint(err))
+	if *orgRef == "" || *userRef == "" || fs.NArg() > 0 {
+		return errors.New("--org and --user are required\n" + usage)
 	}
-	authn := auth.NewService(client, auth.Options{Logger: log})
-	secret, tok, err := authn.CreateAPIToken(sys, auth.NewAPIToken{UserID: u.ID, Name: *name})
+	if *expiresIn < 0 {
+		return errors.New("--expires-in must be a positive duration, e.g. 720h")
+	}
+	d, err := open(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "Created API token %q (%s) acting as %s in %s. It is shown once; store it now:\n", tok.Name, tok.Prefix, u.Email, org.Name)
+	defer d.Close()
+	client := d.Client()
+	org, err := accounts.FindOrganization(ctx, client, *orgRef)
+	if err != nil {
+		return fmt.Errorf("organization %q in %s: %w", *orgRef, d.Location(), err)
+	}
+	u, err := accounts.FindUser(ctx, client, org, *userRef)
+	if err != nil {
+		return fmt.Errorf("user %q in %s (%s): %w", *userRef, org.Name, d.Location(), err)
+	}
+	authn := auth.NewService(client, auth.Options{Logger: newLogger(config.Config{LogLevel: slog.LevelWarn}, stderr)})
+	sys := viewer.SystemContext(ctx)
+	if sub == "list" {
+		return listTokens(sys, client, u, stdout)
+	}
+	in := auth.NewAPIToken{UserID: u.ID, Name: *name}
+	if *expiresIn > 0 {
+		at := time.Now().UTC().Add(*expiresIn)
+		in.ExpiresAt = &at
+	}
+	secret, tok, err := authn.CreateAPIToken(sys, in)
+	if err != nil {
+		return err
+	}
+	expiry := "it works until revoked"
+	if tok.ExpiresAt != nil {
+		expiry = "it expires " + tok.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(stderr, "Created API token %q (%s) acting as %s in %s; %s. It is shown once; store it now:\n", tok.Name, tok.Prefix, u.Email, org.Name, expiry)
 	fmt.Fprintln(stdout, secret)
 	return nil
 }
 
-func notFoundHint(err error) error {
-	if ent.IsNotFound(err) {
-		return errors.New("not found")
+// listTokens prints u's API tokens, newest first, one per line: prefix,
+// name, created, last used, expires and revoked (UTC, "-" for never).
+func listTokens(ctx context.Context, client *ent.Client, u *ent.User, stdout io.Writer) error {
+	toks, err := client.APIToken.Query().Where(apitoken.UserID(u.ID)).
+		Order(apitoken.ByCreatedAt(entsql.OrderDesc())).All(ctx)
+	if err != nil {
+		return err
 	}
-	return err
+	ts := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PREFIX\tNAME\tCREATED\tLAST USED\tEXPIRES\tREVOKED")
+	for _, t := range toks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Prefix, t.Name, ts(&t.CreatedAt), ts(t.LastUsedAt), ts(t.ExpiresAt), ts(t.RevokedAt))
+	}
+	return tw.Flush()
 }
 
 // m365simCmd runs the Microsoft 365 emulator on its own, e.g. to point a

@@ -258,12 +258,13 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Session",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			session.FieldTokenHash:  {Type: field.TypeBytes, Column: session.FieldTokenHash},
-			session.FieldUserID:     {Type: field.TypeInt, Column: session.FieldUserID},
-			session.FieldCreatedAt:  {Type: field.TypeTime, Column: session.FieldCreatedAt},
-			session.FieldLastSeenAt: {Type: field.TypeTime, Column: session.FieldLastSeenAt},
-			session.FieldExpiresAt:  {Type: field.TypeTime, Column: session.FieldExpiresAt},
-			session.FieldUserAgent:  {Type: field.TypeString, Column: session.FieldUserAgent},
+			session.FieldTokenHash:    {Type: field.TypeBytes, Column: session.FieldTokenHash},
+			session.FieldUserID:       {Type: field.TypeInt, Column: session.FieldUserID},
+			session.FieldCreatedAt:    {Type: field.TypeTime, Column: session.FieldCreatedAt},
+			session.FieldLastSeenAt:   {Type: field.TypeTime, Column: session.FieldLastSeenAt},
+			session.FieldExpiresAt:    {Type: field.TypeTime, Column: session.FieldExpiresAt},
+			session.FieldUserAgent:    {Type: field.TypeString, Column: session.FieldUserAgent},
+			session.FieldSignInMethod: {Type: field.TypeString, Column: session.FieldSignInMethod},
 		},
 	}
 	graph.Nodes[10] = &sqlgraph.Node{
@@ -1858,6 +1859,11 @@ func (f *SessionFilter) WhereExpiresAt(p entql.TimeP) {
 // WhereUserAgent applies the entql string predicate on the user_agent field.
 func (f *SessionFilter) WhereUserAgent(p entql.StringP) {
 	f.Where(p.Field(session.FieldUserAgent))
+}
+
+// WhereSignInMethod applies the entql string predicate on the sign_in_method field.
+func (f *SessionFilter) WhereSignInMethod(p entql.StringP) {
+	f.Where(p.Field(session.FieldSignInMethod))
 }
 
 // WhereHasUser applies a predicate to check if query has an edge user.

@@ -10622,20 +10622,21 @@ func (m *SequenceStateMutation) ResetEdge(name string) error {
 // SessionMutation represents an operation that mutates the Session nodes in the graph.
 type SessionMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	token_hash    *[]byte
-	created_at    *time.Time
-	last_seen_at  *time.Time
-	expires_at    *time.Time
-	user_agent    *string
-	clearedFields map[string]struct{}
-	user          *int
-	cleareduser   bool
-	done          bool
-	oldValue      func(context.Context) (*Session, error)
-	predicates    []predicate.Session
+	op             Op
+	typ            string
+	id             *int
+	token_hash     *[]byte
+	created_at     *time.Time
+	last_seen_at   *time.Time
+	expires_at     *time.Time
+	user_agent     *string
+	sign_in_method *string
+	clearedFields  map[string]struct{}
+	user           *int
+	cleareduser    bool
+	done           bool
+	oldValue       func(context.Context) (*Session, error)
+	predicates     []predicate.Session
 }
 
 var _ ent.Mutation = (*SessionMutation)(nil)
@@ -10965,6 +10966,42 @@ func (m *SessionMutation) ResetUserAgent() {
 	delete(m.clearedFields, session.FieldUserAgent)
 }
 
+// SetSignInMethod sets the "sign_in_method" field.
+func (m *SessionMutation) SetSignInMethod(s string) {
+	m.sign_in_method = &s
+}
+
+// SignInMethod returns the value of the "sign_in_method" field in the mutation.
+func (m *SessionMutation) SignInMethod() (r string, exists bool) {
+	v := m.sign_in_method
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSignInMethod returns the old "sign_in_method" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldSignInMethod(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSignInMethod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSignInMethod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSignInMethod: %w", err)
+	}
+	return oldValue.SignInMethod, nil
+}
+
+// ResetSignInMethod resets all changes to the "sign_in_method" field.
+func (m *SessionMutation) ResetSignInMethod() {
+	m.sign_in_method = nil
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *SessionMutation) ClearUser() {
 	m.cleareduser = true
@@ -11026,7 +11063,7 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.token_hash != nil {
 		fields = append(fields, session.FieldTokenHash)
 	}
@@ -11044,6 +11081,9 @@ func (m *SessionMutation) Fields() []string {
 	}
 	if m.user_agent != nil {
 		fields = append(fields, session.FieldUserAgent)
+	}
+	if m.sign_in_method != nil {
+		fields = append(fields, session.FieldSignInMethod)
 	}
 	return fields
 }
@@ -11065,6 +11105,8 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.ExpiresAt()
 	case session.FieldUserAgent:
 		return m.UserAgent()
+	case session.FieldSignInMethod:
+		return m.SignInMethod()
 	}
 	return nil, false
 }
@@ -11086,6 +11128,8 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldExpiresAt(ctx)
 	case session.FieldUserAgent:
 		return m.OldUserAgent(ctx)
+	case session.FieldSignInMethod:
+		return m.OldSignInMethod(ctx)
 	}
 	return nil, fmt.Errorf("unknown Session field %s", name)
 }
@@ -11136,6 +11180,13 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUserAgent(v)
+		return nil
+	case session.FieldSignInMethod:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSignInMethod(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Session field %s", name)
@@ -11215,6 +11266,9 @@ func (m *SessionMutation) ResetField(name string) error {
 		return nil
 	case session.FieldUserAgent:
 		m.ResetUserAgent()
+		return nil
+	case session.FieldSignInMethod:
+		m.ResetSignInMethod()
 		return nil
 	}
 	return fmt.Errorf("unknown Session field %s", name)

@@ -83,6 +83,20 @@ func (_c *SessionCreate) SetNillableUserAgent(v *string) *SessionCreate {
 	return _c
 }
 
+// SetSignInMethod sets the "sign_in_method" field.
+func (_c *SessionCreate) SetSignInMethod(v string) *SessionCreate {
+	_c.mutation.SetSignInMethod(v)
+	return _c
+}
+
+// SetNillableSignInMethod sets the "sign_in_method" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableSignInMethod(v *string) *SessionCreate {
+	if v != nil {
+		_c.SetSignInMethod(*v)
+	}
+	return _c
+}
+
 // SetUser sets the "user" edge to the User entity.
 func (_c *SessionCreate) SetUser(v *User) *SessionCreate {
 	return _c.SetUserID(v.ID)
@@ -139,6 +153,10 @@ func (_c *SessionCreate) defaults() error {
 		v := session.DefaultLastSeenAt()
 		_c.mutation.SetLastSeenAt(v)
 	}
+	if _, ok := _c.mutation.SignInMethod(); !ok {
+		v := session.DefaultSignInMethod
+		_c.mutation.SetSignInMethod(v)
+	}
 	return nil
 }
 
@@ -167,6 +185,14 @@ func (_c *SessionCreate) check() error {
 	if v, ok := _c.mutation.UserAgent(); ok {
 		if err := session.UserAgentValidator(v); err != nil {
 			return &ValidationError{Name: "user_agent", err: fmt.Errorf(`ent: validator failed for field "Session.user_agent": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.SignInMethod(); !ok {
+		return &ValidationError{Name: "sign_in_method", err: errors.New(`ent: missing required field "Session.sign_in_method"`)}
+	}
+	if v, ok := _c.mutation.SignInMethod(); ok {
+		if err := session.SignInMethodValidator(v); err != nil {
+			return &ValidationError{Name: "sign_in_method", err: fmt.Errorf(`ent: validator failed for field "Session.sign_in_method": %w`, err)}
 		}
 	}
 	if len(_c.mutation.UserIDs()) == 0 {
@@ -218,6 +244,10 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UserAgent(); ok {
 		_spec.SetField(session.FieldUserAgent, field.TypeString, value)
 		_node.UserAgent = value
+	}
+	if value, ok := _c.mutation.SignInMethod(); ok {
+		_spec.SetField(session.FieldSignInMethod, field.TypeString, value)
+		_node.SignInMethod = value
 	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -340,6 +370,9 @@ func (u *SessionUpsertOne) UpdateNewValues() *SessionUpsertOne {
 		}
 		if _, exists := u.create.mutation.ExpiresAt(); exists {
 			s.SetIgnore(session.FieldExpiresAt)
+		}
+		if _, exists := u.create.mutation.SignInMethod(); exists {
+			s.SetIgnore(session.FieldSignInMethod)
 		}
 	}))
 	return u
@@ -594,6 +627,9 @@ func (u *SessionUpsertBulk) UpdateNewValues() *SessionUpsertBulk {
 			}
 			if _, exists := b.mutation.ExpiresAt(); exists {
 				s.SetIgnore(session.FieldExpiresAt)
+			}
+			if _, exists := b.mutation.SignInMethod(); exists {
+				s.SetIgnore(session.FieldSignInMethod)
 			}
 		}
 	}))

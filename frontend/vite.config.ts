@@ -8,6 +8,15 @@ import { defineConfig } from "vite";
 // because Vite empties outDir on every build.
 const devServerOrigin = "http://localhost:5173";
 
+// `make dev`: the browser talks only to the Vite dev server, which serves the
+// app's modules (hot reload) and proxies everything else to the Go server in
+// demo mode: the API (/graphql, /auth/*, health checks) and page navigations,
+// for which the Go server renders index.html with FRONTEND_DEV_SERVER set so
+// that it loads the entry from here.
+const goServer = process.env.MAILBRIDGE_URL ?? "http://localhost:8080";
+const viteOwn = /^\/(@|src\/|node_modules\/|favicon\.svg)/;
+const goPaths = /^\/(graphql|auth|healthz|readyz)(\/|\?|$)/;
+
 export default defineConfig({
   plugins: [react()],
   build: {
@@ -26,6 +35,26 @@ export default defineConfig({
     strictPort: true,
     origin: devServerOrigin,
     cors: { origin: /^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/ },
+    proxy: {
+      "^/.*": {
+        target: goServer,
+        // Vite serves its own modules; the Go server gets the API and page
+        // navigations (HTML requests).
+        bypass: (req) => {
+          const url = req.url ?? "/";
+          if (viteOwn.test(url)) return url;
+          if (goPaths.test(url) || (req.headers.accept ?? "").includes("text/html")) return undefined;
+          return url;
+        },
+        configure: (proxy) => {
+          // The page's Content-Security-Policy forbids the inline React
+          // Refresh preamble that development needs; production keeps it.
+          proxy.on("proxyRes", (res) => {
+            delete res.headers["content-security-policy"];
+          });
+        },
+      },
+    },
   },
   test: {
     environment: "jsdom",

@@ -62,7 +62,7 @@ func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.Creat
 	if input.UserID != nil {
 		userID = *input.UserID
 	}
-	secret, tok, err := r.auth.CreateAPIToken(ctx, auth.NewAPIToken{UserID: userID, Name: input.Name})
+	secret, tok, err := r.auth.CreateAPIToken(ctx, auth.NewAPIToken{UserID: userID, Name: input.Name, ExpiresAt: input.ExpiresAt})
 	if err != nil {
 		return nil, err
 	}

@@ -571,6 +571,26 @@ func init() {
 	sessionDescUserAgent := sessionFields[5].Descriptor()
 	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
+	// sessionDescSignInMethod is the schema descriptor for sign_in_method field.
+	sessionDescSignInMethod := sessionFields[6].Descriptor()
+	// session.DefaultSignInMethod holds the default value on creation for the sign_in_method field.
+	session.DefaultSignInMethod = sessionDescSignInMethod.Default.(string)
+	// session.SignInMethodValidator is a validator for the "sign_in_method" field. It is called by the builders before save.
+	session.SignInMethodValidator = func() func(string) error {
+		validators := sessionDescSignInMethod.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(sign_in_method string) error {
+			for _, fn := range fns {
+				if err := fn(sign_in_method); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(userMixin[0], schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -25,7 +25,8 @@ func (APIToken) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxLen(100),
 		// user_id is the user the token acts as.
 		field.Int("user_id").Immutable(),
-		// created_by_id is the admin who made it (nil from the CLI).
+		// created_by_id is the user who made it: the token's user or an
+		// admin (nil from the CLI).
 		field.Int("created_by_id").Optional().Nillable().Immutable().
 			Annotations(entgql.Type("ID")),
 		field.Bytes("token_hash").NotEmpty().Immutable().Sensitive().
@@ -53,7 +54,8 @@ func (APIToken) Indexes() []ent.Index {
 	}
 }
 
-// Policy of the APIToken: organization isolation plus admin-only access.
+// Policy of the APIToken: organization isolation; users manage the tokens
+// acting as them, admins every token of the organization.
 func (APIToken) Policy() ent.Policy { return rule.APITokenPolicy() }
 
 // Annotations of the APIToken.

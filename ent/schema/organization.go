@@ -19,7 +19,9 @@ func (Organization) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 // Fields of the Organization.
 func (Organization) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(200),
+		// name is unique, so operators can name an organization on the
+		// command line without ambiguity.
+		field.String("name").NotEmpty().MaxLen(200).Unique(),
 	}
 }
 

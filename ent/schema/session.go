@@ -28,6 +28,10 @@ func (Session) Fields() []ent.Field {
 		// expires_at is the absolute end of the session, whatever activity.
 		field.Time("expires_at").Immutable(),
 		field.String("user_agent").Optional().MaxLen(500),
+		// sign_in_method records how the session was created. Sessions from
+		// the passwordless demo sign-in ("demo") are refused outside demo
+		// mode. Rows from before this column existed were all demo sign-ins.
+		field.String("sign_in_method").NotEmpty().MaxLen(32).Default("demo").Immutable(),
 	}
 }
 

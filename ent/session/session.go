@@ -27,6 +27,8 @@ const (
 	FieldExpiresAt = "expires_at"
 	// FieldUserAgent holds the string denoting the user_agent field in the database.
 	FieldUserAgent = "user_agent"
+	// FieldSignInMethod holds the string denoting the sign_in_method field in the database.
+	FieldSignInMethod = "sign_in_method"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// Table holds the table name of the session in the database.
@@ -49,6 +51,7 @@ var Columns = []string{
 	FieldLastSeenAt,
 	FieldExpiresAt,
 	FieldUserAgent,
+	FieldSignInMethod,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -77,6 +80,10 @@ var (
 	DefaultLastSeenAt func() time.Time
 	// UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	UserAgentValidator func(string) error
+	// DefaultSignInMethod holds the default value on creation for the "sign_in_method" field.
+	DefaultSignInMethod string
+	// SignInMethodValidator is a validator for the "sign_in_method" field. It is called by the builders before save.
+	SignInMethodValidator func(string) error
 )
 
 // OrderOption defines the ordering options for the Session queries.
@@ -110,6 +117,11 @@ func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUserAgent orders the results by the user_agent field.
 func ByUserAgent(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUserAgent, opts...).ToFunc()
+}
+
+// BySignInMethod orders the results by the sign_in_method field.
+func BySignInMethod(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSignInMethod, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.

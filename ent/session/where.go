@@ -85,6 +85,11 @@ func UserAgent(v string) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldUserAgent, v))
 }
 
+// SignInMethod applies equality check predicate on the "sign_in_method" field. It's identical to SignInMethodEQ.
+func SignInMethod(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldSignInMethod, v))
+}
+
 // TokenHashEQ applies the EQ predicate on the "token_hash" field.
 func TokenHashEQ(v []byte) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldTokenHash, v))
@@ -338,6 +343,71 @@ func UserAgentEqualFold(v string) predicate.Session {
 // UserAgentContainsFold applies the ContainsFold predicate on the "user_agent" field.
 func UserAgentContainsFold(v string) predicate.Session {
 	return predicate.Session(sql.FieldContainsFold(FieldUserAgent, v))
+}
+
+// SignInMethodEQ applies the EQ predicate on the "sign_in_method" field.
+func SignInMethodEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldSignInMethod, v))
+}
+
+// SignInMethodNEQ applies the NEQ predicate on the "sign_in_method" field.
+func SignInMethodNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldSignInMethod, v))
+}
+
+// SignInMethodIn applies the In predicate on the "sign_in_method" field.
+func SignInMethodIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldSignInMethod, vs...))
+}
+
+// SignInMethodNotIn applies the NotIn predicate on the "sign_in_method" field.
+func SignInMethodNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldSignInMethod, vs...))
+}
+
+// SignInMethodGT applies the GT predicate on the "sign_in_method" field.
+func SignInMethodGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldSignInMethod, v))
+}
+
+// SignInMethodGTE applies the GTE predicate on the "sign_in_method" field.
+func SignInMethodGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldSignInMethod, v))
+}
+
+// SignInMethodLT applies the LT predicate on the "sign_in_method" field.
+func SignInMethodLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldSignInMethod, v))
+}
+
+// SignInMethodLTE applies the LTE predicate on the "sign_in_method" field.
+func SignInMethodLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldSignInMethod, v))
+}
+
+// SignInMethodContains applies the Contains predicate on the "sign_in_method" field.
+func SignInMethodContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldSignInMethod, v))
+}
+
+// SignInMethodHasPrefix applies the HasPrefix predicate on the "sign_in_method" field.
+func SignInMethodHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldSignInMethod, v))
+}
+
+// SignInMethodHasSuffix applies the HasSuffix predicate on the "sign_in_method" field.
+func SignInMethodHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldSignInMethod, v))
+}
+
+// SignInMethodEqualFold applies the EqualFold predicate on the "sign_in_method" field.
+func SignInMethodEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldSignInMethod, v))
+}
+
+// SignInMethodContainsFold applies the ContainsFold predicate on the "sign_in_method" field.
+func SignInMethodContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldSignInMethod, v))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.

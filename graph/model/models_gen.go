@@ -6,6 +6,7 @@ import (
 	"mailbridge/ent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/sequencestate"
+	"time"
 )
 
 // Narrows the audit trail.
@@ -16,9 +17,13 @@ type AuditEventFilterInput struct {
 }
 
 type CreateAPITokenInput struct {
-	// The user the token acts as; defaults to the viewer.
+	// The user the token acts as; defaults to the viewer. Only admins may name
+	// another user.
 	UserID *int   `json:"userID,omitempty"`
 	Name   string `json:"name"`
+	// When the token stops working (must be in the future); omit for a token
+	// that works until revoked.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
 type CreateAPITokenPayload struct {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"mailbridge/ent"
+	"mailbridge/internal/config"
 )
 
 // Options configure the Service.
@@ -21,8 +22,29 @@ type Options struct {
 	IdleTimeout     time.Duration // session ends after this much inactivity
 	AbsoluteTimeout time.Duration // session ends this long after sign-in
 	SecureCookies   bool          // served over HTTPS: Secure + __Host- cookie
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// DemoOrganization is set in demo mode only: the name of the one
+	// organization whose users the passwordless demo sign-in lists and
+	// accepts. When it is empty the demo endpoints do not exist and sessions
+	// created by demo sign-in are refused.
+	DemoOrganization string
+	Now              func() time.Time
+	Logger           *slog.Logger
+}
+
+// ConfigOptions maps the configuration to Options: the one place that
+// does, for the server and the commands alike. demoOrg names the demo
+// organization and is used only in demo mode.
+func ConfigOptions(cfg config.Config, demoOrg string, log *slog.Logger) Options {
+	o := Options{
+		IdleTimeout:     cfg.SessionIdleTimeout,
+		AbsoluteTimeout: cfg.SessionAbsoluteTimeout,
+		SecureCookies:   cfg.SecureCookies(),
+		Logger:          log,
+	}
+	if cfg.Mode == config.ModeDemo {
+		o.DemoOrganization = demoOrg
+	}
+	return o
 }
 
 // Service issues and checks sessions and API tokens.

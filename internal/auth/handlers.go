@@ -6,13 +6,15 @@ import (
 	"strconv"
 
 	"mailbridge/ent"
+	"mailbridge/ent/organization"
 	"mailbridge/ent/user"
 	"mailbridge/internal/viewer"
 )
 
 // Routes registers the sign-in endpoints under /auth/. Demo sign-in (pick a
-// seeded user, no password) exists only when demo is true.
-func (s *Service) Routes(mux *http.ServeMux, demo bool) {
+// user of the demo organization, no password) exists only in demo mode
+// (Options.DemoOrganization set).
+func (s *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /auth/signout", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.SignOut(r.Context(), w, r); err != nil {
 			s.log.ErrorContext(r.Context(), "auth: sign out", "error", err)
@@ -21,12 +23,15 @@ func (s *Service) Routes(mux *http.ServeMux, demo bool) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	if !demo {
+	if s.opts.DemoOrganization == "" {
 		return
 	}
 	mux.HandleFunc("GET /auth/demo/users", s.demoUsers)
 	mux.HandleFunc("POST /auth/demo/signin", s.demoSignIn)
 }
+
+// DemoSignIn reports whether the passwordless demo sign-in is on (demo mode).
+func (s *Service) DemoSignIn() bool { return s.opts.DemoOrganization != "" }
 
 // DemoUser is one entry of the demo sign-in list.
 type DemoUser struct {
@@ -39,7 +44,9 @@ type DemoUser struct {
 
 func (s *Service) demoUsers(w http.ResponseWriter, r *http.Request) {
 	ctx := viewer.SystemContext(r.Context())
-	users, err := s.client.User.Query().WithOrganization().Order(user.ByRole(), user.ByName()).Limit(100).All(ctx)
+	users, err := s.client.User.Query().
+		Where(user.HasOrganizationWith(organization.Name(s.opts.DemoOrganization))).
+		WithOrganization().Order(user.ByRole(), user.ByName()).Limit(100).All(ctx)
 	if err != nil {
 		s.log.ErrorContext(ctx, "auth: list demo users", "error", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "Could not list the demo users."})
@@ -66,7 +73,10 @@ func (s *Service) demoSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := viewer.SystemContext(r.Context())
-	if _, err := s.client.User.Get(ctx, id); ent.IsNotFound(err) {
+	_, err = s.client.User.Query().
+		Where(user.ID(id), user.HasOrganizationWith(organization.Name(s.opts.DemoOrganization))).
+		Only(ctx)
+	if ent.IsNotFound(err) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "There is no such demo user."})
 		return
 	} else if err != nil {
@@ -74,7 +84,7 @@ func (s *Service) demoSignIn(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "Sign-in failed. Try again."})
 		return
 	}
-	if err := s.SignIn(r.Context(), w, r, id); err != nil {
+	if err := s.SignIn(r.Context(), w, r, id, SignInDemo); err != nil {
 		s.log.ErrorContext(ctx, "auth: demo sign-in", "error", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "Sign-in failed. Try again."})
 		return

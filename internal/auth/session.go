@@ -14,9 +14,26 @@ import (
 // sessionTouchEvery limits last-seen writes to one per minute per session.
 const sessionTouchEvery = time.Minute
 
-// SignIn creates a session for a user and sets its cookie on w.
-func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, userID int) error {
+// SignInMethod records how a session was created.
+type SignInMethod string
+
+// The sign-in methods.
+const (
+	// SignInDemo is the passwordless demo sign-in; its sessions are refused
+	// outside demo mode.
+	SignInDemo SignInMethod = "demo"
+)
+
+// SignIn creates a session for a user, recording how they signed in, and
+// sets its cookie on w. A session the request already carries ends: one
+// browser holds one session.
+func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, userID int, method SignInMethod) error {
 	ctx = viewer.SystemContext(ctx)
+	if c, err := r.Cookie(s.CookieName()); err == nil && c.Value != "" {
+		if _, err := s.client.Session.Delete().Where(session.TokenHash(hash(c.Value))).Exec(ctx); err != nil {
+			return fmt.Errorf("auth: end the previous session: %w", err)
+		}
+	}
 	secret, h := newSecret("mbs_")
 	now := s.opts.Now()
 	expires := now.Add(s.opts.AbsoluteTimeout)
@@ -27,6 +44,7 @@ func (s *Service) SignIn(ctx context.Context, w http.ResponseWriter, r *http.Req
 		SetLastSeenAt(now).
 		SetExpiresAt(expires).
 		SetUserAgent(truncate(r.UserAgent(), 500)).
+		SetSignInMethod(string(method)).
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("auth: create session: %w", err)
@@ -50,7 +68,8 @@ func (s *Service) SignOut(ctx context.Context, w http.ResponseWriter, r *http.Re
 }
 
 // sessionViewer resolves a session cookie value to its viewer. It returns
-// nil (no error) for unknown, idle or expired sessions.
+// nil (no error) for unknown, idle or expired sessions, and outside demo
+// mode for sessions created by demo sign-in (which it deletes).
 func (s *Service) sessionViewer(ctx context.Context, secret string) (*viewer.Viewer, error) {
 	ctx = viewer.SystemContext(ctx)
 	sess, err := s.client.Session.Query().
@@ -64,9 +83,13 @@ func (s *Service) sessionViewer(ctx context.Context, secret string) (*viewer.Vie
 		return nil, fmt.Errorf("auth: look up session: %w", err)
 	}
 	now := s.opts.Now()
-	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(s.opts.IdleTimeout)) {
+	demoRefused := SignInMethod(sess.SignInMethod) == SignInDemo && s.opts.DemoOrganization == ""
+	if demoRefused || !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(s.opts.IdleTimeout)) {
 		if err := s.client.Session.DeleteOne(sess).Exec(ctx); err != nil && !ent.IsNotFound(err) {
-			s.log.WarnContext(ctx, "auth: delete expired session", "error", err)
+			s.log.WarnContext(ctx, "auth: delete ended session", "error", err)
+		}
+		if demoRefused {
+			s.log.WarnContext(ctx, "auth: refused a demo sign-in session outside demo mode", "session_id", sess.ID)
 		}
 		return nil, nil
 	}
@@ -90,6 +113,27 @@ func (s *Service) PurgeExpiredSessions(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("auth: purge sessions: %w", err)
 	}
 	return n, nil
+}
+
+// PurgeSessionsEvery runs PurgeExpiredSessions now and then every interval
+// until ctx ends, so the table holds only live sessions. It returns when
+// ctx is done; run it in a goroutine and wait for it before closing the
+// database.
+func (s *Service) PurgeSessionsEvery(ctx context.Context, interval time.Duration) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		if n, err := s.PurgeExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			s.log.WarnContext(ctx, "auth: purge sessions", "error", err)
+		} else if n > 0 {
+			s.log.InfoContext(ctx, "auth: purged ended sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func (s *Service) cookie(value string, expires time.Time) *http.Cookie {

@@ -11,11 +11,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"mailbridge/internal/dburl"
 )
 
 // Mode selects demo behaviour (seeded data, the built-in Microsoft 365
@@ -33,7 +36,12 @@ type Config struct {
 	Mode      Mode
 	Listen    string // host:port the HTTP server listens on
 	PublicURL string // origin users reach Mailbridge on, e.g. https://mailbridge.example.com
-	// DatabaseURL is empty for embedded SQLite, or a postgres:// URL.
+	// DemoAllowRemote lets demo mode listen on a non-loopback address.
+	// Demo sign-in is passwordless, so demo mode listens on loopback unless
+	// this is set; serve logs a warning when it is used.
+	DemoAllowRemote bool
+	// DatabaseURL is empty for embedded SQLite under DataDir, sqlite:PATH
+	// for another SQLite file, or a postgres:// URL (see internal/dburl).
 	DatabaseURL string
 	DataDir     string
 
@@ -42,6 +50,10 @@ type Config struct {
 
 	SessionIdleTimeout     time.Duration
 	SessionAbsoluteTimeout time.Duration
+
+	// FrontendDevServer, in demo mode, is the origin of a running Vite dev
+	// server (make dev): index.html then loads the web app from it.
+	FrontendDevServer string
 
 	// M365SimListen is where demo mode starts the built-in Microsoft 365
 	// emulator (loopback).
@@ -110,19 +122,21 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	fs.SetOutput(out)
 	port := env("PORT", "8080")
 	fs.StringVar(&mode, "mode", env("MAILBRIDGE_MODE", string(ModeDemo)), "demo or production (env MAILBRIDGE_MODE)")
-	fs.StringVar(&c.Listen, "listen", env("LISTEN_ADDR", ":"+port), "address to listen on (env LISTEN_ADDR, or :$PORT)")
+	fs.StringVar(&c.Listen, "listen", getenv("LISTEN_ADDR"), "address to listen on (env LISTEN_ADDR); default 127.0.0.1:$PORT in demo mode, :$PORT in production")
+	fs.BoolVar(&c.DemoAllowRemote, "demo-allow-remote", getenv("DEMO_ALLOW_REMOTE") == "true", "demo mode: allow --listen on a non-loopback address; anyone who reaches it can sign in as a demo user (env DEMO_ALLOW_REMOTE=true)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", "http://localhost:"+port), "origin users reach Mailbridge on (env PUBLIC_URL)")
 	dbURL, err := Secret(getenv, "DATABASE_URL")
 	if err != nil {
 		errs = append(errs, err)
 	}
-	fs.StringVar(&c.DatabaseURL, "database-url", dbURL, "PostgreSQL URL; empty selects embedded SQLite (env DATABASE_URL or DATABASE_URL_FILE)")
+	fs.StringVar(&c.DatabaseURL, "database-url", dbURL, "postgres:// URL, or sqlite:PATH; empty selects embedded SQLite in the data directory (env DATABASE_URL or DATABASE_URL_FILE)")
 	fs.StringVar(&dataDir, "data-dir", env("DATA_DIR", "data"), "directory for the SQLite database and demo state (env DATA_DIR)")
 	fs.StringVar(&logLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", ""), "text or json; default text in demo, json in production (env LOG_FORMAT)")
 	fs.StringVar(&idle, "session-idle-timeout", env("SESSION_IDLE_TIMEOUT", "20m"), "sign-out after this much inactivity (env SESSION_IDLE_TIMEOUT)")
 	fs.StringVar(&absolute, "session-absolute-timeout", env("SESSION_ABSOLUTE_TIMEOUT", "8h"), "sign-out after this long whatever the activity (env SESSION_ABSOLUTE_TIMEOUT)")
 	fs.StringVar(&c.M365SimListen, "m365sim-listen", env("M365SIM_LISTEN", "127.0.0.1:9365"), "demo mode: where the built-in Microsoft 365 emulator listens (env M365SIM_LISTEN)")
+	fs.StringVar(&c.FrontendDevServer, "frontend-dev-server", getenv("FRONTEND_DEV_SERVER"), "demo mode, web app development: origin of the Vite dev server to load the app from, e.g. http://localhost:5173 (env FRONTEND_DEV_SERVER; make dev sets it)")
 	fs.StringVar(&reqTimout, "request-timeout", env("REQUEST_TIMEOUT", "15s"), "deadline of one API request (env REQUEST_TIMEOUT)")
 	maxBody := fs.Int("max-body-bytes", envInt(getenv, "MAX_BODY_BYTES", 1<<20, &errs), "largest accepted GraphQL request body (env MAX_BODY_BYTES)")
 	complexity := fs.Int("complexity-limit", envInt(getenv, "GRAPHQL_COMPLEXITY_LIMIT", 1000, &errs), "largest accepted GraphQL query cost (env GRAPHQL_COMPLEXITY_LIMIT)")
@@ -148,11 +162,25 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("--mode / MAILBRIDGE_MODE must be demo or production, not %q", mode))
 	}
+	if c.Listen == "" {
+		c.Listen = ":" + port
+		if c.Mode == ModeDemo {
+			c.Listen = "127.0.0.1:" + port
+		}
+	}
+	if c.Mode == ModeDemo && !c.DemoAllowRemote && !IsLoopbackListen(c.Listen) {
+		errs = append(errs, fmt.Errorf("demo mode signs anyone in without a password, so it listens on loopback only: --listen / LISTEN_ADDR %q is not a loopback address (set --demo-allow-remote / DEMO_ALLOW_REMOTE=true to expose it anyway)", c.Listen))
+	}
+	if c.FrontendDevServer != "" && c.Mode != ModeDemo {
+		errs = append(errs, errors.New("--frontend-dev-server / FRONTEND_DEV_SERVER is for web app development in demo mode only"))
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level / LOG_LEVEL must be debug, info, warn or error, not %q", logLevel))
 	}
 	c.LogFormat = cmp.Or(c.LogFormat, map[Mode]string{ModeDemo: "text", ModeProduction: "json"}[c.Mode])
-	if c.LogFormat != "text" && c.LogFormat != "json" {
+	// With an invalid mode there is no default format; the mode's own error
+	// says what to fix.
+	if c.Mode != "" && c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format / LOG_FORMAT must be text or json, not %q", c.LogFormat))
 	}
 	c.SessionIdleTimeout = duration(idle, "--session-idle-timeout / SESSION_IDLE_TIMEOUT", &errs)
@@ -168,11 +196,10 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	if c.Mode == ModeProduction && !c.SecureCookies() && !isLoopbackURL(c.PublicURL) {
 		errs = append(errs, fmt.Errorf("production mode needs an https:// PUBLIC_URL (sessions are Secure cookies), not %q", c.PublicURL))
 	}
-	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		errs = append(errs, errors.New("DATABASE_URL must be a postgres:// URL, or empty for embedded SQLite"))
-	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir / DATA_DIR must not be empty"))
+	} else if _, err := dburl.Parse(c.DatabaseURL, c.DataDir); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxBodyBytes < 1024 || c.ComplexityLimit < 10 || c.ParserTokens < 100 {
 		errs = append(errs, errors.New("GraphQL limits are too small: MAX_BODY_BYTES ≥ 1024, GRAPHQL_COMPLEXITY_LIMIT ≥ 10, GRAPHQL_TOKEN_LIMIT ≥ 100"))
@@ -203,6 +230,20 @@ func Secret(getenv Getenv, name string) (string, error) {
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
 	return v, nil
+}
+
+// IsLoopbackListen reports whether a listen address (host:port) binds only
+// loopback interfaces. An empty host (":8080") binds every interface.
+func IsLoopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func isLoopbackURL(raw string) bool {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func TestParse_Defaults(t *testing.T) {
 	c, err := config.Parse(nil, env(nil), io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, config.ModeDemo, c.Mode)
-	require.Equal(t, ":8080", c.Listen)
+	require.Equal(t, "127.0.0.1:8080", c.Listen, "demo mode listens on loopback by default")
 	require.Equal(t, "http://localhost:8080", c.PublicURL)
 	require.Empty(t, c.DatabaseURL, "embedded SQLite by default")
 	require.Equal(t, "data", c.DataDir)
@@ -93,4 +94,56 @@ func TestParse_RequestLimits(t *testing.T) {
 	require.ErrorContains(t, err, "GRAPHQL_MAX_DB_QUERIES")
 	_, err = config.Parse(nil, env(map[string]string{"RATE_LIMIT_BURST": "many"}), io.Discard)
 	require.ErrorContains(t, err, "RATE_LIMIT_BURST")
+}
+
+// TestParse_DemoListensOnLoopback: demo sign-in is passwordless, so demo
+// mode binds loopback unless told otherwise; production binds everywhere.
+func TestParse_DemoListensOnLoopback(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{":8080", "0.0.0.0:8080", "192.0.2.10:8080", "[::]:8080"} {
+		_, err := config.Parse(nil, env(map[string]string{"LISTEN_ADDR": addr}), io.Discard)
+		require.ErrorContains(t, err, "DEMO_ALLOW_REMOTE", addr)
+		c, err := config.Parse([]string{"--demo-allow-remote"}, env(map[string]string{"LISTEN_ADDR": addr}), io.Discard)
+		require.NoError(t, err, addr)
+		require.Equal(t, addr, c.Listen)
+		require.True(t, c.DemoAllowRemote)
+		_, err = config.Parse(nil, env(map[string]string{"LISTEN_ADDR": addr, "DEMO_ALLOW_REMOTE": "true"}), io.Discard)
+		require.NoError(t, err, addr)
+	}
+	for _, addr := range []string{"127.0.0.1:8080", "localhost:8080", "[::1]:8080", "127.0.0.1:0"} {
+		c, err := config.Parse(nil, env(map[string]string{"LISTEN_ADDR": addr}), io.Discard)
+		require.NoError(t, err, addr)
+		require.Equal(t, addr, c.Listen)
+	}
+	c, err := config.Parse(nil, env(map[string]string{"PORT": "9000"}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:9000", c.Listen)
+	c, err = config.Parse(nil, env(map[string]string{"PORT": "9000", "MAILBRIDGE_MODE": "production"}), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, ":9000", c.Listen)
+}
+
+// TestParse_InvalidModeIsReportedAlone: a wrong MAILBRIDGE_MODE must not
+// also produce a LOG_FORMAT error (whose default depends on the mode).
+func TestParse_InvalidModeIsReportedAlone(t *testing.T) {
+	t.Parallel()
+	_, err := config.Parse(nil, env(map[string]string{"MAILBRIDGE_MODE": "staging"}), io.Discard)
+	require.ErrorContains(t, err, `MAILBRIDGE_MODE must be demo or production, not "staging"`)
+	require.NotContains(t, err.Error(), "LOG_FORMAT")
+	require.Equal(t, 2, strings.Count(err.Error(), "\n")+1, "one heading line and one problem: %s", err)
+}
+
+// TestParse_DatabaseURLMatchesTheDatabasePackage: the configuration accepts
+// exactly the URLs the database package opens (one parser, internal/dburl).
+func TestParse_DatabaseURLMatchesTheDatabasePackage(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"", "sqlite:/var/lib/mailbridge/mb.db", "file:/tmp/x.db", "postgres://u@db/mb", "postgresql://u@db/mb"} {
+		c, err := config.Parse(nil, env(map[string]string{"DATABASE_URL": ok}), io.Discard)
+		require.NoError(t, err, ok)
+		require.Equal(t, ok, c.DatabaseURL)
+	}
+	for _, bad := range []string{"mysql://x", "sqlite::memory:", "sqlite:/tmp/x.db?_pragma=journal_mode(DELETE)"} {
+		_, err := config.Parse(nil, env(map[string]string{"DATABASE_URL": bad}), io.Discard)
+		require.ErrorContains(t, err, "DATABASE_URL", bad)
+	}
 }

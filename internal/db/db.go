@@ -8,13 +8,14 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
-	"strings"
+	"os"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
 	"mailbridge/ent"
 	"mailbridge/ent/migrate/migrations"
+	"mailbridge/internal/dburl"
 	// The runtime package wires the schema's hooks, privacy policies and
 	// defaults into the generated client; without it every ent call fails.
 	_ "mailbridge/ent/runtime"
@@ -37,13 +38,18 @@ type Options struct {
 	ReadConns int
 	// Logger receives migration progress. Nil discards it.
 	Logger *slog.Logger
+	// MustExist refuses to create a database: an SQLite file that does not
+	// exist yet is an error (naming the path) instead of a new empty
+	// database. Commands other than serve and migrate set it, so a mistyped
+	// DATA_DIR cannot silently start from nothing.
+	MustExist bool
 }
 
 const (
 	// sqliteFileName is the database file under Options.DataDir.
 	sqliteFileName = "mailbridge.db"
 	// defaultReadConns sizes the SQLite read pool: enough for concurrent
-	// GraphQL resolvers and workers, few enough to keep page caches small.
+	// GraphQL resolvers, few enough to keep page caches small.
 	defaultReadConns = 4
 )
 
@@ -52,11 +58,11 @@ const (
 // is meant to live for the whole process; Close it on shutdown.
 type DB struct {
 	// Dialect is dialect.SQLite or dialect.Postgres; callers that need
-	// dialect-specific SQL (River's driver, raw claims) switch on it.
+	// dialect-specific SQL (LockTx, the mailbox service) switch on it.
 	Dialect string
 	// Write is the pool for writes and transactions. On SQLite it has
-	// exactly one connection. Use it to begin a *sql.Tx shared by ent
-	// (TxClient) and River (QUALITY.md §4.5).
+	// exactly one connection. A *sql.Tx begun on it can be shared by ent
+	// (TxClient) and other SQL in one transaction (QUALITY.md §4.5).
 	Write *sql.DB
 	// Read is the pool for reads outside transactions. On SQLite its
 	// connections are query_only; on PostgreSQL it is the same pool as Write.
@@ -65,6 +71,8 @@ type DB struct {
 	drv        dialect.Driver
 	logger     *slog.Logger
 	migrations fs.FS
+	opts       Options
+	location   string
 }
 
 // Open opens the database selected by o.URL, verifies the connection and
@@ -74,14 +82,18 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	var (
-		d   *DB
-		err error
-	)
-	switch kind, target, perr := parseURL(o); {
-	case perr != nil:
-		return nil, perr
-	case kind == dialect.SQLite:
+	var d *DB
+	kind, target, err := parseURL(o)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case dialect.SQLite:
+		if o.MustExist {
+			if _, err := os.Stat(target); err != nil {
+				return nil, fmt.Errorf("db: no SQLite database at %s (check DATA_DIR / --data-dir; \"mailbridge migrate\" creates one): %w", target, err)
+			}
+		}
 		readConns := o.ReadConns
 		if readConns <= 0 {
 			readConns = defaultReadConns
@@ -94,53 +106,33 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		return nil, err
 	}
 	d.logger = logger
+	d.opts = o
+	d.location = dburl.Target{Dialect: kind, Path: target, URL: target}.Location()
 	if d.migrations, err = migrations.FS(d.Dialect); err != nil {
 		return nil, errors.Join(err, d.Close())
 	}
 	return d, nil
 }
 
-// parseURL classifies o.URL and returns the SQLite file path or the
-// PostgreSQL URL.
-func parseURL(o Options) (kind, target string, err error) {
-	raw := strings.TrimSpace(o.URL)
-	lower := strings.ToLower(raw)
-	switch {
-	case raw == "" || lower == "sqlite:" || lower == "sqlite://":
-		if o.DataDir == "" {
-			return "", "", errors.New("db: embedded SQLite needs a data directory (Options.DataDir)")
-		}
-		return dialect.SQLite, dataDirPath(o.DataDir), nil
-	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
-		if _, err := url.Parse(raw); err != nil {
-			return "", "", fmt.Errorf("db: invalid PostgreSQL URL: %w", redactURLError(err))
-		}
-		return dialect.Postgres, raw, nil
-	case strings.HasPrefix(lower, "sqlite://"):
-		return sqlitePath(raw[len("sqlite://"):])
-	case strings.HasPrefix(lower, "sqlite:"):
-		return sqlitePath(raw[len("sqlite:"):])
-	case strings.HasPrefix(lower, "file:"):
-		return sqlitePath(raw[len("file:"):])
-	case !strings.Contains(raw, "://") && !strings.Contains(raw, ":"):
-		return sqlitePath(raw)
-	default:
-		scheme, _, _ := strings.Cut(raw, ":")
-		return "", "", fmt.Errorf("db: unsupported database URL scheme %q: use postgres://… for PostgreSQL, or leave the URL empty (or sqlite:PATH) for embedded SQLite", scheme)
-	}
-}
+// Options returns the options d was opened with, e.g. to open a second
+// handle on the same database.
+func (d *DB) Options() Options { return d.opts }
 
-// sqlitePath validates an explicit SQLite file path. Query parameters are
-// refused: Mailbridge sets its own pragmas and a user-supplied journal mode
-// or txlock would silently break the writer/reader split.
-func sqlitePath(p string) (string, string, error) {
-	if strings.ContainsAny(p, "?#") {
-		return "", "", fmt.Errorf("db: SQLite URL %q must not carry parameters; Mailbridge sets its own pragmas", p)
+// Location names the database for messages: the SQLite file's path, or the
+// PostgreSQL URL without its password.
+func (d *DB) Location() string { return d.location }
+
+// parseURL classifies o.URL (internal/dburl, shared with the
+// configuration) and returns the SQLite file path or the PostgreSQL URL.
+func parseURL(o Options) (kind, target string, err error) {
+	t, err := dburl.Parse(o.URL, o.DataDir)
+	if err != nil {
+		return "", "", fmt.Errorf("db: %w", err)
 	}
-	if p == "" || p == ":memory:" || strings.HasPrefix(p, ":memory") {
-		return "", "", errors.New("db: SQLite needs a file path; in-memory databases lose data and skip WAL")
+	if t.Dialect == dialect.SQLite {
+		return t.Dialect, t.Path, nil
 	}
-	return dialect.SQLite, p, nil
+	return t.Dialect, t.URL, nil
 }
 
 // redactURLError drops the URL from url.Parse errors, which would otherwise
@@ -166,7 +158,7 @@ func (d *DB) Client(opts ...ent.Option) *ent.Client {
 }
 
 // TxClient returns an ent client bound to tx, a transaction begun on
-// d.Write, so that ent and River's InsertTx share one transaction
+// d.Write, so that ent and other SQL on tx share one transaction
 // (QUALITY.md §4.5). Every statement of the client goes through tx. The
 // client's own Tx/BeginTx join tx rather than start a new one: the returned
 // *ent.Tx's Commit and Rollback do nothing, and whoever began tx commits or

@@ -16,7 +16,7 @@ import (
 
 // PostgreSQL pool settings. Each Mailbridge instance holds at most
 // pgMaxConns connections, so several instances fit under PostgreSQL's
-// default max_connections of 100 next to River and an admin session.
+// default max_connections of 100 next to an admin session.
 // Connections are recycled so that a failover or a PgBouncer restart is
 // picked up without a restart of Mailbridge.
 const (

@@ -20,6 +20,7 @@ import (
 	"mailbridge/ent/scheduledemail"
 	"mailbridge/ent/sequencestate"
 	"mailbridge/ent/user"
+	"mailbridge/internal/db"
 	"mailbridge/internal/viewer"
 )
 
@@ -49,10 +50,15 @@ type Options struct {
 	Seed           uint64 // deterministic data (default 1)
 }
 
+// OrganizationName is the demo organization's name (organization names are
+// unique). Demo sign-in offers only its users.
+const OrganizationName = "Acme"
+
 // Seed fills an empty database with the demo organization. It does nothing
 // (and reports false) when any organization exists, so restarts keep the
-// demo's changes.
-func Seed(ctx context.Context, client *ent.Client, o Options) (bool, error) {
+// demo's changes. The check and the seed run in one transaction under a
+// database lock, so instances starting together on one database seed once.
+func Seed(ctx context.Context, d *db.DB, o Options) (bool, error) {
 	ctx = viewer.SystemContext(ctx)
 	if o.SequenceStates == 0 {
 		o.SequenceStates = 300
@@ -63,12 +69,20 @@ func Seed(ctx context.Context, client *ent.Client, o Options) (bool, error) {
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
-	if n, err := client.Organization.Query().Count(ctx); err != nil || n > 0 {
-		return false, err
-	}
-	tx, err := client.Tx(ctx)
+	tx, err := d.Client().Tx(ctx)
 	if err != nil {
 		return false, fmt.Errorf("demo: begin: %w", err)
+	}
+	if err := d.LockTx(ctx, tx, "mailbridge_demo_seed"); err != nil {
+		_ = tx.Rollback()
+		return false, err
+	}
+	if n, err := tx.Organization.Query().Count(ctx); err != nil || n > 0 {
+		_ = tx.Rollback()
+		if err != nil {
+			return false, fmt.Errorf("demo: count organizations: %w", err)
+		}
+		return false, nil
 	}
 	if err := seed(ctx, tx.Client(), o); err != nil {
 		_ = tx.Rollback()
@@ -83,7 +97,7 @@ func Seed(ctx context.Context, client *ent.Client, o Options) (bool, error) {
 func seed(ctx context.Context, c *ent.Client, o Options) error {
 	rng := rand.New(rand.NewPCG(o.Seed, 0x6d61696c))
 	now := o.Now().UTC().Truncate(time.Minute)
-	org, err := c.Organization.Create().SetName("Acme").Save(ctx)
+	org, err := c.Organization.Create().SetName(OrganizationName).Save(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: organization: %w", err)
 	}

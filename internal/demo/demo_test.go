@@ -2,6 +2,8 @@ package demo_test
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 
 	"entgo.io/ent/dialect/sql"
@@ -11,6 +13,7 @@ import (
 	"mailbridge/ent/scheduledemail"
 	"mailbridge/ent/sequencestate"
 	"mailbridge/ent/user"
+	"mailbridge/internal/db"
 	"mailbridge/internal/dbtest"
 	"mailbridge/internal/demo"
 	"mailbridge/internal/m365sim"
@@ -23,7 +26,7 @@ func TestSeed_ReproducesTheArticlesSituations(t *testing.T) {
 	client := d.Client()
 	ctx := viewer.SystemContext(context.Background())
 
-	seeded, err := demo.Seed(ctx, client, demo.Options{SequenceStates: 120})
+	seeded, err := demo.Seed(ctx, d, demo.Options{SequenceStates: 120})
 	require.NoError(t, err)
 	require.True(t, seeded)
 
@@ -57,19 +60,77 @@ func TestSeed_ReproducesTheArticlesSituations(t *testing.T) {
 		"each active state has its current step scheduled")
 
 	// A second run leaves the (possibly changed) demo alone.
-	seeded, err = demo.Seed(ctx, client, demo.Options{})
+	seeded, err = demo.Seed(ctx, d, demo.Options{})
 	require.NoError(t, err)
 	require.False(t, seeded)
 	require.Equal(t, 1, client.Organization.Query().CountX(ctx))
+}
+
+// TestSeed_ConcurrentInstancesSeedOnce starts several seeders at once on
+// one database, as instances starting together do: exactly one seeds, and
+// there is one Acme.
+func TestSeed_ConcurrentInstancesSeedOnce(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := viewer.SystemContext(context.Background())
+		// Each seeder opens its own pools, like separate processes would.
+		instances := []*db.DB{d, reopen(t, d), reopen(t, d)}
+		var (
+			wg     sync.WaitGroup
+			start  = make(chan struct{})
+			seeded = make([]bool, len(instances))
+			errs   = make([]error, len(instances))
+		)
+		for i, inst := range instances {
+			wg.Go(func() {
+				<-start
+				seeded[i], errs[i] = demo.Seed(ctx, inst, demo.Options{SequenceStates: 20})
+			})
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		n := 0
+		for _, s := range seeded {
+			if s {
+				n++
+			}
+		}
+		require.Equal(t, 1, n, "exactly one instance seeds")
+		orgs := d.Client().Organization.Query().AllX(ctx)
+		require.Len(t, orgs, 1)
+		require.Equal(t, demo.OrganizationName, orgs[0].Name)
+		require.Equal(t, len(demo.People), d.Client().User.Query().CountX(ctx))
+	})
+}
+
+// reopen opens a second handle on d's database.
+func reopen(t *testing.T, d *db.DB) *db.DB {
+	t.Helper()
+	o := d.Options()
+	d2, err := db.Open(context.Background(), o)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d2.Close() })
+	return d2
 }
 
 func TestSetupEmulator_IsIdempotent(t *testing.T) {
 	t.Parallel()
 	sim, err := m365sim.New(m365sim.Config{})
 	require.NoError(t, err)
-	for range 2 {
-		require.NoError(t, demo.SetupEmulator(sim, "http://localhost:8080"))
-	}
+	require.NoError(t, demo.SetupEmulator(sim, "http://localhost:8080"))
+	first, ok := sim.App(demo.EmulatorClientID)
+	require.True(t, ok)
+	require.Len(t, first.RedirectURIs, 1)
+	require.True(t, strings.HasPrefix(first.RedirectURIs[0], "http://localhost:8080/"), first.RedirectURIs[0])
+	// Again with the same origin: nothing changes.
+	require.NoError(t, demo.SetupEmulator(sim, "http://localhost:8080"))
+	again, ok := sim.App(demo.EmulatorClientID)
+	require.True(t, ok)
+	require.Equal(t, first.RedirectURIs, again.RedirectURIs)
+	// Another origin adds its redirect URI (same path) next to the first.
 	require.NoError(t, demo.SetupEmulator(sim, "http://127.0.0.1:9999"))
 	john, ok := sim.User("john.work@acme.com")
 	require.True(t, ok, "john.work@acme.com is an alias of John's Microsoft account")
@@ -80,7 +141,8 @@ func TestSetupEmulator_IsIdempotent(t *testing.T) {
 	require.True(t, admin.IsAdmin)
 	app, ok := sim.App(demo.EmulatorClientID)
 	require.True(t, ok)
-	require.Equal(t, []string{"http://localhost:8080/auth/microsoft/callback", "http://127.0.0.1:9999/auth/microsoft/callback"}, app.RedirectURIs)
+	path := strings.TrimPrefix(first.RedirectURIs[0], "http://localhost:8080")
+	require.Equal(t, []string{first.RedirectURIs[0], "http://127.0.0.1:9999" + path}, app.RedirectURIs)
 	tenant, ok := sim.Tenant("acme.com")
 	require.True(t, ok)
 	require.Equal(t, m365sim.ConsentUser, tenant.ConsentMode)
@@ -91,7 +153,7 @@ func TestFillEmulatorMailboxes_ThreadsWithTheirProspects(t *testing.T) {
 	d := dbtest.SQLite(t)
 	client := d.Client()
 	ctx := viewer.SystemContext(context.Background())
-	_, err := demo.Seed(ctx, client, demo.Options{SequenceStates: 30})
+	_, err := demo.Seed(ctx, d, demo.Options{SequenceStates: 30})
 	require.NoError(t, err)
 	sim, err := m365sim.New(m365sim.Config{})
 	require.NoError(t, err)

@@ -19,6 +19,7 @@ import (
 	"mailbridge/internal/config"
 	"mailbridge/internal/db"
 	"mailbridge/internal/dbtest"
+	"mailbridge/internal/demo"
 )
 
 func TestAuth_BearerTokens(t *testing.T) {
@@ -60,10 +61,12 @@ func TestAuth_BearerTokens(t *testing.T) {
 		require.Equal(t, sum[:], stored.TokenHash)
 		require.Equal(t, "john@acme.com", f.gql(bearer(secret), q, nil).noErrors(t).get(t, "viewer.user.email"))
 
-		// Only admins create and revoke tokens.
+		// Only admins create tokens for other users.
 		john := bearer(secret)
-		res = f.gql(john, `mutation { createAPIToken(input: {name: "mine"}) { token } }`, nil)
+		res = f.gql(john, `mutation($u: ID) { createAPIToken(input: {userID: $u, name: "theirs"}) { token } }`,
+			map[string]any{"u": id(f.admin.ID)})
 		require.Equal(t, "FORBIDDEN", res.code(t))
+		require.False(t, f.client.APIToken.Query().Where(apitoken.Name("theirs")).ExistX(f.sys))
 		res = f.gql(admin, `mutation { createAPIToken(input: {name: "  "}) { token } }`, nil)
 		require.Equal(t, "VALIDATION_FAILED", res.code(t))
 		require.Equal(t, "name", res.Errors[0].Extensions.Field)
@@ -81,6 +84,79 @@ func TestAuth_BearerTokens(t *testing.T) {
 		_, err := d.Write.ExecContext(t.Context(), rebind(d, `UPDATE api_tokens SET expires_at = ? WHERE prefix = ?`), time.Now().Add(-time.Minute), string(exp)[:12])
 		require.NoError(t, err)
 		require.Equal(t, "auth.invalidToken", f.gql(exp, q, nil).Errors[0].Extensions.ID)
+	})
+}
+
+// TestAuth_UsersManageTheirOwnTokens: a user creates a token acting as
+// themselves (with an optional expiry), lists their tokens with when each
+// was last used, and revokes their own but nobody else's.
+func TestAuth_UsersManageTheirOwnTokens(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newJohn(t, d)
+		john := f.token(f.john)
+		adminTok := f.token(f.admin)
+		expires := time.Now().UTC().Add(48 * time.Hour).Truncate(time.Second)
+		res := f.gql(john, `mutation($at: Time) { createAPIToken(input: {name: "laptop", expiresAt: $at}) { token apiToken { id expiresAt user { email } } } }`,
+			map[string]any{"at": expires.Format(time.RFC3339)}).noErrors(t)
+		require.Equal(t, "john@acme.com", res.get(t, "createAPIToken.apiToken.user.email"))
+		gotExp, err := time.Parse(time.RFC3339, res.get(t, "createAPIToken.apiToken.expiresAt").(string))
+		require.NoError(t, err)
+		require.True(t, expires.Equal(gotExp), "%s != %s", expires, gotExp)
+		laptop := bearer(res.get(t, "createAPIToken.token").(string))
+		laptopID := res.get(t, "createAPIToken.apiToken.id").(string)
+
+		// An expiry in the past is refused.
+		res = f.gql(john, `mutation($at: Time) { createAPIToken(input: {name: "old", expiresAt: $at}) { token } }`,
+			map[string]any{"at": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)})
+		require.Equal(t, "VALIDATION_FAILED", res.code(t))
+		require.Equal(t, "expiresAt", res.Errors[0].Extensions.Field)
+
+		// Using a token records when; the owner's list shows it, and shows
+		// only their own tokens.
+		f.gql(laptop, `{ viewer { isAdmin } }`, nil).noErrors(t)
+		res = f.gql(john, `{ apiTokens { id name lastUsedAt user { email } } }`, nil).noErrors(t)
+		toks := res.get(t, "apiTokens").([]any)
+		require.Len(t, toks, 2, "John's two tokens, not the admin's")
+		for _, tok := range toks {
+			require.Equal(t, "john@acme.com", tok.(map[string]any)["user"].(map[string]any)["email"])
+			require.NotNil(t, tok.(map[string]any)["lastUsedAt"], "both were used")
+		}
+
+		// John cannot revoke the admin's token (he cannot see it)...
+		adminTokID := f.client.APIToken.Query().Where(apitoken.UserID(f.admin.ID)).OnlyX(f.sys).ID
+		res = f.gql(john, `mutation($t: ID!) { revokeAPIToken(input: {apiTokenID: $t}) { apiToken { id } } }`, map[string]any{"t": id(adminTokID)})
+		require.Equal(t, "NOT_FOUND", res.code(t))
+		f.gql(adminTok, `{ viewer { isAdmin } }`, nil).noErrors(t)
+		// ...but revokes his own, which stops working.
+		f.gql(john, `mutation($t: ID!) { revokeAPIToken(input: {apiTokenID: $t}) { apiToken { revokedAt } } }`, map[string]any{"t": laptopID}).noErrors(t)
+		require.Equal(t, "auth.invalidToken", f.gql(laptop, `{ viewer { isAdmin } }`, nil).Errors[0].Extensions.ID)
+	})
+}
+
+// TestAuth_SignInEndsThePreviousSession: signing in while holding a valid
+// session ends the old one.
+func TestAuth_SignInEndsThePreviousSession(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newJohn(t, d)
+		old := f.session(f.john)
+		q := `{ viewer { user { email } } }`
+		f.gql(old, q, nil).noErrors(t)
+
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/", nil)
+		req.AddCookie(old.cookie)
+		require.NoError(t, f.authn.SignIn(t.Context(), rec, req, f.admin.ID, signInTest))
+		cookies := rec.Result().Cookies()
+		require.Len(t, cookies, 1)
+		fresh := session{cookie: cookies[0], csrf: true}
+
+		require.Equal(t, "admin@acme.com", f.gql(fresh, q, nil).noErrors(t).get(t, "viewer.user.email"))
+		res := f.gql(old, q, nil)
+		require.Equal(t, http.StatusUnauthorized, res.Status)
+		require.Equal(t, "auth.sessionExpired", res.Errors[0].Extensions.ID)
+		require.Equal(t, 1, f.client.Session.Query().CountX(f.sys))
 	})
 }
 
@@ -149,26 +225,33 @@ func TestAuth_SessionsAndCSRF(t *testing.T) {
 	})
 }
 
+// TestAuth_DemoSignIn: demo sign-in lists and accepts only the demo
+// organization's users, and its sessions are refused in production mode.
 func TestAuth_DemoSignIn(t *testing.T) {
 	t.Parallel()
 	d := dbtest.SQLite(t)
 	e := newEnv(t, d, envOptions{mode: config.ModeDemo})
-	o := e.org("Acme")
+	o := e.org(demo.OrganizationName)
 	john := e.user(o, "john@acme.com", user.RoleUSER)
+	other := e.user(e.org("Initech"), "bill@initech.com", user.RoleADMIN)
 
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/auth/demo/users", nil))
 	require.Equal(t, http.StatusOK, rec.Code)
 	var users []struct{ ID, Name, Email, Role, Organization string }
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &users))
-	require.Len(t, users, 1)
+	require.Len(t, users, 1, "only the demo organization's users: %s", rec.Body.String())
 	require.Equal(t, id(john.ID), users[0].ID)
 	require.Equal(t, "Acme", users[0].Organization)
 
-	for body, status := range map[string]int{`{"userID":"nope"}`: 400, `{"userID":"999999"}`: 404, `not json`: 400} {
+	for body, status := range map[string]int{
+		`{"userID":"nope"}`: 400, `{"userID":"999999"}`: 404, `not json`: 400,
+		`{"userID":"` + id(other.ID) + `"}`: 404, // a user of another organization
+	} {
 		rec = httptest.NewRecorder()
 		e.h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/auth/demo/signin", strings.NewReader(body)))
 		require.Equal(t, status, rec.Code, body)
+		require.Empty(t, rec.Result().Cookies(), body)
 	}
 	rec = httptest.NewRecorder()
 	e.h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/auth/demo/signin", strings.NewReader(`{"userID":"`+id(john.ID)+`"}`)))
@@ -176,14 +259,23 @@ func TestAuth_DemoSignIn(t *testing.T) {
 	cookies := rec.Result().Cookies()
 	require.Len(t, cookies, 1)
 	require.Equal(t, "mailbridge_session", cookies[0].Name)
-	res := e.gql(session{cookie: cookies[0], csrf: true}, `{ viewer { user { email } } }`, nil).noErrors(t)
+	demoSession := session{cookie: cookies[0], csrf: true}
+	res := e.gql(demoSession, `{ viewer { user { email } } }`, nil).noErrors(t)
 	require.Equal(t, "john@acme.com", res.get(t, "viewer.user.email"))
+	require.Equal(t, "demo", e.client.Session.Query().OnlyX(e.sys).SignInMethod, "the session records how it was created")
 
-	// Production has no demo sign-in.
+	// Production has no demo sign-in, and refuses (and deletes) sessions
+	// that demo sign-in created, e.g. after a switch to production mode.
 	p := newEnv(t, d, envOptions{})
 	rec = httptest.NewRecorder()
 	p.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/auth/demo/users", nil))
 	require.Equal(t, http.StatusNotFound, rec.Code)
+	res = p.gql(demoSession, `{ viewer { user { email } } }`, nil)
+	require.Equal(t, http.StatusUnauthorized, res.Status)
+	require.Equal(t, "auth.sessionExpired", res.Errors[0].Extensions.ID)
+	require.Zero(t, p.client.Session.Query().CountX(p.sys))
+	// Sessions created otherwise still work in production.
+	require.Equal(t, "john@acme.com", p.gql(p.session(john), `{ viewer { user { email } } }`, nil).noErrors(t).get(t, "viewer.user.email"))
 }
 
 func TestAuth_SecureCookieOverHTTPS(t *testing.T) {

@@ -42,7 +42,7 @@ func TestIntegrationBrowser_DemoShell(t *testing.T) {
 	}
 	d := dbtest.SQLite(t)
 	e := newEnv(t, d, envOptions{mode: config.ModeDemo})
-	_, err := demo.Seed(context.Background(), e.client, demo.Options{SequenceStates: 60})
+	_, err := demo.Seed(context.Background(), d, demo.Options{SequenceStates: 60})
 	require.NoError(t, err)
 	srv := httptest.NewServer(e.h)
 	t.Cleanup(srv.Close)

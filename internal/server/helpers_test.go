@@ -23,6 +23,7 @@ import (
 	"mailbridge/internal/auth"
 	"mailbridge/internal/config"
 	"mailbridge/internal/db"
+	"mailbridge/internal/demo"
 	"mailbridge/internal/server"
 	"mailbridge/internal/viewer"
 )
@@ -67,20 +68,13 @@ func newEnv(t testing.TB, d *db.DB, o envOptions) *env {
 	if o.logs != nil {
 		log = slog.New(slog.NewJSONHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	now := o.now
-	if now == nil {
-		now = time.Now
-	}
+	authn := auth.NewService(client, auth.ConfigOptions(cfg, demo.OrganizationName, log))
 	h, err := server.New(server.Deps{
-		Config: cfg, Client: client, Dialect: d.Dialect, Logger: log,
-		Ready: d.Ping, Now: now,
+		Config: cfg, Client: client, Dialect: d.Dialect, Logger: log, Auth: authn, Ready: d.Ready, Now: o.now,
 	})
 	require.NoError(t, err)
 	return &env{
-		t: t, client: client, h: h, now: time.Now(),
-		authn: auth.NewService(client, auth.Options{
-			IdleTimeout: cfg.SessionIdleTimeout, AbsoluteTimeout: cfg.SessionAbsoluteTimeout, Logger: log,
-		}),
+		t: t, client: client, h: h, now: time.Now(), authn: authn,
 		sys: viewer.SystemContext(context.Background()),
 	}
 }
@@ -174,12 +168,16 @@ func (e *env) token(u *ent.User) bearer {
 	return bearer(secret)
 }
 
+// signInTest marks the sessions tests create directly, which production
+// mode accepts (unlike demo sign-in sessions).
+const signInTest auth.SignInMethod = "test"
+
 // session signs u in and returns the session cookie.
 func (e *env) session(u *ent.User) session {
 	e.t.Helper()
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, "/auth/demo/signin", nil)
-	require.NoError(e.t, e.authn.SignIn(context.Background(), rec, req, u.ID))
+	req := httptest.NewRequest(http.MethodPost, "/", nil)
+	require.NoError(e.t, e.authn.SignIn(context.Background(), rec, req, u.ID, signInTest))
 	cookies := rec.Result().Cookies()
 	require.Len(e.t, cookies, 1)
 	return session{cookie: cookies[0], csrf: true}
@@ -245,6 +243,35 @@ func (e *env) gql(c cred, query string, vars map[string]any) gqlResponse {
 	req.Header.Set("Content-Type", "application/json")
 	c.apply(req)
 	return e.do(req)
+}
+
+// rawResponse is an unparsed answer, for goroutines, which must not call
+// require (it stops only the goroutine, not the test).
+type rawResponse struct {
+	status int
+	body   []byte
+}
+
+// post sends a GraphQL request without asserting anything.
+func (e *env) post(c cred, query string, vars map[string]any) rawResponse {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	c.apply(req)
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	return rawResponse{status: rec.Code, body: rec.Body.Bytes()}
+}
+
+// parse decodes r in the test's goroutine.
+func (r rawResponse) parse(t testing.TB) gqlResponse {
+	t.Helper()
+	var parsed struct {
+		Data   map[string]any `json:"data"`
+		Errors []gqlError     `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &parsed), "body: %s", r.body)
+	return gqlResponse{Status: r.status, Data: parsed.Data, Errors: parsed.Errors, raw: r.body}
 }
 
 func (e *env) do(req *http.Request) gqlResponse {

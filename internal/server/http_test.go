@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -47,9 +48,22 @@ func TestHTTP_RoutesAndHeaders(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, rec.Code, p)
 		require.NotContains(t, rec.Header().Get("Content-Type"), "text/html", p)
 	}
+	// A browser navigating to /graphql gets the API's answer (a GraphQL
+	// error: a GET without a query is a client mistake), not the web app.
 	rec = serve(http.MethodGet, "/graphql", html)
-	require.NotEqual(t, http.StatusOK, rec.Code)
+	require.GreaterOrEqual(t, rec.Code, 400, rec.Body.String())
+	require.Less(t, rec.Code, 500, rec.Body.String())
 	require.Contains(t, rec.Header().Get("Content-Type"), "application/json")
+	var body struct {
+		Errors []struct {
+			Message    string                `json:"message"`
+			Extensions struct{ Code string } `json:"extensions"`
+		} `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
+	require.NotEmpty(t, body.Errors, rec.Body.String())
+	require.NotEmpty(t, body.Errors[0].Message)
+	require.NotEmpty(t, body.Errors[0].Extensions.Code)
 }
 
 func TestHTTP_IntrospectionInDemoMode(t *testing.T) {

@@ -32,27 +32,26 @@ type Deps struct {
 	Client  *ent.Client
 	Dialect string // dialect.SQLite or dialect.Postgres
 	Logger  *slog.Logger
-	// Ready reports whether the service can take traffic (database
-	// reachable, migrations applied); /readyz calls it.
+	// Auth checks sessions and API tokens and serves the sign-in endpoints;
+	// build it with auth.ConfigOptions.
+	Auth *auth.Service
+	// Ready reports whether the service can take traffic (db.DB.Ready);
+	// /readyz calls it.
 	Ready func(context.Context) error
-	Now   func() time.Time
+	// Now is the rate limiter's clock; nil means time.Now (tests set it).
+	Now func() time.Time
 }
 
 // New returns the complete handler.
 func New(d Deps) (http.Handler, error) {
-	cfg, log := d.Config, d.Logger
-	authn := auth.NewService(d.Client, auth.Options{
-		IdleTimeout:     cfg.SessionIdleTimeout,
-		AbsoluteTimeout: cfg.SessionAbsoluteTimeout,
-		SecureCookies:   cfg.SecureCookies(),
-		Now:             d.Now,
-		Logger:          log,
-	})
+	cfg, log, authn := d.Config, d.Logger, d.Auth
 	spa, err := frontend.NewHandler(frontend.Config{
 		Mode:        string(cfg.Mode),
 		GraphQLPath: "/graphql",
 		CSRFHeader:  graph.CSRFHeader,
-		DemoSignIn:  cfg.Mode == config.ModeDemo,
+		DemoSignIn:  authn.DemoSignIn(),
+		// Set by make dev only (demo mode): load the app from Vite.
+		DevServerURL: cfg.FrontendDevServer,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -81,7 +80,7 @@ func New(d Deps) (http.Handler, error) {
 		graph.WriteError(w, http.StatusNotFound, apperr.NotFound("request.noSuchPath",
 			"There is nothing at "+r.URL.Path+"; the GraphQL API is at /graphql."))
 	})
-	authn.Routes(mux, cfg.Mode == config.ModeDemo)
+	authn.Routes(mux)
 	mux.HandleFunc("/auth/", notFound)
 	mux.HandleFunc("/api/", notFound)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

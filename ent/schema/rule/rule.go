@@ -18,7 +18,8 @@ import (
 	"mailbridge/internal/viewer"
 )
 
-// errNoViewer denies requests that carry no authenticated viewer.
+// requireViewer returns the viewer of ctx, or a denial for requests that
+// carry no authenticated viewer.
 func requireViewer(ctx context.Context) (*viewer.Viewer, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
@@ -159,23 +160,9 @@ func OrganizationPolicy() ent.Policy {
 	}
 }
 
-// APITokenPolicy: admins manage the organization's tokens; a user may list
-// the tokens that act as them but not create or change any.
-func APITokenPolicy() ent.Policy {
-	return privacy.Policy{
-		Query: privacy.QueryPolicy{privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-			v, err := requireViewer(ctx)
-			if err != nil {
-				return err
-			}
-			if !v.Admin {
-				f.Where(entql.FieldEQ("user_id", v.UserID))
-			}
-			return privacy.Skip
-		})},
-		Mutation: privacy.MutationPolicy{adminOnly()},
-	}
-}
+// APITokenPolicy: admins manage the organization's tokens; other users
+// list, create and revoke only the tokens that act as them.
+func APITokenPolicy() ent.Policy { return OwnerPolicy("user_id") }
 
 // SystemOnlyPolicy denies everything to viewers: only trusted system code
 // (viewer.SystemContext) reads or writes these rows.
