@@ -231,8 +231,9 @@ func (s *Sim) serveUserScoped(g *gctx) {
 	}
 	if !g.target.HasMailbox() {
 		// Also for a user whose mail is null: no Exchange Online mailbox
-		// (MICROSOFT.md §3.0 codes; field: "MailboxNotEnabledForRESTAPI"
-		// for unlicensed users, microsoftgraph/msgraph-sdk-dotnet#1208).
+		// (MICROSOFT.md §3.0 codes; field: MailboxNotEnabledForRESTAPI for
+		// users without an Exchange licence, aomail-ai/aomail-app#18,
+		// MicrosoftDocs/azure-docs#85666).
 		g.fail(gerr(http.StatusNotFound, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise."))
 		return
 	}
@@ -386,13 +387,14 @@ func (s *Sim) serveMessage(g *gctx) {
 
 // malformedItemID reports whether id cannot be an Exchange item ID at all.
 // Exchange IDs are base64 (URL-safe in REST) of a binary entry ID; one that
-// cannot be one is answered 400 ErrorInvalidIdMalformed "Id is malformed.",
-// while a well-formed ID of no item is 404 ErrorItemNotFound (Graph error
-// codes, https://learn.microsoft.com/en-us/graph/errors; field:
-// alcionai/corso errors.go). Which IDs Exchange can decode is not
-// documented; the emulator calls malformed an ID with a character outside
-// the base64 alphabets or shorter than 10 characters (real ones are over
-// 100), and leaves longer base64-looking IDs to ErrorItemNotFound.
+// cannot be one is answered 400 ErrorInvalidIdMalformed "Id is malformed."
+// (Exchange's ResponseCode, which Graph passes through: EWS
+// ResponseCodeType, "the structure of the id is internally inconsistent"),
+// while a well-formed ID of no item is 404 ErrorItemNotFound. Which IDs
+// Exchange can decode is not documented; the emulator calls malformed an
+// ID with a character outside the base64 alphabets or shorter than 10
+// characters (real ones are over 100), and leaves longer base64-looking
+// IDs to ErrorItemNotFound.
 func malformedItemID(id string) bool {
 	if len(id) < 10 {
 		return true

@@ -181,10 +181,10 @@ func (g *gctx) fail(e *graphError) {
 	case e.wwwAuth != "":
 		g.w.Header().Set("WWW-Authenticate", e.wwwAuth)
 	case e.status == http.StatusUnauthorized:
-		// Graph sends a Bearer challenge with every 401 (RFC 6750 §3;
-		// Graph's CAE doc shows the header without claims on plain
-		// 401s: https://learn.microsoft.com/en-us/entra/identity-platform/claims-challenge).
-		// Without claims= the SDK does not re-authenticate.
+		// A 401 from a bearer-token resource carries a Bearer challenge
+		// (RFC 6750 §3), and Graph's carries authorization_uri and
+		// client_id (as in its CAE challenges, MICROSOFT.md §5). Without
+		// claims= the SDK does not re-authenticate.
 		g.w.Header().Set("WWW-Authenticate", graphBearerChallenge)
 	}
 	inner := map[string]string{

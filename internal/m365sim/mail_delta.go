@@ -25,9 +25,10 @@ const (
 	// fresh initial query (a tenant reset).
 	DeltaExpiryGone DeltaExpiryMode = "gone"
 	// DeltaExpirySyncStateLower answers 410 with the lower-case code
-	// syncStateNotFound, as the delta documentation spells it ("a 40X-series
-	// error with error code syncStateNotFound",
-	// https://learn.microsoft.com/en-us/graph/delta-query-messages).
+	// syncStateNotFound, as the delta documentation spells it (a
+	// "40X-series error" with code syncStateNotFound,
+	// https://learn.microsoft.com/en-us/graph/delta-query-messages;
+	// MICROSOFT.md §3.5).
 	DeltaExpirySyncStateLower DeltaExpiryMode = "syncstate-lower"
 	// DeltaExpiryInvalid answers 400 SyncStateInvalid (field:
 	// alcionai/corso treats it as an invalid delta token; MICROSOFT.md §3.0).

@@ -98,10 +98,11 @@ func (s *Sim) listChildFolders(g *gctx, ref string) {
 // ---- messages: list and get ----
 
 // pageSize is $top or odata.maxpagesize (default 10). $top above 1,000 is
-// refused: "The maximum value of $top is 1000" for Outlook collections
-// (https://learn.microsoft.com/en-us/graph/paging, Outlook notes; field:
-// 400 ErrorInvalidUrlQuery). odata.maxpagesize is a preference and is
-// capped at 1,000 instead.
+// refused with 400 ErrorInvalidUrlQuery: Outlook pages hold at most 1,000
+// items (list messages and paging documentation,
+// https://learn.microsoft.com/en-us/graph/api/user-list-messages; issue
+// #7 item 11). odata.maxpagesize is a preference and is capped at 1,000
+// instead.
 func (g *gctx) pageSize(def int) (int, *graphError) {
 	n := def
 	if g.prefer.maxPageSize > 0 {

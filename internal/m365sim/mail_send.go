@@ -95,11 +95,11 @@ func (ss *sendState) prune(now time.Time) {
 // slot returns when transport takes a submission made at now: at once,
 // unless SendsPerMinute submissions already went out in the minute before
 // it, in which case the excess is carried over to the following minutes.
-// Exchange Online limits: "If a user exceeds the message rate limit, the
-// messages are queued and submitted in the following minutes … This will
-// typically not block the sender's account"
-// (https://learn.microsoft.com/en-us/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits#sending-limits;
-// MICROSOFT.md §0 item 23, §4.3).
+// Exchange Online limits page: submissions over the rate are carried over
+// to the following minutes, and "This will typically not block the
+// sender's account"
+// (https://learn.microsoft.com/en-us/office365/servicedescriptions/exchange-online-service-description/exchange-online-limits#sending-limits,
+// quoted in MicrosoftDocs/OfficeDocs-Support#1150; MICROSOFT.md §0 item 23, §4.3).
 func (ss *sendState) slot(now time.Time, perMinute int) time.Time {
 	at := now
 	if n := len(ss.slots); n >= perMinute {
@@ -472,8 +472,10 @@ func (s *Sim) submitLocked(g *gctx, mb *Mailbox, m *Message, isDraft, save bool,
 	// Over the daily recipient quota the submission is accepted and ends
 	// in an NDR, and the mailbox is blocked from sending for 24 hours
 	// ("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException";
-	// https://learn.microsoft.com/en-us/exchange/troubleshoot/send-emails/fix-error-for-submission-quota-exceeded-in-exchange-online:
-	// "the sender will need to wait 24 hours"; MICROSOFT.md §4.3).
+	// "Fix error for submission quota exceeded in Exchange Online",
+	// https://learn.microsoft.com/en-us/exchange/troubleshoot/send-emails/fix-error-for-submission-quota-exceeded-in-exchange-online;
+	// the 24-hour wait: MicrosoftDocs/OfficeDocs-Exchange PR #2433;
+	// MICROSOFT.md §4.3).
 	overQuota := ss.dayTotal+len(all) > lim.RecipientsPerDay
 	ss.minute = append(ss.minute, now)
 	ss.peakMinute = max(ss.peakMinute, len(ss.minute))

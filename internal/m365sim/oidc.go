@@ -174,8 +174,8 @@ func (s *Sim) issueIDToken(r *http.Request, in idTokenInput) string {
 		claims["preferred_username"] = u.UserPrincipalName
 	}
 	// email comes from the user's mail attribute: a user whose mail is
-	// null gets no email claim, never the UPN ("email … The addressable
-	// email for this user, if the user has one",
+	// null gets no email claim, never the UPN (email is an addressable
+	// address the user may not have:
 	// https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference;
 	// issue #7 item 8).
 	if in.scopes.has("email") && u.Mail != "" {

@@ -35,6 +35,8 @@ type Config struct {
 	Now func() time.Time
 
 	// Token lifetimes. Defaults: access 1h, refresh 90 days, code 10 min.
+	// IdentityPolicy.RandomAccessTokenLifetime replaces the access token
+	// lifetime with Entra ID's random 60–90 minutes.
 	AccessTokenLifetime  time.Duration
 	RefreshTokenLifetime time.Duration
 	CodeLifetime         time.Duration
@@ -49,8 +51,14 @@ type Limits struct {
 	MaxConcurrent     int           // concurrent requests; default 4
 	RequestsPerWindow int           // default 10,000
 	RequestWindow     time.Duration // default 10 min
-	SendsPerMinute    int           // messages per minute; default 30
-	RecipientsPerDay  int           // default 10,000
+	// SendsPerMinute is the submission rate transport takes per mailbox
+	// (default 30). Submissions beyond it are accepted and delivered in
+	// the following minutes, never refused (MICROSOFT.md §4.3).
+	SendsPerMinute int
+	// RecipientsPerDay is the daily recipient quota (default 10,000). The
+	// submission that crosses it is accepted, ends in a 554 5.2.0 NDR, and
+	// blocks the mailbox from sending for 24 hours.
+	RecipientsPerDay int
 	// UploadBytesPerWindow caps the request body bytes of PATCH, POST and
 	// PUT requests admitted per UploadWindow (MICROSOFT.md §4.1: 150 MB per
 	// 5 minutes). Bodies count as they arrive on the wire, before
