@@ -332,6 +332,11 @@ var (
 				Columns: []*schema.Column{ScheduledEmailsColumns[21], ScheduledEmailsColumns[3]},
 			},
 			{
+				Name:    "scheduledemail_sequence_state_id_state",
+				Unique:  false,
+				Columns: []*schema.Column{ScheduledEmailsColumns[21], ScheduledEmailsColumns[4]},
+			},
+			{
 				Name:    "scheduledemail_mailbox_id_state",
 				Unique:  false,
 				Columns: []*schema.Column{ScheduledEmailsColumns[22], ScheduledEmailsColumns[4]},
@@ -451,6 +456,11 @@ var (
 				Name:    "sequencestate_org_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{SequenceStatesColumns[6], SequenceStatesColumns[1]},
+			},
+			{
+				Name:    "sequencestate_prospect_id",
+				Unique:  false,
+				Columns: []*schema.Column{SequenceStatesColumns[8]},
 			},
 		},
 	}

@@ -61,6 +61,12 @@ func (ScheduledEmail) Edges() []ent.Edge {
 func (ScheduledEmail) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("sequence_state_id", "step").Unique(),
+		// Undelivered emails of one sequence state (the hasUndeliveredEmails
+		// filter's EXISTS probe): both columns in the index, so the probe
+		// never reads the table and the planner is not tempted to search by
+		// state alone.
+		index.Fields("sequence_state_id", "state"),
+		// Undelivered emails per mailbox (undeliveredEmailCount).
 		index.Fields("mailbox_id", "state"),
 		index.Fields("state", "send_at"),
 	}

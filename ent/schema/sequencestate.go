@@ -53,6 +53,9 @@ func (SequenceState) Indexes() []ent.Index {
 		index.Fields("org_id", "mailbox_id", "state"),
 		index.Fields("org_id", "user_id", "state"),
 		index.Fields("org_id", "created_at"),
+		// The prospectEmailContains filter finds prospects first, then
+		// their states.
+		index.Fields("prospect_id"),
 	}
 }
 

@@ -201,3 +201,23 @@ func (d *DB) Close() error {
 	}
 	return err
 }
+
+// Optimize refreshes the query planner's statistics: ANALYZE on
+// PostgreSQL, PRAGMA optimize on SQLite (which analyzes only the tables
+// whose statistics are missing or stale, so it is cheap to call often).
+// Without statistics SQLite picks indexes by heuristics only and can, for
+// example, search scheduled_emails by state instead of by sequence state.
+// The server calls it after migrating and then periodically; PostgreSQL's
+// autovacuum also analyzes on its own.
+func (d *DB) Optimize(ctx context.Context) error {
+	q := "ANALYZE"
+	if d.Dialect == dialect.SQLite {
+		// 0x10002: analyze every table that needs it, with no limit on the
+		// rows examined for tables that were never analyzed.
+		q = "PRAGMA optimize(0x10002)"
+	}
+	if _, err := d.Write.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("db: %s: %w", q, err)
+	}
+	return nil
+}

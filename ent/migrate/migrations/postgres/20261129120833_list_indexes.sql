@@ -1,0 +1,4 @@
+-- Create index "scheduledemail_sequence_state_id_state" to table: "scheduled_emails"
+CREATE INDEX "scheduledemail_sequence_state_id_state" ON "scheduled_emails" ("sequence_state_id", "state");
+-- Create index "sequencestate_prospect_id" to table: "sequence_states"
+CREATE INDEX "sequencestate_prospect_id" ON "sequence_states" ("prospect_id");
