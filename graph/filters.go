@@ -5,10 +5,10 @@ import (
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/predicate"
 	"mailbridge/ent/prospect"
-	"mailbridge/ent/scheduledemail"
 	"mailbridge/ent/sequencestate"
 	"mailbridge/graph/model"
 	"mailbridge/internal/apperr"
+	internalmailbox "mailbridge/internal/mailbox"
 )
 
 // checkIDs bounds node lookups like a connection page.
@@ -43,12 +43,7 @@ func mailboxPredicates(f *model.MailboxFilterInput) []predicate.Mailbox {
 		ps = append(ps, mailbox.IsDefault(*f.IsDefault))
 	}
 	if f.NeedsMigration != nil {
-		legacy := mailbox.ProviderEQ(mailbox.ProviderEXCHANGE_EWS)
-		if *f.NeedsMigration {
-			ps = append(ps, legacy)
-		} else {
-			ps = append(ps, mailbox.Or(mailbox.ProviderIsNil(), mailbox.Not(legacy)))
-		}
+		ps = append(ps, internalmailbox.WhereNeedsMigration(*f.NeedsMigration))
 	}
 	if f.AddressContains != nil && *f.AddressContains != "" {
 		ps = append(ps, mailbox.AddressContainsFold(*f.AddressContains))
@@ -74,12 +69,7 @@ func sequenceStatePredicates(f *model.SequenceStateFilterInput) []predicate.Sequ
 		ps = append(ps, sequencestate.StateIn(f.States...))
 	}
 	if f.HasUndeliveredEmails != nil {
-		has := sequencestate.HasScheduledEmailsWith(scheduledemail.StateEQ(scheduledemail.StateSCHEDULED))
-		if *f.HasUndeliveredEmails {
-			ps = append(ps, has)
-		} else {
-			ps = append(ps, sequencestate.Not(has))
-		}
+		ps = append(ps, internalmailbox.WhereHasUndelivered(*f.HasUndeliveredEmails))
 	}
 	if f.ProspectEmailContains != nil && *f.ProspectEmailContains != "" {
 		ps = append(ps, sequencestate.HasProspectWith(prospect.EmailContainsFold(*f.ProspectEmailContains)))
