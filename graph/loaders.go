@@ -10,6 +10,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"mailbridge/ent"
+	"mailbridge/internal/db"
 	"mailbridge/internal/mailbox"
 )
 
@@ -25,7 +26,8 @@ type loaders struct {
 
 type loadersKey struct{}
 
-// withLoaders installs a fresh set of loaders for each request.
+// withLoaders installs a fresh set of loaders for each request, and marks
+// the request's scope for the database's per-request statement limit.
 func withLoaders(client *ent.Client, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := &loaders{
@@ -34,7 +36,10 @@ func withLoaders(client *ent.Client, next http.Handler) http.Handler {
 				return mailbox.UndeliveredCounts(ctx, client, mailboxIDs)
 			}, dataloadgen.WithWait(time.Millisecond), dataloadgen.WithBatchCapacity(maxPageSize)),
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, l)))
+		// One request's statements share a few connections (db.WithRequestLimit),
+		// so that a query of many aliases cannot starve other requests.
+		ctx := db.WithRequestLimit(context.WithValue(r.Context(), loadersKey{}, l))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
