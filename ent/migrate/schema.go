@@ -458,6 +458,11 @@ var (
 				Columns: []*schema.Column{SequenceStatesColumns[6], SequenceStatesColumns[1]},
 			},
 			{
+				Name:    "sequencestate_org_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{SequenceStatesColumns[6], SequenceStatesColumns[0]},
+			},
+			{
 				Name:    "sequencestate_prospect_id",
 				Unique:  false,
 				Columns: []*schema.Column{SequenceStatesColumns[8]},

@@ -1,4 +1,6 @@
 -- Create index "scheduledemail_sequence_state_id_state" to table: "scheduled_emails"
 CREATE INDEX "scheduledemail_sequence_state_id_state" ON "scheduled_emails" ("sequence_state_id", "state");
+-- Create index "sequencestate_org_id_id" to table: "sequence_states"
+CREATE INDEX "sequencestate_org_id_id" ON "sequence_states" ("org_id", "id");
 -- Create index "sequencestate_prospect_id" to table: "sequence_states"
 CREATE INDEX "sequencestate_prospect_id" ON "sequence_states" ("prospect_id");
