@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"entgo.io/ent/dialect/sql"
+
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/predicate"
@@ -72,7 +74,7 @@ func sequenceStatePredicates(f *model.SequenceStateFilterInput) []predicate.Sequ
 		ps = append(ps, internalmailbox.WhereHasUndelivered(*f.HasUndeliveredEmails))
 	}
 	if f.ProspectEmailContains != nil && *f.ProspectEmailContains != "" {
-		ps = append(ps, sequencestate.HasProspectWith(prospect.EmailContainsFold(*f.ProspectEmailContains)))
+		ps = append(ps, prospectEmailContains(*f.ProspectEmailContains))
 	}
 	return ps
 }
@@ -92,4 +94,19 @@ func auditEventPredicates(f *model.AuditEventFilterInput) []predicate.AuditEvent
 		ps = append(ps, auditevent.ActorID(*f.ActorID))
 	}
 	return ps
+}
+
+// prospectEmailContains selects the states whose prospect's email contains
+// sub, ignoring case, as `prospect_id IN (SELECT id FROM prospects WHERE
+// email matches)`: the matching prospects are found once (a trigram index
+// search on PostgreSQL, one pass over prospects on SQLite) and their states
+// through the prospect_id index. ent's HasProspectWith would check the
+// email once per state instead. Other organizations' prospects may match
+// the subquery, but the privacy filter keeps only the viewer's states.
+func prospectEmailContains(sub string) predicate.SequenceState {
+	return predicate.SequenceState(func(s *sql.Selector) {
+		t := sql.Table(prospect.Table)
+		s.Where(sql.In(s.C(sequencestate.FieldProspectID),
+			sql.Select(t.C(prospect.FieldID)).From(t).Where(sql.ContainsFold(t.C(prospect.FieldEmail), sub))))
+	})
 }

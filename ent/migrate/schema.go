@@ -272,6 +272,11 @@ var (
 				Unique:  true,
 				Columns: []*schema.Column{ProspectsColumns[7], ProspectsColumns[3]},
 			},
+			{
+				Name:    "prospect_org_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{ProspectsColumns[7], ProspectsColumns[0]},
+			},
 		},
 	}
 	// ScheduledEmailsColumns holds the columns for the "scheduled_emails" table.
@@ -337,9 +342,9 @@ var (
 				Columns: []*schema.Column{ScheduledEmailsColumns[21], ScheduledEmailsColumns[4]},
 			},
 			{
-				Name:    "scheduledemail_mailbox_id_state",
+				Name:    "scheduledemail_mailbox_id_state_org_id",
 				Unique:  false,
-				Columns: []*schema.Column{ScheduledEmailsColumns[22], ScheduledEmailsColumns[4]},
+				Columns: []*schema.Column{ScheduledEmailsColumns[22], ScheduledEmailsColumns[4], ScheduledEmailsColumns[20]},
 			},
 			{
 				Name:    "scheduledemail_state_send_at",

@@ -1,5 +1,11 @@
+-- Create index "prospect_org_id_id" to table: "prospects"
+CREATE INDEX `prospect_org_id_id` ON `prospects` (`org_id`, `id`);
+-- Drop index "scheduledemail_mailbox_id_state" from table: "scheduled_emails"
+DROP INDEX `scheduledemail_mailbox_id_state`;
 -- Create index "scheduledemail_sequence_state_id_state" to table: "scheduled_emails"
 CREATE INDEX `scheduledemail_sequence_state_id_state` ON `scheduled_emails` (`sequence_state_id`, `state`);
+-- Create index "scheduledemail_mailbox_id_state_org_id" to table: "scheduled_emails"
+CREATE INDEX `scheduledemail_mailbox_id_state_org_id` ON `scheduled_emails` (`mailbox_id`, `state`, `org_id`);
 -- Create index "sequencestate_org_id_id" to table: "sequence_states"
 CREATE INDEX `sequencestate_org_id_id` ON `sequence_states` (`org_id`, `id`);
 -- Create index "sequencestate_prospect_id" to table: "sequence_states"
