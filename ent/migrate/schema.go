@@ -268,14 +268,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "prospect_org_id_email",
+				Name:    "prospect_email_org_id",
 				Unique:  true,
-				Columns: []*schema.Column{ProspectsColumns[7], ProspectsColumns[3]},
-			},
-			{
-				Name:    "prospect_org_id_id",
-				Unique:  false,
-				Columns: []*schema.Column{ProspectsColumns[7], ProspectsColumns[0]},
+				Columns: []*schema.Column{ProspectsColumns[3], ProspectsColumns[7]},
 			},
 		},
 	}

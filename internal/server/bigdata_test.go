@@ -93,5 +93,11 @@ WHERE s.org_id = %d`, ts, ts, ts, b.org.ID, b.org.ID),
 	omb := e.mailbox(ou, "x@other.example", connected(mailbox.ProviderOFFICE365_OAUTH))
 	e.sequenceStates(ou, omb, 20)
 	require.NoError(tb, d.Optimize(ctx))
+	if d.Dialect == dialect.Postgres {
+		// As autovacuum would have by now: the visibility map lets counts
+		// use index-only scans.
+		_, err := d.Write.ExecContext(ctx, "VACUUM prospects, sequence_states, scheduled_emails")
+		require.NoError(tb, err)
+	}
 	return b
 }

@@ -120,6 +120,14 @@ func sqlitePlanProblems(t *testing.T, d *db.DB, s stmt) []string {
 	for _, r := range plan {
 		isScan := strings.HasPrefix(r.detail, "SCAN ")
 		isLoop := isScan || strings.HasPrefix(r.detail, "SEARCH ")
+		for _, big := range []string{"prospects", "sequence_states", "scheduled_emails"} {
+			// Rows loaded by id (a page's edges) must be looked up by id,
+			// not found by reading the organization through another index.
+			if strings.Contains(s.query, "WHERE `"+big+"`.`id` IN (") && strings.HasPrefix(r.detail, "SEARCH "+big+" ") &&
+				!strings.Contains(r.detail, "rowid=") {
+				problems = append(problems, "rows of "+big+" loaded by id without an id lookup: "+r.detail)
+			}
+		}
 		perRow := seenLoop[r.parent] || underCorrelated(byID, r)
 		if perRow && strings.HasPrefix(r.detail, "SEARCH scheduled_emails") &&
 			!strings.Contains(r.detail, "(sequence_state_id=") && !strings.Contains(r.detail, "(mailbox_id=") {

@@ -1,5 +1,7 @@
--- Create index "prospect_org_id_id" to table: "prospects"
-CREATE INDEX "prospect_org_id_id" ON "prospects" ("org_id", "id");
+-- Drop index "prospect_org_id_email" from table: "prospects"
+DROP INDEX "prospect_org_id_email";
+-- Create index "prospect_email_org_id" to table: "prospects"
+CREATE UNIQUE INDEX "prospect_email_org_id" ON "prospects" ("email", "org_id");
 -- Drop index "scheduledemail_mailbox_id_state" from table: "scheduled_emails"
 DROP INDEX "scheduledemail_mailbox_id_state";
 -- Create index "scheduledemail_mailbox_id_state_org_id" to table: "scheduled_emails"
