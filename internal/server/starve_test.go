@@ -49,7 +49,7 @@ func (s *stallingDriver) Query(ctx context.Context, q string, args, v any) error
 func TestRequests_LongReadsDoNotStarveOthers(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		stall := &stallingDriver{Driver: d.Driver(), started: make(chan struct{}, 100), release: make(chan struct{})}
+		stall := &stallingDriver{Driver: d.Driver(), started: make(chan struct{}, 1000), release: make(chan struct{})}
 		e := newEnv(t, d, envOptions{client: d.Client(ent.Driver(stall)), getenv: map[string]string{"REQUEST_TIMEOUT": "2m"}})
 		org := e.org("Acme")
 		heavy := e.user(org, "heavy@acme.com", user.RoleADMIN)
