@@ -463,6 +463,11 @@ var (
 				Columns: []*schema.Column{SequenceStatesColumns[6], SequenceStatesColumns[0]},
 			},
 			{
+				Name:    "sequencestate_org_id_state_id",
+				Unique:  false,
+				Columns: []*schema.Column{SequenceStatesColumns[6], SequenceStatesColumns[3], SequenceStatesColumns[0]},
+			},
+			{
 				Name:    "sequencestate_prospect_id",
 				Unique:  false,
 				Columns: []*schema.Column{SequenceStatesColumns[8]},

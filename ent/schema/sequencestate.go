@@ -57,6 +57,8 @@ func (SequenceState) Indexes() []ent.Index {
 		// planner reads the first rows in order and stops, instead of
 		// sorting every state of the organization for each page.
 		index.Fields("org_id", "id"),
+		// The same for the STATE order (state, then id).
+		index.Fields("org_id", "state", "id"),
 		// The prospectEmailContains filter finds prospects first, then
 		// their states.
 		index.Fields("prospect_id"),

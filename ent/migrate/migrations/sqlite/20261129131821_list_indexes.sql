@@ -10,5 +10,7 @@ CREATE INDEX `scheduledemail_sequence_state_id_state` ON `scheduled_emails` (`se
 CREATE INDEX `scheduledemail_mailbox_id_state_org_id` ON `scheduled_emails` (`mailbox_id`, `state`, `org_id`);
 -- Create index "sequencestate_org_id_id" to table: "sequence_states"
 CREATE INDEX `sequencestate_org_id_id` ON `sequence_states` (`org_id`, `id`);
+-- Create index "sequencestate_org_id_state_id" to table: "sequence_states"
+CREATE INDEX `sequencestate_org_id_state_id` ON `sequence_states` (`org_id`, `state`, `id`);
 -- Create index "sequencestate_prospect_id" to table: "sequence_states"
 CREATE INDEX `sequencestate_prospect_id` ON `sequence_states` (`prospect_id`);
