@@ -1,14 +1,16 @@
 package graph
 
 import (
+	"entgo.io/ent/dialect/sql"
+
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/predicate"
 	"mailbridge/ent/prospect"
-	"mailbridge/ent/scheduledemail"
 	"mailbridge/ent/sequencestate"
 	"mailbridge/graph/model"
 	"mailbridge/internal/apperr"
+	internalmailbox "mailbridge/internal/mailbox"
 )
 
 // checkIDs bounds node lookups like a connection page.
@@ -43,12 +45,7 @@ func mailboxPredicates(f *model.MailboxFilterInput) []predicate.Mailbox {
 		ps = append(ps, mailbox.IsDefault(*f.IsDefault))
 	}
 	if f.NeedsMigration != nil {
-		legacy := mailbox.ProviderEQ(mailbox.ProviderEXCHANGE_EWS)
-		if *f.NeedsMigration {
-			ps = append(ps, legacy)
-		} else {
-			ps = append(ps, mailbox.Or(mailbox.ProviderIsNil(), mailbox.Not(legacy)))
-		}
+		ps = append(ps, internalmailbox.WhereNeedsMigration(*f.NeedsMigration))
 	}
 	if f.AddressContains != nil && *f.AddressContains != "" {
 		ps = append(ps, mailbox.AddressContainsFold(*f.AddressContains))
@@ -74,15 +71,10 @@ func sequenceStatePredicates(f *model.SequenceStateFilterInput) []predicate.Sequ
 		ps = append(ps, sequencestate.StateIn(f.States...))
 	}
 	if f.HasUndeliveredEmails != nil {
-		has := sequencestate.HasScheduledEmailsWith(scheduledemail.StateEQ(scheduledemail.StateSCHEDULED))
-		if *f.HasUndeliveredEmails {
-			ps = append(ps, has)
-		} else {
-			ps = append(ps, sequencestate.Not(has))
-		}
+		ps = append(ps, internalmailbox.WhereHasUndelivered(*f.HasUndeliveredEmails))
 	}
 	if f.ProspectEmailContains != nil && *f.ProspectEmailContains != "" {
-		ps = append(ps, sequencestate.HasProspectWith(prospect.EmailContainsFold(*f.ProspectEmailContains)))
+		ps = append(ps, prospectEmailContains(*f.ProspectEmailContains))
 	}
 	return ps
 }
@@ -102,4 +94,19 @@ func auditEventPredicates(f *model.AuditEventFilterInput) []predicate.AuditEvent
 		ps = append(ps, auditevent.ActorID(*f.ActorID))
 	}
 	return ps
+}
+
+// prospectEmailContains selects the states whose prospect's email contains
+// sub, ignoring case, as `prospect_id IN (SELECT id FROM prospects WHERE
+// email matches)`: the matching prospects are found once (a trigram index
+// search on PostgreSQL, one pass over prospects on SQLite) and their states
+// through the prospect_id index. ent's HasProspectWith would check the
+// email once per state instead. Other organizations' prospects may match
+// the subquery, but the privacy filter keeps only the viewer's states.
+func prospectEmailContains(sub string) predicate.SequenceState {
+	return predicate.SequenceState(func(s *sql.Selector) {
+		t := sql.Table(prospect.Table)
+		s.Where(sql.In(s.C(sequencestate.FieldProspectID),
+			sql.Select(t.C(prospect.FieldID)).From(t).Where(sql.ContainsFold(t.C(prospect.FieldEmail), sub))))
+	})
 }

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -11,12 +10,15 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"mailbridge/ent"
-	"mailbridge/ent/scheduledemail"
+	"mailbridge/internal/db"
+	"mailbridge/internal/mailbox"
 )
 
 // loaders batch per-object lookups that are outside the ent graph (counts),
 // one set per request, so lists cost one query per field instead of one per
-// row.
+// row. client is the fallback: the loads read through the transaction of
+// their context when there is one (mutations), see
+// mailbox.UndeliveredCounts.
 type loaders struct {
 	client      *ent.Client
 	undelivered *dataloadgen.Loader[int, int]
@@ -24,16 +26,20 @@ type loaders struct {
 
 type loadersKey struct{}
 
-// withLoaders installs a fresh set of loaders for each request.
+// withLoaders installs a fresh set of loaders for each request, and marks
+// the request's scope for the database's per-request statement limit.
 func withLoaders(client *ent.Client, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := &loaders{
 			client: client,
 			undelivered: dataloadgen.NewMappedLoader(func(ctx context.Context, mailboxIDs []int) (map[int]int, error) {
-				return undeliveredCounts(ctx, client, mailboxIDs)
+				return mailbox.UndeliveredCounts(ctx, client, mailboxIDs)
 			}, dataloadgen.WithWait(time.Millisecond), dataloadgen.WithBatchCapacity(maxPageSize)),
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, l)))
+		// One request's statements share a few connections (db.WithRequestLimit),
+		// so that a query of many aliases cannot starve other requests.
+		ctx := db.WithRequestLimit(context.WithValue(r.Context(), loadersKey{}, l))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -53,7 +59,7 @@ func preloadUndelivered(ctx context.Context, mbs []*ent.Mailbox, path ...string)
 	}
 	slices.Sort(ids)
 	l := loadersFrom(ctx)
-	counts, err := undeliveredCounts(ctx, l.client, slices.Compact(ids))
+	counts, err := mailbox.UndeliveredCounts(ctx, l.client, slices.Compact(ids))
 	if err != nil {
 		return err
 	}
@@ -85,29 +91,4 @@ func requested(ctx context.Context, path ...string) bool {
 		fields = graphql.CollectFields(oc, next.Selections, nil)
 	}
 	return false
-}
-
-// undeliveredCounts counts the SCHEDULED emails of each mailbox in one
-// grouped query.
-func undeliveredCounts(ctx context.Context, client *ent.Client, mailboxIDs []int) (map[int]int, error) {
-	var rows []struct {
-		MailboxID int `json:"mailbox_id"`
-		Count     int `json:"count"`
-	}
-	err := client.ScheduledEmail.Query().
-		Where(scheduledemail.MailboxIDIn(mailboxIDs...), scheduledemail.StateEQ(scheduledemail.StateSCHEDULED)).
-		GroupBy(scheduledemail.FieldMailboxID).
-		Aggregate(ent.Count()).
-		Scan(ctx, &rows)
-	if err != nil {
-		return nil, fmt.Errorf("graph: count undelivered emails: %w", err)
-	}
-	out := make(map[int]int, len(mailboxIDs))
-	for _, id := range mailboxIDs {
-		out[id] = 0
-	}
-	for _, r := range rows {
-		out[r.MailboxID] = r.Count
-	}
-	return out, nil
 }

@@ -21,7 +21,7 @@ import (
 
 // NeedsMigration is the resolver for the needsMigration field.
 func (r *mailboxResolver) NeedsMigration(ctx context.Context, obj *ent.Mailbox) (bool, error) {
-	return obj.Provider != nil && *obj.Provider == mailbox.ProviderEXCHANGE_EWS, nil
+	return internalmailbox.NeedsMigration(obj), nil
 }
 
 // UndeliveredEmailCount is the resolver for the undeliveredEmailCount field.

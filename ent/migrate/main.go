@@ -17,6 +17,18 @@
 // succeeded, with one shared version, so the two directories never drift
 // apart because one dev database was unreachable. The Atlas CLI is not
 // needed. Run it from the repository root after `go generate ./...`.
+//
+// A data migration, or SQL the ent schema cannot express (PostgreSQL's
+// trigram indexes), is written by hand into a new `<version>_<name>.sql`
+// (version: a UTC timestamp newer than every existing one, in the
+// directories of the dialects that need it); then
+//
+//	go run -mod=mod ./ent/migrate/main.go -rehash
+//
+// recomputes both atlas.sum files with Atlas (never edit atlas.sum by hand).
+// Indexes whose name ends in "_trgm" exist only in such files; the diff keeps
+// them instead of dropping them for not being in the ent schema
+// (db.KeepHandWrittenIndexes).
 package main
 
 import (
@@ -44,6 +56,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"mailbridge/ent/migrate"
+	"mailbridge/internal/db"
 )
 
 const (
@@ -56,6 +69,14 @@ var validName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("ent/migrate: ")
+	if len(os.Args) == 2 && os.Args[1] == "-rehash" {
+		for _, d := range []string{"sqlite", "postgres"} {
+			if err := rehash(filepath.Join(migrationsDir, d)); err != nil {
+				log.Fatalf("%s: %v", d, err)
+			}
+		}
+		return
+	}
 	if len(os.Args) != 2 || !validName.MatchString(os.Args[1]) {
 		log.Fatalf("usage: go run -mod=mod ./ent/migrate/main.go <name>  (name: lowercase letters, digits and _, e.g. add_prospect_index)")
 	}
@@ -95,6 +116,7 @@ func main() {
 			schema.WithDropColumn(true),
 			schema.WithDropIndex(true),
 			schema.WithErrNoPlan(true),
+			schema.WithDiffHook(db.KeepHandWrittenIndexes),
 		}, name)
 		switch {
 		case errors.Is(err, atlas.ErrNoPlan):
@@ -119,6 +141,24 @@ func main() {
 			log.Printf("wrote %s", w)
 		}
 	}
+}
+
+// rehash recomputes path's atlas.sum from its files with Atlas, after a
+// hand-written migration was added.
+func rehash(path string) error {
+	dir, err := atlas.NewLocalDir(path)
+	if err != nil {
+		return err
+	}
+	sum, err := dir.Checksum()
+	if err != nil {
+		return err
+	}
+	if err := atlas.WriteSumFile(dir, sum); err != nil {
+		return err
+	}
+	log.Printf("rehashed %s", filepath.Join(path, atlas.HashFileName))
+	return nil
 }
 
 // formatter is Atlas' default formatter with a fixed version, so that the

@@ -268,9 +268,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "prospect_org_id_email",
+				Name:    "prospect_email_org_id",
 				Unique:  true,
-				Columns: []*schema.Column{ProspectsColumns[7], ProspectsColumns[3]},
+				Columns: []*schema.Column{ProspectsColumns[3], ProspectsColumns[7]},
 			},
 		},
 	}
@@ -332,9 +332,14 @@ var (
 				Columns: []*schema.Column{ScheduledEmailsColumns[21], ScheduledEmailsColumns[3]},
 			},
 			{
-				Name:    "scheduledemail_mailbox_id_state",
+				Name:    "scheduledemail_sequence_state_id_state",
 				Unique:  false,
-				Columns: []*schema.Column{ScheduledEmailsColumns[22], ScheduledEmailsColumns[4]},
+				Columns: []*schema.Column{ScheduledEmailsColumns[21], ScheduledEmailsColumns[4]},
+			},
+			{
+				Name:    "scheduledemail_mailbox_id_state_org_id",
+				Unique:  false,
+				Columns: []*schema.Column{ScheduledEmailsColumns[22], ScheduledEmailsColumns[4], ScheduledEmailsColumns[20]},
 			},
 			{
 				Name:    "scheduledemail_state_send_at",
@@ -451,6 +456,21 @@ var (
 				Name:    "sequencestate_org_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{SequenceStatesColumns[6], SequenceStatesColumns[1]},
+			},
+			{
+				Name:    "sequencestate_org_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{SequenceStatesColumns[6], SequenceStatesColumns[0]},
+			},
+			{
+				Name:    "sequencestate_org_id_state_id",
+				Unique:  false,
+				Columns: []*schema.Column{SequenceStatesColumns[6], SequenceStatesColumns[3], SequenceStatesColumns[0]},
+			},
+			{
+				Name:    "sequencestate_prospect_id",
+				Unique:  false,
+				Columns: []*schema.Column{SequenceStatesColumns[8]},
 			},
 		},
 	}

@@ -61,7 +61,15 @@ func (ScheduledEmail) Edges() []ent.Edge {
 func (ScheduledEmail) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("sequence_state_id", "step").Unique(),
-		index.Fields("mailbox_id", "state"),
+		// Undelivered emails of one sequence state (the hasUndeliveredEmails
+		// filter's EXISTS probe): both columns in the index, so the probe
+		// never reads the table and the planner is not tempted to search by
+		// state alone.
+		index.Fields("sequence_state_id", "state"),
+		// Undelivered emails per mailbox (undeliveredEmailCount). org_id
+		// makes it covering for the count, which privacy filters by
+		// organization: no table row is read.
+		index.Fields("mailbox_id", "state", "org_id"),
 		index.Fields("state", "send_at"),
 	}
 }

@@ -65,7 +65,14 @@ func (Prospect) Fields() []ent.Field {
 
 // Indexes of the Prospect.
 func (Prospect) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("org_id", "email").Unique()}
+	return []ent.Index{
+		// One prospect per email in an organization. email comes first:
+		// with org_id first, SQLite answered the page's prospect lookup
+		// (id IN (…) AND org_id = ?, privacy adds org_id) by reading the
+		// whole organization through this covering index, 60 ms instead
+		// of 0.3 ms at 100,000 prospects.
+		index.Fields("email", "org_id").Unique(),
+	}
 }
 
 // Annotations of the Prospect.

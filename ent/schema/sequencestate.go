@@ -53,6 +53,15 @@ func (SequenceState) Indexes() []ent.Index {
 		index.Fields("org_id", "mailbox_id", "state"),
 		index.Fields("org_id", "user_id", "state"),
 		index.Fields("org_id", "created_at"),
+		// Pages in the default order (by id) within the organization: the
+		// planner reads the first rows in order and stops, instead of
+		// sorting every state of the organization for each page.
+		index.Fields("org_id", "id"),
+		// The same for the STATE order (state, then id).
+		index.Fields("org_id", "state", "id"),
+		// The prospectEmailContains filter finds prospects first, then
+		// their states.
+		index.Fields("prospect_id"),
 	}
 }
 

@@ -9,6 +9,9 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strings"
+	"sync"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -73,6 +76,12 @@ type DB struct {
 	migrations fs.FS
 	opts       Options
 	location   string
+
+	// SQLite's maintenance goroutine (maintain): stop ends it, maintDone
+	// says it has ended.
+	stop      chan struct{}
+	stopOnce  sync.Once
+	maintDone chan struct{}
 }
 
 // Open opens the database selected by o.URL, verifies the connection and
@@ -110,6 +119,10 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	d.location = dburl.Target{Dialect: kind, Path: target, URL: target}.Location()
 	if d.migrations, err = migrations.FS(d.Dialect); err != nil {
 		return nil, errors.Join(err, d.Close())
+	}
+	if d.Dialect == dialect.SQLite {
+		d.stop, d.maintDone = make(chan struct{}), make(chan struct{})
+		go d.maintain()
 	}
 	return d, nil
 }
@@ -184,6 +197,10 @@ func (d *DB) Ping(ctx context.Context) error {
 // Close closes the pools. On SQLite the last connection to close
 // checkpoints the WAL into the database file.
 func (d *DB) Close() error {
+	if d.stop != nil {
+		d.stopOnce.Do(func() { close(d.stop) })
+		<-d.maintDone
+	}
 	var err error
 	if d.Read != nil && d.Read != d.Write {
 		err = d.Read.Close()
@@ -192,4 +209,71 @@ func (d *DB) Close() error {
 		err = errors.Join(err, d.Write.Close())
 	}
 	return err
+}
+
+// Optimize refreshes the query planner's statistics: ANALYZE on
+// PostgreSQL, PRAGMA optimize on SQLite, which analyzes only the tables
+// whose statistics are missing or stale (0x10002: every table, not only
+// those this connection used, with no row limit). Migrate calls it;
+// PostgreSQL's autovacuum keeps the statistics current afterwards, and on
+// SQLite the DB's own maintenance goroutine runs PRAGMA optimize hourly.
+//
+// On PostgreSQL only the tables of the current schema are analyzed, not
+// every schema of the database.
+func (d *DB) Optimize(ctx context.Context) error { return d.optimize(ctx, d.Write) }
+
+// optimize is Optimize on q, e.g. the connection Migrate holds (on SQLite
+// the writer pool's only one).
+func (d *DB) optimize(ctx context.Context, qe queryExecer) error {
+	q := "PRAGMA optimize(0x10002)"
+	if d.Dialect == dialect.Postgres {
+		rows, err := qe.QueryContext(ctx, `SELECT format('%I', tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1`)
+		if err != nil {
+			return fmt.Errorf("db: listing tables to analyze: %w", err)
+		}
+		var tables []string
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				return errors.Join(fmt.Errorf("db: listing tables to analyze: %w", err), rows.Close())
+			}
+			tables = append(tables, t)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("db: listing tables to analyze: %w", err)
+		}
+		if len(tables) == 0 {
+			return nil
+		}
+		q = "ANALYZE " + strings.Join(tables, ", ")
+	}
+	if _, err := qe.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("db: refreshing planner statistics: %w", err)
+	}
+	return nil
+}
+
+// sqliteOptimizeEvery is how often an open SQLite database refreshes its
+// planner statistics, as SQLite recommends for long-lived connections.
+const sqliteOptimizeEvery = time.Hour
+
+// maintain runs PRAGMA optimize every sqliteOptimizeEvery until Close. The
+// 0x10 bit keeps each run short by sampling at most a few hundred rows per
+// index; a failure is logged and retried at the next tick.
+func (d *DB) maintain() {
+	defer close(d.maintDone)
+	tick := time.NewTicker(sqliteOptimizeEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if _, err := d.Write.ExecContext(ctx, "PRAGMA optimize(0x10012)"); err != nil {
+				d.logger.Warn("db: refreshing SQLite planner statistics", "error", err)
+			}
+			cancel()
+		}
+	}
 }

@@ -31,15 +31,15 @@ type routeDriver struct {
 
 // Exec implements dialect.ExecQuerier; every Exec may write.
 func (d *routeDriver) Exec(ctx context.Context, query string, args, v any) error {
-	return d.w.Exec(ctx, query, args, v)
+	return limitedExec(ctx, sqliteStatementsPerRequest, d.w, query, args, v)
 }
 
 // Query implements dialect.ExecQuerier.
 func (d *routeDriver) Query(ctx context.Context, query string, args, v any) error {
 	if isReadQuery(query) {
-		return d.r.Query(ctx, query, args, v)
+		return limitedQuery(ctx, sqliteStatementsPerRequest, d.r, query, args, v)
 	}
-	return d.w.Query(ctx, query, args, v)
+	return limitedQuery(ctx, sqliteStatementsPerRequest, d.w, query, args, v)
 }
 
 // ExecContext serves ent's generated Client.ExecContext.
@@ -70,9 +70,19 @@ func (d *routeDriver) Close() error { return nil }
 // Dialect implements dialect.Driver.
 func (d *routeDriver) Dialect() string { return dialect.SQLite }
 
-// sharedDriver is the PostgreSQL ent driver: one pool for everything. It
-// only overrides Close, which belongs to DB.
+// sharedDriver is the PostgreSQL ent driver: one pool for everything,
+// shared fairly between requests (WithRequestLimit).
 type sharedDriver struct{ *entsql.Driver }
+
+// Exec implements dialect.ExecQuerier.
+func (d sharedDriver) Exec(ctx context.Context, query string, args, v any) error {
+	return limitedExec(ctx, postgresStatementsPerRequest, d.Driver, query, args, v)
+}
+
+// Query implements dialect.ExecQuerier.
+func (d sharedDriver) Query(ctx context.Context, query string, args, v any) error {
+	return limitedQuery(ctx, postgresStatementsPerRequest, d.Driver, query, args, v)
+}
 
 // Close is a no-op: DB.Close owns the pool.
 func (sharedDriver) Close() error { return nil }

@@ -84,6 +84,14 @@ func (d *DB) Migrate(ctx context.Context) (applied []string, err error) {
 			if len(applied) == 0 {
 				d.logger.DebugContext(ctx, "database schema is up to date", "dialect", d.Dialect)
 			}
+			// Fresh planner statistics after a schema change, and on SQLite
+			// at every start (it has no autovacuum to gather them; PRAGMA
+			// optimize skips tables whose statistics are current).
+			if len(applied) > 0 || d.Dialect == dialect.SQLite {
+				if err := d.optimize(ctx, conn); err != nil {
+					return applied, err
+				}
+			}
 			return applied, nil
 		}
 		start := time.Now()

@@ -83,6 +83,7 @@ func schemaDrift(t *testing.T, d *db.DB) string {
 		schema.WithDropColumn(true),
 		schema.WithDropIndex(true),
 		schema.WithErrNoPlan(true),
+		schema.WithDiffHook(db.KeepHandWrittenIndexes),
 	)
 	if errors.Is(err, atlasmigrate.ErrNoPlan) {
 		return ""

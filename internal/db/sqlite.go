@@ -19,7 +19,18 @@ import (
 // in particular is per connection. _txlock=immediate makes BEGIN take the
 // write lock at once, because a deferred transaction that later writes
 // fails with SQLITE_BUSY without honouring busy_timeout.
-const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+//
+// _timezone=UTC and _time_format=sqlite decide how the driver writes a
+// time.Time, on every connection and for every caller (ent, raw SQL, River):
+// converted to UTC, as "2006-01-02 15:04:05.999999999+00:00" (SQLite's own
+// time-value format 4), without a monotonic clock reading. SQLite compares
+// these texts byte by byte, and with one zone and one layout that order is
+// the order of the instants ('+' sorts before '.' and the digits, so a
+// shorter fraction sorts first), so `WHERE expires_at < ?` and ORDER BY are
+// correct. Without them the driver writes time.String() in the process's
+// zone ("… -0500 EST m=+8.05"), which does not sort across zones. Reads
+// come back in UTC. Migration 20261129120000_utc_times rewrote older rows.
+const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate&_time_format=sqlite&_timezone=UTC"
 
 // sqliteDSN returns the modernc.org/sqlite DSN Mailbridge uses for the file
 // at path; readOnly adds query_only(1) for the read pool.

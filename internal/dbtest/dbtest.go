@@ -144,6 +144,7 @@ func EmptyPostgres(t testing.TB) *db.DB {
 	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
 	defer cancel()
 	dropStaleSchemas.Do(func() { dropStale(ctx, t, d) })
+	sharedExtensions.Do(func() { createSharedExtensions(ctx, t, d) })
 	_, err = d.Write.ExecContext(ctx, "CREATE SCHEMA "+schema)
 	require.NoError(t, err, "dbtest: creating the PostgreSQL test schema")
 	// Registered after open's Close, so it runs before it (cleanups are LIFO).
@@ -251,6 +252,20 @@ func randomHex(t testing.TB, n int) string {
 }
 
 var dropStaleSchemas sync.Once
+
+var sharedExtensions sync.Once
+
+// createSharedExtensions installs pg_trgm into the public schema before any
+// test schema is migrated. Extensions are per database: were the first
+// test's migration to create it, it would live in (and be dropped with) that
+// test's schema, taking every other test's trigram index with it. A failure
+// is not fatal: the migration then creates or skips it as in production.
+func createSharedExtensions(ctx context.Context, t testing.TB, d *db.DB) {
+	t.Helper()
+	if _, err := d.Write.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"); err != nil {
+		t.Logf("dbtest: creating pg_trgm in public: %v", err)
+	}
+}
 
 // dropStale removes mbtest_ schemas left behind by test processes that died
 // before their cleanup ran. The creation time is in the name; only schemas
