@@ -50,7 +50,11 @@ func TestRequests_LongReadsDoNotStarveOthers(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		stall := &stallingDriver{Driver: d.Driver(), started: make(chan struct{}, 1000), release: make(chan struct{})}
-		e := newEnv(t, d, envOptions{client: d.Client(ent.Driver(stall)), getenv: map[string]string{"REQUEST_TIMEOUT": "2m"}})
+		e := newEnv(t, d, envOptions{client: d.Client(ent.Driver(stall)), getenv: map[string]string{
+			// Raise the request cost limits so the 40 aliased counts run:
+			// this test is about starvation, not about those limits.
+			"REQUEST_TIMEOUT": "2m", "GRAPHQL_MAX_ALIASES": "40", "GRAPHQL_MAX_DB_QUERIES": "200",
+		}})
 		org := e.org("Acme")
 		heavy := e.user(org, "heavy@acme.com", user.RoleADMIN)
 		other := e.user(org, "other@acme.com", user.RoleUSER)
@@ -67,7 +71,11 @@ func TestRequests_LongReadsDoNotStarveOthers(t *testing.T) {
 		q.WriteString(" }")
 		heavyDone := make(chan gqlResponse, 1)
 		go func() { heavyDone <- e.gql(heavyTok, q.String(), nil) }()
-		<-stall.started // the heavy request now holds a connection
+		select {
+		case <-stall.started: // the heavy request now holds a connection
+		case r := <-heavyDone:
+			t.Fatalf("the heavy request ended before it read anything: %+v", r)
+		}
 
 		otherDone := make(chan gqlResponse, 1)
 		go func() { otherDone <- e.gql(otherTok, `{ viewer { userID: user { email } } }`, nil) }()
