@@ -20,6 +20,10 @@ func (Organization) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 func (Organization) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty().MaxLen(200),
+		// allow_cross_owner_assignment lets assignMailbox move a user's
+		// sequence states to another user's mailbox. Off by default: a
+		// state's emails then go out under someone else's name.
+		field.Bool("allow_cross_owner_assignment").Default(false),
 	}
 }
 

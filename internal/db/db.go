@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -65,6 +66,9 @@ type DB struct {
 	drv        dialect.Driver
 	logger     *slog.Logger
 	migrations fs.FS
+	// riverMu serialises River's migrations within the process on SQLite
+	// (PostgreSQL uses an advisory lock).
+	riverMu sync.Mutex
 }
 
 // Open opens the database selected by o.URL, verifies the connection and
