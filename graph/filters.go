@@ -4,11 +4,10 @@ import (
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/predicate"
-	"mailbridge/ent/prospect"
-	"mailbridge/ent/scheduledemail"
-	"mailbridge/ent/sequencestate"
+	"mailbridge/ent/schema/schematype"
 	"mailbridge/graph/model"
 	"mailbridge/internal/apperr"
+	internalmailbox "mailbridge/internal/mailbox"
 )
 
 // checkIDs bounds node lookups like a connection page.
@@ -56,35 +55,28 @@ func mailboxPredicates(f *model.MailboxFilterInput) []predicate.Mailbox {
 	return ps
 }
 
+// sequenceStatePredicates is the list's filter; assignMailbox selects with
+// the same predicates (internalmailbox.StatePredicates).
 func sequenceStatePredicates(f *model.SequenceStateFilterInput) []predicate.SequenceState {
+	return internalmailbox.StatePredicates(stateFilter(f))
+}
+
+// stateFilter converts the GraphQL filter into the stored form.
+func stateFilter(f *model.SequenceStateFilterInput) *schematype.SequenceStateFilter {
 	if f == nil {
 		return nil
 	}
-	var ps []predicate.SequenceState
-	if f.MailboxID != nil {
-		ps = append(ps, sequencestate.MailboxID(*f.MailboxID))
+	out := &schematype.SequenceStateFilter{
+		MailboxID:             f.MailboxID,
+		UserID:                f.UserID,
+		SequenceID:            f.SequenceID,
+		HasUndeliveredEmails:  f.HasUndeliveredEmails,
+		ProspectEmailContains: f.ProspectEmailContains,
 	}
-	if f.UserID != nil {
-		ps = append(ps, sequencestate.UserID(*f.UserID))
+	for _, s := range f.States {
+		out.States = append(out.States, string(s))
 	}
-	if f.SequenceID != nil {
-		ps = append(ps, sequencestate.SequenceID(*f.SequenceID))
-	}
-	if len(f.States) > 0 {
-		ps = append(ps, sequencestate.StateIn(f.States...))
-	}
-	if f.HasUndeliveredEmails != nil {
-		has := sequencestate.HasScheduledEmailsWith(scheduledemail.StateEQ(scheduledemail.StateSCHEDULED))
-		if *f.HasUndeliveredEmails {
-			ps = append(ps, has)
-		} else {
-			ps = append(ps, sequencestate.Not(has))
-		}
-	}
-	if f.ProspectEmailContains != nil && *f.ProspectEmailContains != "" {
-		ps = append(ps, sequencestate.HasProspectWith(prospect.EmailContainsFold(*f.ProspectEmailContains)))
-	}
-	return ps
+	return out
 }
 
 func auditEventPredicates(f *model.AuditEventFilterInput) []predicate.AuditEvent {
@@ -102,4 +94,15 @@ func auditEventPredicates(f *model.AuditEventFilterInput) []predicate.AuditEvent
 		ps = append(ps, auditevent.ActorID(*f.ActorID))
 	}
 	return ps
+}
+
+// skipsOf lists skip counts in a fixed order.
+func skipsOf(m map[internalmailbox.SkipReason]int) []*model.AssignmentSkip {
+	out := []*model.AssignmentSkip{}
+	for _, r := range []internalmailbox.SkipReason{internalmailbox.SkipFinished, internalmailbox.SkipAlreadyAssigned, internalmailbox.SkipOtherOwner} {
+		if n := m[r]; n > 0 {
+			out = append(out, &model.AssignmentSkip{Reason: model.AssignmentSkipReason(r), Count: n})
+		}
+	}
+	return out
 }

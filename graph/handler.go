@@ -43,7 +43,7 @@ type Options struct {
 // GET transports only, a query cache, a complexity limit, per-request
 // loaders and mutations wrapped in one database transaction.
 func NewHandler(d Deps, o Options) http.Handler {
-	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, auth: d.Auth, log: d.Logger}
+	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, assigner: d.Assigner, auth: d.Auth, log: d.Logger}
 	cfg := Config{Resolvers: r}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
@@ -59,7 +59,11 @@ func NewHandler(d Deps, o Options) http.Handler {
 	if o.Dev {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(entgql.Transactioner{TxOpener: d.Client})
+	var opener entgql.TxOpener = d.Client
+	if d.TxOpener != nil {
+		opener = d.TxOpener
+	}
+	srv.Use(entgql.Transactioner{TxOpener: opener})
 	srv.SetErrorPresenter(errorPresenter(d.Logger))
 	srv.SetRecoverFunc(recoverFunc(d.Logger))
 	return guard(d.Logger, o, withLoaders(d.Client, srv))

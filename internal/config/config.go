@@ -52,6 +52,10 @@ type Config struct {
 	ComplexityLimit int
 	ParserTokens    int
 	RequestTimeout  time.Duration
+
+	// AssignBackgroundThreshold: assignMailbox selections larger than this
+	// run as a background job (chunks of 1,000 states).
+	AssignBackgroundThreshold int
 }
 
 // Dev reports whether development conveniences (GraphQL introspection) are on.
@@ -121,6 +125,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	maxBody := fs.Int("max-body-bytes", envInt(getenv, "MAX_BODY_BYTES", 1<<20, &errs), "largest accepted GraphQL request body (env MAX_BODY_BYTES)")
 	complexity := fs.Int("complexity-limit", envInt(getenv, "GRAPHQL_COMPLEXITY_LIMIT", 1000, &errs), "largest accepted GraphQL query cost (env GRAPHQL_COMPLEXITY_LIMIT)")
 	tokens := fs.Int("parser-token-limit", envInt(getenv, "GRAPHQL_TOKEN_LIMIT", 5000, &errs), "largest accepted number of GraphQL tokens (env GRAPHQL_TOKEN_LIMIT)")
+	fs.IntVar(&c.AssignBackgroundThreshold, "assign-background-threshold", envInt(getenv, "ASSIGN_BACKGROUND_THRESHOLD", 5000, &errs), "assignMailbox runs selections larger than this in the background (env ASSIGN_BACKGROUND_THRESHOLD)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -164,6 +169,9 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	}
 	if c.MaxBodyBytes < 1024 || c.ComplexityLimit < 10 || c.ParserTokens < 100 {
 		errs = append(errs, errors.New("GraphQL limits are too small: MAX_BODY_BYTES ≥ 1024, GRAPHQL_COMPLEXITY_LIMIT ≥ 10, GRAPHQL_TOKEN_LIMIT ≥ 100"))
+	}
+	if c.AssignBackgroundThreshold < 1 {
+		errs = append(errs, errors.New("--assign-background-threshold / ASSIGN_BACKGROUND_THRESHOLD must be at least 1"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", err)

@@ -62,7 +62,7 @@ func newEnv(t testing.TB, d *db.DB, o envOptions) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h, err := server.New(server.Deps{
 		Config: cfg, Client: client, Dialect: d.Dialect, Logger: log,
-		Ready: d.Ping, Now: time.Now,
+		Ready: d.Ping, Now: time.Now, DB: d,
 	})
 	require.NoError(t, err)
 	return &env{
