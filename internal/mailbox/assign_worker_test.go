@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"mailbridge/ent/assignment"
-	"mailbridge/ent/schema/schematype"
 	"mailbridge/ent/scheduledemail"
+	"mailbridge/ent/schema/schematype"
 	"mailbridge/ent/sequencestate"
 	"mailbridge/internal/db"
 	"mailbridge/internal/dbtest"
