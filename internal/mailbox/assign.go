@@ -668,11 +668,16 @@ func (a *Assigner) finish(ctx context.Context, c *ent.Client, op *ent.Assignment
 	if err != nil {
 		return nil, fmt.Errorf("mailbox: assign: finish: %w", err)
 	}
+	return op, auditAssignment(ctx, c, op, mb)
+}
+
+// auditAssignment writes an assignment's one audit event when it ends.
+func auditAssignment(ctx context.Context, c *ent.Client, op *ent.Assignment, mb *ent.Mailbox) error {
 	from := "(none)"
 	if len(op.FromMailboxIds) > 0 {
 		mbs, err := c.Mailbox.Query().Where(entmailbox.IDIn(op.FromMailboxIds...)).All(viewer.SystemContext(ctx))
 		if err != nil {
-			return nil, fmt.Errorf("mailbox: assign: source mailboxes: %w", err)
+			return fmt.Errorf("mailbox: assign: source mailboxes: %w", err)
 		}
 		addrs := make([]string, len(mbs))
 		for i, m := range mbs {
@@ -690,6 +695,7 @@ func (a *Assigner) finish(ctx context.Context, c *ent.Client, op *ent.Assignment
 		{Field: "selection", To: str(selection)},
 		{Field: "mailbox", From: str(from), To: str(mb.Address)},
 		{Field: "updateUndeliveredEmails", To: str(fmt.Sprint(op.UpdateUndeliveredEmails))},
+		{Field: "status", To: str(string(op.Status))},
 		{Field: "statesSelected", To: str(fmt.Sprint(op.Total))},
 		{Field: "statesAssigned", To: str(fmt.Sprint(op.StatesAssigned))},
 		{Field: "emailsMoved", To: str(fmt.Sprint(op.EmailsMoved))},
@@ -700,7 +706,7 @@ func (a *Assigner) finish(ctx context.Context, c *ent.Client, op *ent.Assignment
 			changes = append(changes, schematype.AuditChange{Field: "skipped" + string(r), To: str(fmt.Sprint(n))})
 		}
 	}
-	err = audit.Record(ctx, c, audit.Event{
+	return audit.Record(ctx, c, audit.Event{
 		OrgID:         op.OrgID,
 		Action:        "sequenceStates.assignMailbox",
 		TargetType:    "Assignment",
@@ -708,7 +714,6 @@ func (a *Assigner) finish(ctx context.Context, c *ent.Client, op *ent.Assignment
 		SubjectUserID: mb.UserID,
 		Changes:       changes,
 	})
-	return op, err
 }
 
 // describeFilter writes a filter for the audit trail.

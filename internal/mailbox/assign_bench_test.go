@@ -45,9 +45,8 @@ func BenchmarkAssign_100k(b *testing.B) {
 		from, to := f.johnEWS.ID, f.johnOAuth.ID
 		reset := func() {
 			b.Helper()
-			tx, err := d.Write.BeginTx(ctx, nil)
-			require.NoError(b, err)
-			_, err = tx.ExecContext(ctx, q(d, `UPDATE sequence_states SET mailbox_id = $1 WHERE org_id = $2`), from, f.org.ID)
+			tx := bulkTx(b, d)
+			_, err := tx.ExecContext(ctx, q(d, `UPDATE sequence_states SET mailbox_id = $1 WHERE org_id = $2`), from, f.org.ID)
 			require.NoError(b, err)
 			_, err = tx.ExecContext(ctx, q(d, `UPDATE scheduled_emails SET mailbox_id = $1 WHERE org_id = $2`), from, f.org.ID)
 			require.NoError(b, err)
@@ -129,10 +128,27 @@ func load(b *testing.B, d *db.DB, f *fixture, n int) {
 			FROM sequence_states ss CROSS JOIN (SELECT 1 AS step UNION ALL SELECT 2 UNION ALL SELECT 3) st WHERE ss.org_id = $4`, []any{now, now, f.org.ID, f.org.ID}},
 		{`ANALYZE`, nil},
 	}
-	for _, s := range stmts {
-		_, err := d.Write.ExecContext(ctx, q(d, s.sql), s.args...)
+	tx := bulkTx(b, d)
+	for _, s := range stmts[:len(stmts)-1] {
+		_, err := tx.ExecContext(ctx, q(d, s.sql), s.args...)
 		require.NoError(b, err, s.sql)
 	}
+	require.NoError(b, tx.Commit())
+	_, err := d.Write.ExecContext(ctx, "ANALYZE")
+	require.NoError(b, err)
+}
+
+// bulkTx begins a transaction without PostgreSQL's 30-second statement
+// timeout, for set-based statements over 100,000s of rows.
+func bulkTx(b *testing.B, d *db.DB) *sql.Tx {
+	b.Helper()
+	tx, err := d.Write.BeginTx(context.Background(), nil)
+	require.NoError(b, err)
+	if d.Dialect == dialect.Postgres {
+		_, err = tx.ExecContext(context.Background(), "SET LOCAL statement_timeout = 0")
+		require.NoError(b, err)
+	}
+	return tx
 }
 
 func sqlChunked(b *testing.B, d *db.DB, orgID, from, to int) {
@@ -166,10 +182,8 @@ func sqlChunked(b *testing.B, d *db.DB, orgID, from, to int) {
 
 func sqlSingle(b *testing.B, d *db.DB, orgID, from, to int) {
 	b.Helper()
-	ctx := context.Background()
 	now := time.Now().UTC()
-	tx, err := d.Write.BeginTx(ctx, nil)
-	require.NoError(b, err)
+	tx := bulkTx(b, d)
 	exec(b, tx, q(d, `UPDATE sequence_states SET mailbox_id = $1, updated_at = $2 WHERE org_id = $3 AND mailbox_id = $4 AND state IN ('ACTIVE', 'PAUSED')`), to, now, orgID, from)
 	exec(b, tx, q(d, `UPDATE scheduled_emails SET mailbox_id = $1, updated_at = $2 WHERE org_id = $3 AND mailbox_id = $4 AND state IN ('DRAFTED', 'SCHEDULED')`), to, now, orgID, from)
 	require.NoError(b, tx.Commit())

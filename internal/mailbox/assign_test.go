@@ -13,6 +13,7 @@ import (
 	"mailbridge/ent"
 	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
+	entmailbox "mailbridge/ent/mailbox"
 	"mailbridge/ent/scheduledemail"
 	"mailbridge/ent/schema/schematype"
 	"mailbridge/ent/sequencestate"
@@ -21,6 +22,7 @@ import (
 	"mailbridge/internal/dbtest"
 	"mailbridge/internal/mailbox"
 	"mailbridge/internal/txn"
+	"mailbridge/internal/viewer"
 )
 
 // Every email state, so each test sees which ones an assignment touches.
@@ -398,6 +400,36 @@ func TestAssigner_Background(t *testing.T) {
 			require.NoError(t, bg.Run(context.Background(), res.Assignment.ID))
 			_, err = bg.Assign(f.as(f.admin), mailbox.AssignInput{StateIDs: []int{one}, MailboxID: second.ID})
 			require.NoError(t, err, "once it finished")
+		})
+	})
+
+	t.Run("TargetDisconnectedMidwayFails", func(t *testing.T) {
+		t.Parallel()
+		dbtest.Each(t, func(t *testing.T, d *db.DB) {
+			tb := setup(t, d)
+			f := tb.a
+			var once sync.Once
+			a := mailbox.NewAssigner(d, newInserter(t, d), mailbox.AssignOptions{
+				BackgroundThreshold: 4, ChunkSize: 3,
+				AfterChunkFunc: func(ctx context.Context, _ *ent.Assignment) error {
+					var err error
+					once.Do(func() {
+						// Microsoft revoked the grant after the first chunk.
+						err = ent.FromContext(ctx).Mailbox.UpdateOneID(f.johnOAuth.ID).
+							SetConnectionState(entmailbox.ConnectionStateNEEDS_RECONNECT).Exec(viewer.SystemContext(ctx))
+					})
+					return err
+				},
+			})
+			res, err := a.Assign(f.as(f.admin), mailbox.AssignInput{Filter: filterJohn(f), MailboxID: f.johnOAuth.ID, UpdateUndeliveredEmails: true})
+			require.NoError(t, err)
+			require.NoError(t, a.Run(context.Background(), res.Assignment.ID))
+			op := f.client.Assignment.GetX(f.sys, res.Assignment.ID)
+			require.Equal(t, assignment.StatusFAILED, op.Status)
+			require.Equal(t, 3, op.Done, "the first chunk stays applied")
+			require.Contains(t, *op.Error, "is not connected")
+			ev := f.client.AuditEvent.Query().Where(auditevent.Action("sequenceStates.assignMailbox")).OnlyX(f.sys)
+			require.Equal(t, op.ID, *ev.TargetID)
 		})
 	})
 

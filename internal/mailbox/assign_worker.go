@@ -102,7 +102,7 @@ func (a *Assigner) Run(ctx context.Context, id int) error {
 			}
 			if err := checkEligible(mb); err != nil {
 				done = true
-				return a.fail(ctx, c, op, err)
+				return a.fail(ctx, c, op, mb, err)
 			}
 			org, err := c.Organization.Get(ctx, op.OrgID)
 			if err != nil {
@@ -128,7 +128,7 @@ func (a *Assigner) Run(ctx context.Context, id int) error {
 }
 
 // fail ends op with the reason in words.
-func (a *Assigner) fail(ctx context.Context, c *ent.Client, op *ent.Assignment, cause error) error {
+func (a *Assigner) fail(ctx context.Context, c *ent.Client, op *ent.Assignment, mb *ent.Mailbox, cause error) error {
 	msg := cause.Error()
 	var pub *apperr.Error
 	if errors.As(cause, &pub) {
@@ -138,10 +138,14 @@ func (a *Assigner) fail(ctx context.Context, c *ent.Client, op *ent.Assignment, 
 		msg = msg[:1000]
 	}
 	now := a.o.Now().UTC()
-	return c.Assignment.UpdateOne(op).
+	op, err := c.Assignment.UpdateOne(op).
 		SetStatus(assignment.StatusFAILED).
 		SetError(msg).
 		SetFinishedAt(now).
 		SetUpdatedAt(now).
-		Exec(ctx)
+		Save(ctx)
+	if err != nil {
+		return fmt.Errorf("mailbox: assign job: fail: %w", err)
+	}
+	return auditAssignment(ctx, c, op, mb)
 }
