@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { configure, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { AssignableMailboxesQuery } from "../gql/graphql";
@@ -89,6 +89,9 @@ function stubServer({ background }: { background: boolean }) {
     }
   });
 }
+
+// The list renders 50 rows with filters; give slow (shared) machines time.
+configure({ asyncUtilTimeout: 10_000 });
 
 describe("AssignMailboxDialog", { timeout: 30_000 }, () => {
   it("offers only eligible mailboxes, previews the counts and assigns", async () => {

@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { configure, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { graphqlError, jsonResponse, operationName, operationVariables, stubFetch } from "../test/fetch";
@@ -30,6 +30,9 @@ function bodyRows(): HTMLElement[] {
   const table = screen.getByRole("table", { name: "Sequences States" });
   return within(table).getAllByRole("row").slice(1);
 }
+
+// The list renders 50 rows with filters; give slow (shared) machines time.
+configure({ asyncUtilTimeout: 10_000 });
 
 describe("SequenceStatesPage", { timeout: 30_000 }, () => {
   it("lists the newest sequence states with the total count", async () => {
