@@ -35,6 +35,7 @@ import (
 	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
+	"github.com/riverqueue/river"
 
 	"mailbridge/ent"
 	"mailbridge/ent/apitoken"
@@ -43,7 +44,9 @@ import (
 	"mailbridge/internal/config"
 	"mailbridge/internal/db"
 	"mailbridge/internal/demo"
+	"mailbridge/internal/jobs"
 	"mailbridge/internal/m365sim"
+	"mailbridge/internal/mailbox"
 	"mailbridge/internal/server"
 	"mailbridge/internal/viewer"
 )
@@ -152,13 +155,21 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 		defer stopSim()
 	}
 
+	assigner, stopJobs, err := startJobs(ctx, cfg, d, log)
+	if err != nil {
+		return err
+	}
+	defer stopJobs()
+
 	h, err := server.New(server.Deps{
-		Config:  cfg,
-		Client:  client,
-		Dialect: d.Dialect,
-		Logger:  log,
-		Auth:    authn,
-		Ready:   d.Ready,
+		Config:   cfg,
+		Client:   client,
+		Dialect:  d.Dialect,
+		Logger:   log,
+		Auth:     authn,
+		Ready:    d.Ready,
+		DB:       d,
+		Assigner: assigner,
 	})
 	if err != nil {
 		return err
@@ -206,6 +217,38 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 		return fmt.Errorf("http server shutdown: %w", err)
 	}
 	return nil
+}
+
+// startJobs starts River with the background workers and returns the
+// assignMailbox service that enqueues their jobs. The returned stop drains
+// in-flight jobs (a background assignment finishes its current chunk and
+// the rest resumes at the next start) within 20 seconds, then cancels them.
+func startJobs(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (*mailbox.Assigner, func(), error) {
+	ins, err := jobs.NewInserter(d, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	assigner := mailbox.NewAssigner(d, ins, mailbox.AssignOptions{BackgroundThreshold: cfg.AssignBackgroundThreshold})
+	workers := river.NewWorkers()
+	river.AddWorker(workers, mailbox.NewAssignWorker(assigner))
+	rc, err := jobs.NewClient(d, workers, jobs.Options{Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	// Not ctx: a signal must not hard-stop running jobs; stop drains them.
+	if err := rc.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, nil, fmt.Errorf("jobs: start: %w", err)
+	}
+	return assigner, func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := rc.Stop(stopCtx); err != nil {
+			log.Warn("mailbridge: background jobs did not drain in time; cancelling them (they resume at the next start)", "error", err)
+			cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer ccancel()
+			_ = rc.StopAndCancel(cctx)
+		}
+	}, nil
 }
 
 // startDemo seeds the demo data on an empty database and starts the

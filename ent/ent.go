@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"mailbridge/ent/apitoken"
+	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
@@ -84,6 +85,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:         apitoken.ValidColumn,
+			assignment.Table:       assignment.ValidColumn,
 			auditevent.Table:       auditevent.ValidColumn,
 			mailbox.Table:          mailbox.ValidColumn,
 			microsoftaccount.Table: microsoftaccount.ValidColumn,

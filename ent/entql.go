@@ -4,6 +4,7 @@ package ent
 
 import (
 	"mailbridge/ent/apitoken"
+	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
@@ -24,7 +25,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 11)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -51,6 +52,43 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   assignment.Table,
+			Columns: assignment.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: assignment.FieldID,
+			},
+		},
+		Type: "Assignment",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			assignment.FieldOrgID:                   {Type: field.TypeInt, Column: assignment.FieldOrgID},
+			assignment.FieldCreatedAt:               {Type: field.TypeTime, Column: assignment.FieldCreatedAt},
+			assignment.FieldUpdatedAt:               {Type: field.TypeTime, Column: assignment.FieldUpdatedAt},
+			assignment.FieldActorID:                 {Type: field.TypeInt, Column: assignment.FieldActorID},
+			assignment.FieldAPITokenID:              {Type: field.TypeInt, Column: assignment.FieldAPITokenID},
+			assignment.FieldMailboxID:               {Type: field.TypeInt, Column: assignment.FieldMailboxID},
+			assignment.FieldUpdateUndeliveredEmails: {Type: field.TypeBool, Column: assignment.FieldUpdateUndeliveredEmails},
+			assignment.FieldSelectionIds:            {Type: field.TypeJSON, Column: assignment.FieldSelectionIds},
+			assignment.FieldSelectionFilter:         {Type: field.TypeJSON, Column: assignment.FieldSelectionFilter},
+			assignment.FieldMaxStateID:              {Type: field.TypeInt, Column: assignment.FieldMaxStateID},
+			assignment.FieldBackground:              {Type: field.TypeBool, Column: assignment.FieldBackground},
+			assignment.FieldStatus:                  {Type: field.TypeEnum, Column: assignment.FieldStatus},
+			assignment.FieldTotal:                   {Type: field.TypeInt, Column: assignment.FieldTotal},
+			assignment.FieldDone:                    {Type: field.TypeInt, Column: assignment.FieldDone},
+			assignment.FieldCursorStateID:           {Type: field.TypeInt, Column: assignment.FieldCursorStateID},
+			assignment.FieldStatesAssigned:          {Type: field.TypeInt, Column: assignment.FieldStatesAssigned},
+			assignment.FieldEmailsMoved:             {Type: field.TypeInt, Column: assignment.FieldEmailsMoved},
+			assignment.FieldSkippedFinished:         {Type: field.TypeInt, Column: assignment.FieldSkippedFinished},
+			assignment.FieldSkippedAlreadyAssigned:  {Type: field.TypeInt, Column: assignment.FieldSkippedAlreadyAssigned},
+			assignment.FieldSkippedOtherOwner:       {Type: field.TypeInt, Column: assignment.FieldSkippedOtherOwner},
+			assignment.FieldEmailsDelivering:        {Type: field.TypeInt, Column: assignment.FieldEmailsDelivering},
+			assignment.FieldFromMailboxIds:          {Type: field.TypeJSON, Column: assignment.FieldFromMailboxIds},
+			assignment.FieldError:                   {Type: field.TypeString, Column: assignment.FieldError},
+			assignment.FieldFinishedAt:              {Type: field.TypeTime, Column: assignment.FieldFinishedAt},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -71,7 +109,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldChanges:       {Type: field.TypeJSON, Column: auditevent.FieldChanges},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   mailbox.Table,
 			Columns: mailbox.Columns,
@@ -103,7 +141,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mailbox.FieldThrottledUntil:     {Type: field.TypeTime, Column: mailbox.FieldThrottledUntil},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   microsoftaccount.Table,
 			Columns: microsoftaccount.Columns,
@@ -134,7 +172,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			microsoftaccount.FieldRefreshingUntil:   {Type: field.TypeTime, Column: microsoftaccount.FieldRefreshingUntil},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -145,12 +183,13 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Organization",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			organization.FieldCreatedAt: {Type: field.TypeTime, Column: organization.FieldCreatedAt},
-			organization.FieldUpdatedAt: {Type: field.TypeTime, Column: organization.FieldUpdatedAt},
-			organization.FieldName:      {Type: field.TypeString, Column: organization.FieldName},
+			organization.FieldCreatedAt:                 {Type: field.TypeTime, Column: organization.FieldCreatedAt},
+			organization.FieldUpdatedAt:                 {Type: field.TypeTime, Column: organization.FieldUpdatedAt},
+			organization.FieldName:                      {Type: field.TypeString, Column: organization.FieldName},
+			organization.FieldAllowCrossOwnerAssignment: {Type: field.TypeBool, Column: organization.FieldAllowCrossOwnerAssignment},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prospect.Table,
 			Columns: prospect.Columns,
@@ -170,7 +209,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prospect.FieldCompany:   {Type: field.TypeString, Column: prospect.FieldCompany},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scheduledemail.Table,
 			Columns: scheduledemail.Columns,
@@ -205,7 +244,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scheduledemail.FieldErrorMessage:      {Type: field.TypeString, Column: scheduledemail.FieldErrorMessage},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sequence.Table,
 			Columns: sequence.Columns,
@@ -224,7 +263,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sequence.FieldStepCount: {Type: field.TypeInt, Column: sequence.FieldStepCount},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sequencestate.Table,
 			Columns: sequencestate.Columns,
@@ -247,7 +286,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sequencestate.FieldCurrentStep: {Type: field.TypeInt, Column: sequencestate.FieldCurrentStep},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -267,7 +306,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldSignInMethod: {Type: field.TypeString, Column: session.FieldSignInMethod},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -312,6 +351,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"APIToken",
 		"User",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   assignment.OrganizationTable,
+			Columns: []string{assignment.OrganizationColumn},
+			Bidi:    false,
+		},
+		"Assignment",
+		"Organization",
+	)
+	graph.MustAddE(
+		"actor",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   assignment.ActorTable,
+			Columns: []string{assignment.ActorColumn},
+			Bidi:    false,
+		},
+		"Assignment",
+		"User",
+	)
+	graph.MustAddE(
+		"mailbox",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   assignment.MailboxTable,
+			Columns: []string{assignment.MailboxColumn},
+			Bidi:    false,
+		},
+		"Assignment",
+		"Mailbox",
 	)
 	graph.MustAddE(
 		"organization",
@@ -722,6 +797,208 @@ func (f *APITokenFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AssignmentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AssignmentQuery builder.
+func (_q *AssignmentQuery) Filter() *AssignmentFilter {
+	return &AssignmentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AssignmentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AssignmentMutation builder.
+func (m *AssignmentMutation) Filter() *AssignmentFilter {
+	return &AssignmentFilter{config: m.config, predicateAdder: m}
+}
+
+// AssignmentFilter provides a generic filtering capability at runtime for AssignmentQuery.
+type AssignmentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AssignmentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AssignmentFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldID))
+}
+
+// WhereOrgID applies the entql int predicate on the org_id field.
+func (f *AssignmentFilter) WhereOrgID(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldOrgID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AssignmentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(assignment.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AssignmentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(assignment.FieldUpdatedAt))
+}
+
+// WhereActorID applies the entql int predicate on the actor_id field.
+func (f *AssignmentFilter) WhereActorID(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldActorID))
+}
+
+// WhereAPITokenID applies the entql int predicate on the api_token_id field.
+func (f *AssignmentFilter) WhereAPITokenID(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldAPITokenID))
+}
+
+// WhereMailboxID applies the entql int predicate on the mailbox_id field.
+func (f *AssignmentFilter) WhereMailboxID(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldMailboxID))
+}
+
+// WhereUpdateUndeliveredEmails applies the entql bool predicate on the update_undelivered_emails field.
+func (f *AssignmentFilter) WhereUpdateUndeliveredEmails(p entql.BoolP) {
+	f.Where(p.Field(assignment.FieldUpdateUndeliveredEmails))
+}
+
+// WhereSelectionIds applies the entql json.RawMessage predicate on the selection_ids field.
+func (f *AssignmentFilter) WhereSelectionIds(p entql.BytesP) {
+	f.Where(p.Field(assignment.FieldSelectionIds))
+}
+
+// WhereSelectionFilter applies the entql json.RawMessage predicate on the selection_filter field.
+func (f *AssignmentFilter) WhereSelectionFilter(p entql.BytesP) {
+	f.Where(p.Field(assignment.FieldSelectionFilter))
+}
+
+// WhereMaxStateID applies the entql int predicate on the max_state_id field.
+func (f *AssignmentFilter) WhereMaxStateID(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldMaxStateID))
+}
+
+// WhereBackground applies the entql bool predicate on the background field.
+func (f *AssignmentFilter) WhereBackground(p entql.BoolP) {
+	f.Where(p.Field(assignment.FieldBackground))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *AssignmentFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(assignment.FieldStatus))
+}
+
+// WhereTotal applies the entql int predicate on the total field.
+func (f *AssignmentFilter) WhereTotal(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldTotal))
+}
+
+// WhereDone applies the entql int predicate on the done field.
+func (f *AssignmentFilter) WhereDone(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldDone))
+}
+
+// WhereCursorStateID applies the entql int predicate on the cursor_state_id field.
+func (f *AssignmentFilter) WhereCursorStateID(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldCursorStateID))
+}
+
+// WhereStatesAssigned applies the entql int predicate on the states_assigned field.
+func (f *AssignmentFilter) WhereStatesAssigned(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldStatesAssigned))
+}
+
+// WhereEmailsMoved applies the entql int predicate on the emails_moved field.
+func (f *AssignmentFilter) WhereEmailsMoved(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldEmailsMoved))
+}
+
+// WhereSkippedFinished applies the entql int predicate on the skipped_finished field.
+func (f *AssignmentFilter) WhereSkippedFinished(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldSkippedFinished))
+}
+
+// WhereSkippedAlreadyAssigned applies the entql int predicate on the skipped_already_assigned field.
+func (f *AssignmentFilter) WhereSkippedAlreadyAssigned(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldSkippedAlreadyAssigned))
+}
+
+// WhereSkippedOtherOwner applies the entql int predicate on the skipped_other_owner field.
+func (f *AssignmentFilter) WhereSkippedOtherOwner(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldSkippedOtherOwner))
+}
+
+// WhereEmailsDelivering applies the entql int predicate on the emails_delivering field.
+func (f *AssignmentFilter) WhereEmailsDelivering(p entql.IntP) {
+	f.Where(p.Field(assignment.FieldEmailsDelivering))
+}
+
+// WhereFromMailboxIds applies the entql json.RawMessage predicate on the from_mailbox_ids field.
+func (f *AssignmentFilter) WhereFromMailboxIds(p entql.BytesP) {
+	f.Where(p.Field(assignment.FieldFromMailboxIds))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *AssignmentFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(assignment.FieldError))
+}
+
+// WhereFinishedAt applies the entql time.Time predicate on the finished_at field.
+func (f *AssignmentFilter) WhereFinishedAt(p entql.TimeP) {
+	f.Where(p.Field(assignment.FieldFinishedAt))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *AssignmentFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *AssignmentFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasActor applies a predicate to check if query has an edge actor.
+func (f *AssignmentFilter) WhereHasActor() {
+	f.Where(entql.HasEdge("actor"))
+}
+
+// WhereHasActorWith applies a predicate to check if query has an edge actor with a given conditions (other predicates).
+func (f *AssignmentFilter) WhereHasActorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("actor", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMailbox applies a predicate to check if query has an edge mailbox.
+func (f *AssignmentFilter) WhereHasMailbox() {
+	f.Where(entql.HasEdge("mailbox"))
+}
+
+// WhereHasMailboxWith applies a predicate to check if query has an edge mailbox with a given conditions (other predicates).
+func (f *AssignmentFilter) WhereHasMailboxWith(preds ...predicate.Mailbox) {
+	f.Where(entql.HasEdgeWith("mailbox", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AuditEventQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -750,7 +1027,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -863,7 +1140,7 @@ type MailboxFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MailboxFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1040,7 +1317,7 @@ type MicrosoftAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MicrosoftAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1212,7 +1489,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1236,6 +1513,11 @@ func (f *OrganizationFilter) WhereUpdatedAt(p entql.TimeP) {
 // WhereName applies the entql string predicate on the name field.
 func (f *OrganizationFilter) WhereName(p entql.StringP) {
 	f.Where(p.Field(organization.FieldName))
+}
+
+// WhereAllowCrossOwnerAssignment applies the entql bool predicate on the allow_cross_owner_assignment field.
+func (f *OrganizationFilter) WhereAllowCrossOwnerAssignment(p entql.BoolP) {
+	f.Where(p.Field(organization.FieldAllowCrossOwnerAssignment))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -1267,7 +1549,7 @@ type ProspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1356,7 +1638,7 @@ type ScheduledEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduledEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1548,7 +1830,7 @@ type SequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1646,7 +1928,7 @@ type SequenceStateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SequenceStateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1820,7 +2102,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1909,7 +2191,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

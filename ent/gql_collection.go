@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"mailbridge/ent/apitoken"
+	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
@@ -154,6 +155,187 @@ func newAPITokenPaginateArgs(rv map[string]any) *apitokenPaginateArgs {
 		case *APITokenOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithAPITokenOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AssignmentQuery) CollectFields(ctx context.Context, satisfies ...string) (*AssignmentQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AssignmentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(assignment.Columns))
+		selectedFields = []string{assignment.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "actor":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withActor = query
+			if _, ok := fieldSeen[assignment.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldActorID)
+				fieldSeen[assignment.FieldActorID] = struct{}{}
+			}
+
+		case "mailbox":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MailboxClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, mailboxImplementors)...); err != nil {
+				return err
+			}
+			_q.withMailbox = query
+			if _, ok := fieldSeen[assignment.FieldMailboxID]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldMailboxID)
+				fieldSeen[assignment.FieldMailboxID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[assignment.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldCreatedAt)
+				fieldSeen[assignment.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[assignment.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldUpdatedAt)
+				fieldSeen[assignment.FieldUpdatedAt] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[assignment.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldActorID)
+				fieldSeen[assignment.FieldActorID] = struct{}{}
+			}
+		case "mailboxID":
+			if _, ok := fieldSeen[assignment.FieldMailboxID]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldMailboxID)
+				fieldSeen[assignment.FieldMailboxID] = struct{}{}
+			}
+		case "updateUndeliveredEmails":
+			if _, ok := fieldSeen[assignment.FieldUpdateUndeliveredEmails]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldUpdateUndeliveredEmails)
+				fieldSeen[assignment.FieldUpdateUndeliveredEmails] = struct{}{}
+			}
+		case "background":
+			if _, ok := fieldSeen[assignment.FieldBackground]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldBackground)
+				fieldSeen[assignment.FieldBackground] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[assignment.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldStatus)
+				fieldSeen[assignment.FieldStatus] = struct{}{}
+			}
+		case "total":
+			if _, ok := fieldSeen[assignment.FieldTotal]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldTotal)
+				fieldSeen[assignment.FieldTotal] = struct{}{}
+			}
+		case "done":
+			if _, ok := fieldSeen[assignment.FieldDone]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldDone)
+				fieldSeen[assignment.FieldDone] = struct{}{}
+			}
+		case "statesAssigned":
+			if _, ok := fieldSeen[assignment.FieldStatesAssigned]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldStatesAssigned)
+				fieldSeen[assignment.FieldStatesAssigned] = struct{}{}
+			}
+		case "emailsMoved":
+			if _, ok := fieldSeen[assignment.FieldEmailsMoved]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldEmailsMoved)
+				fieldSeen[assignment.FieldEmailsMoved] = struct{}{}
+			}
+		case "emailsDelivering":
+			if _, ok := fieldSeen[assignment.FieldEmailsDelivering]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldEmailsDelivering)
+				fieldSeen[assignment.FieldEmailsDelivering] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[assignment.FieldError]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldError)
+				fieldSeen[assignment.FieldError] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[assignment.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, assignment.FieldFinishedAt)
+				fieldSeen[assignment.FieldFinishedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type assignmentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AssignmentPaginateOption
+}
+
+func newAssignmentPaginateArgs(rv map[string]any) *assignmentPaginateArgs {
+	args := &assignmentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AssignmentOrder{Field: &AssignmentOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAssignmentOrder(order))
+			}
+		case *AssignmentOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAssignmentOrder(v))
 			}
 		}
 	}
@@ -701,6 +883,11 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 			if _, ok := fieldSeen[organization.FieldName]; !ok {
 				selectedFields = append(selectedFields, organization.FieldName)
 				fieldSeen[organization.FieldName] = struct{}{}
+			}
+		case "allowCrossOwnerAssignment":
+			if _, ok := fieldSeen[organization.FieldAllowCrossOwnerAssignment]; !ok {
+				selectedFields = append(selectedFields, organization.FieldAllowCrossOwnerAssignment)
+				fieldSeen[organization.FieldAllowCrossOwnerAssignment] = struct{}{}
 			}
 		case "id":
 		case "__typename":

@@ -16,6 +16,22 @@ func (_m *APIToken) User(ctx context.Context) (*User, error) {
 	return result, err
 }
 
+func (_m *Assignment) Actor(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ActorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryActor().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Assignment) Mailbox(ctx context.Context) (*Mailbox, error) {
+	result, err := _m.Edges.MailboxOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMailbox().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *AuditEvent) Actor(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.ActorOrErr()
 	if IsNotLoaded(err) {

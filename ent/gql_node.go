@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mailbridge/ent/apitoken"
+	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/internal"
 	"mailbridge/ent/mailbox"
@@ -32,6 +33,11 @@ var apitokenImplementors = []string{"APIToken", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*APIToken) IsNode() {}
+
+var assignmentImplementors = []string{"Assignment", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Assignment) IsNode() {}
 
 var auditeventImplementors = []string{"AuditEvent", "Node"}
 
@@ -160,6 +166,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(apitoken.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, apitokenImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case assignment.Table:
+		query := c.Assignment.Query().
+			Where(assignment.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, assignmentImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -322,6 +337,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.APIToken.Query().
 			Where(apitoken.IDIn(ids...))
 		query, err := query.CollectFields(ctx, apitokenImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case assignment.Table:
+		query := c.Assignment.Query().
+			Where(assignment.IDIn(ids...))
+		query, err := query.CollectFields(ctx, assignmentImplementors...)
 		if err != nil {
 			return nil, err
 		}

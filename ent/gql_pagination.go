@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"mailbridge/ent/apitoken"
+	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
@@ -416,6 +417,320 @@ func (_m *APIToken) ToEdge(order *APITokenOrder) *APITokenEdge {
 		order = DefaultAPITokenOrder
 	}
 	return &APITokenEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AssignmentEdge is the edge representation of Assignment.
+type AssignmentEdge struct {
+	Node   *Assignment `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// AssignmentConnection is the connection containing edges to Assignment.
+type AssignmentConnection struct {
+	Edges      []*AssignmentEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *AssignmentConnection) build(nodes []*Assignment, pager *assignmentPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Assignment
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Assignment {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Assignment {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AssignmentEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AssignmentEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AssignmentPaginateOption enables pagination customization.
+type AssignmentPaginateOption func(*assignmentPager) error
+
+// WithAssignmentOrder configures pagination ordering.
+func WithAssignmentOrder(order *AssignmentOrder) AssignmentPaginateOption {
+	if order == nil {
+		order = DefaultAssignmentOrder
+	}
+	o := *order
+	return func(pager *assignmentPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAssignmentOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAssignmentFilter configures pagination filter.
+func WithAssignmentFilter(filter func(*AssignmentQuery) (*AssignmentQuery, error)) AssignmentPaginateOption {
+	return func(pager *assignmentPager) error {
+		if filter == nil {
+			return errors.New("AssignmentQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type assignmentPager struct {
+	reverse bool
+	order   *AssignmentOrder
+	filter  func(*AssignmentQuery) (*AssignmentQuery, error)
+}
+
+func newAssignmentPager(opts []AssignmentPaginateOption, reverse bool) (*assignmentPager, error) {
+	pager := &assignmentPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAssignmentOrder
+	}
+	return pager, nil
+}
+
+func (p *assignmentPager) applyFilter(query *AssignmentQuery) (*AssignmentQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *assignmentPager) toCursor(_m *Assignment) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *assignmentPager) applyCursors(query *AssignmentQuery, after, before *Cursor) (*AssignmentQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAssignmentOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *assignmentPager) applyOrder(query *AssignmentQuery) *AssignmentQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAssignmentOrder.Field {
+		query = query.Order(DefaultAssignmentOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *assignmentPager) orderExpr(query *AssignmentQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAssignmentOrder.Field {
+			b.Comma().Ident(DefaultAssignmentOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Assignment.
+func (_m *AssignmentQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AssignmentPaginateOption,
+) (*AssignmentConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAssignmentPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AssignmentConnection{Edges: []*AssignmentEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AssignmentOrderFieldCreatedAt orders Assignment by created_at.
+	AssignmentOrderFieldCreatedAt = &AssignmentOrderField{
+		Value: func(_m *Assignment) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: assignment.FieldCreatedAt,
+		toTerm: assignment.ByCreatedAt,
+		toCursor: func(_m *Assignment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// AssignmentOrderFieldUpdatedAt orders Assignment by updated_at.
+	AssignmentOrderFieldUpdatedAt = &AssignmentOrderField{
+		Value: func(_m *Assignment) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: assignment.FieldUpdatedAt,
+		toTerm: assignment.ByUpdatedAt,
+		toCursor: func(_m *Assignment) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AssignmentOrderField) String() string {
+	var str string
+	switch f.column {
+	case AssignmentOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AssignmentOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AssignmentOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AssignmentOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AssignmentOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AssignmentOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AssignmentOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid AssignmentOrderField", str)
+	}
+	return nil
+}
+
+// AssignmentOrderField defines the ordering field of Assignment.
+type AssignmentOrderField struct {
+	// Value extracts the ordering value from the given Assignment.
+	Value    func(*Assignment) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) assignment.OrderOption
+	toCursor func(*Assignment) Cursor
+}
+
+// AssignmentOrder defines the ordering of Assignment.
+type AssignmentOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *AssignmentOrderField `json:"field"`
+}
+
+// DefaultAssignmentOrder is the default ordering of Assignment.
+var DefaultAssignmentOrder = &AssignmentOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AssignmentOrderField{
+		Value: func(_m *Assignment) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: assignment.FieldID,
+		toTerm: assignment.ByID,
+		toCursor: func(_m *Assignment) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Assignment into AssignmentEdge.
+func (_m *Assignment) ToEdge(order *AssignmentOrder) *AssignmentEdge {
+	if order == nil {
+		order = DefaultAssignmentOrder
+	}
+	return &AssignmentEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

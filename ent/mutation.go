@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"mailbridge/ent/apitoken"
+	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
@@ -36,6 +37,7 @@ const (
 
 	// Node types.
 	TypeAPIToken         = "APIToken"
+	TypeAssignment       = "Assignment"
 	TypeAuditEvent       = "AuditEvent"
 	TypeMailbox          = "Mailbox"
 	TypeMicrosoftAccount = "MicrosoftAccount"
@@ -1141,6 +1143,2251 @@ func (m *APITokenMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken edge %s", name)
+}
+
+// AssignmentMutation represents an operation that mutates the Assignment nodes in the graph.
+type AssignmentMutation struct {
+	config
+	op                          Op
+	typ                         string
+	id                          *int
+	created_at                  *time.Time
+	updated_at                  *time.Time
+	api_token_id                *int
+	addapi_token_id             *int
+	update_undelivered_emails   *bool
+	selection_ids               *[]int
+	appendselection_ids         []int
+	selection_filter            **schematype.SequenceStateFilter
+	max_state_id                *int
+	addmax_state_id             *int
+	background                  *bool
+	status                      *assignment.Status
+	total                       *int
+	addtotal                    *int
+	_done                       *int
+	add_done                    *int
+	cursor_state_id             *int
+	addcursor_state_id          *int
+	states_assigned             *int
+	addstates_assigned          *int
+	emails_moved                *int
+	addemails_moved             *int
+	skipped_finished            *int
+	addskipped_finished         *int
+	skipped_already_assigned    *int
+	addskipped_already_assigned *int
+	skipped_other_owner         *int
+	addskipped_other_owner      *int
+	emails_delivering           *int
+	addemails_delivering        *int
+	from_mailbox_ids            *[]int
+	appendfrom_mailbox_ids      []int
+	error                       *string
+	finished_at                 *time.Time
+	clearedFields               map[string]struct{}
+	organization                *int
+	clearedorganization         bool
+	actor                       *int
+	clearedactor                bool
+	mailbox                     *int
+	clearedmailbox              bool
+	done                        bool
+	oldValue                    func(context.Context) (*Assignment, error)
+	predicates                  []predicate.Assignment
+}
+
+var _ ent.Mutation = (*AssignmentMutation)(nil)
+
+// assignmentOption allows management of the mutation configuration using functional options.
+type assignmentOption func(*AssignmentMutation)
+
+// newAssignmentMutation creates new mutation for the Assignment entity.
+func newAssignmentMutation(c config, op Op, opts ...assignmentOption) *AssignmentMutation {
+	m := &AssignmentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAssignment,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAssignmentID sets the ID field of the mutation.
+func withAssignmentID(id int) assignmentOption {
+	return func(m *AssignmentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Assignment
+		)
+		m.oldValue = func(ctx context.Context) (*Assignment, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Assignment.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAssignment sets the old Assignment of the mutation.
+func withAssignment(node *Assignment) assignmentOption {
+	return func(m *AssignmentMutation) {
+		m.oldValue = func(context.Context) (*Assignment, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AssignmentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AssignmentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AssignmentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AssignmentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Assignment.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *AssignmentMutation) SetOrgID(i int) {
+	m.organization = &i
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *AssignmentMutation) OrgID() (r int, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *AssignmentMutation) ResetOrgID() {
+	m.organization = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AssignmentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AssignmentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AssignmentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AssignmentMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AssignmentMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AssignmentMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *AssignmentMutation) SetActorID(i int) {
+	m.actor = &i
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *AssignmentMutation) ActorID() (r int, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldActorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *AssignmentMutation) ResetActorID() {
+	m.actor = nil
+}
+
+// SetAPITokenID sets the "api_token_id" field.
+func (m *AssignmentMutation) SetAPITokenID(i int) {
+	m.api_token_id = &i
+	m.addapi_token_id = nil
+}
+
+// APITokenID returns the value of the "api_token_id" field in the mutation.
+func (m *AssignmentMutation) APITokenID() (r int, exists bool) {
+	v := m.api_token_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAPITokenID returns the old "api_token_id" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldAPITokenID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAPITokenID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAPITokenID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAPITokenID: %w", err)
+	}
+	return oldValue.APITokenID, nil
+}
+
+// AddAPITokenID adds i to the "api_token_id" field.
+func (m *AssignmentMutation) AddAPITokenID(i int) {
+	if m.addapi_token_id != nil {
+		*m.addapi_token_id += i
+	} else {
+		m.addapi_token_id = &i
+	}
+}
+
+// AddedAPITokenID returns the value that was added to the "api_token_id" field in this mutation.
+func (m *AssignmentMutation) AddedAPITokenID() (r int, exists bool) {
+	v := m.addapi_token_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearAPITokenID clears the value of the "api_token_id" field.
+func (m *AssignmentMutation) ClearAPITokenID() {
+	m.api_token_id = nil
+	m.addapi_token_id = nil
+	m.clearedFields[assignment.FieldAPITokenID] = struct{}{}
+}
+
+// APITokenIDCleared returns if the "api_token_id" field was cleared in this mutation.
+func (m *AssignmentMutation) APITokenIDCleared() bool {
+	_, ok := m.clearedFields[assignment.FieldAPITokenID]
+	return ok
+}
+
+// ResetAPITokenID resets all changes to the "api_token_id" field.
+func (m *AssignmentMutation) ResetAPITokenID() {
+	m.api_token_id = nil
+	m.addapi_token_id = nil
+	delete(m.clearedFields, assignment.FieldAPITokenID)
+}
+
+// SetMailboxID sets the "mailbox_id" field.
+func (m *AssignmentMutation) SetMailboxID(i int) {
+	m.mailbox = &i
+}
+
+// MailboxID returns the value of the "mailbox_id" field in the mutation.
+func (m *AssignmentMutation) MailboxID() (r int, exists bool) {
+	v := m.mailbox
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMailboxID returns the old "mailbox_id" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldMailboxID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMailboxID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMailboxID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMailboxID: %w", err)
+	}
+	return oldValue.MailboxID, nil
+}
+
+// ResetMailboxID resets all changes to the "mailbox_id" field.
+func (m *AssignmentMutation) ResetMailboxID() {
+	m.mailbox = nil
+}
+
+// SetUpdateUndeliveredEmails sets the "update_undelivered_emails" field.
+func (m *AssignmentMutation) SetUpdateUndeliveredEmails(b bool) {
+	m.update_undelivered_emails = &b
+}
+
+// UpdateUndeliveredEmails returns the value of the "update_undelivered_emails" field in the mutation.
+func (m *AssignmentMutation) UpdateUndeliveredEmails() (r bool, exists bool) {
+	v := m.update_undelivered_emails
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdateUndeliveredEmails returns the old "update_undelivered_emails" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldUpdateUndeliveredEmails(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdateUndeliveredEmails is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdateUndeliveredEmails requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdateUndeliveredEmails: %w", err)
+	}
+	return oldValue.UpdateUndeliveredEmails, nil
+}
+
+// ResetUpdateUndeliveredEmails resets all changes to the "update_undelivered_emails" field.
+func (m *AssignmentMutation) ResetUpdateUndeliveredEmails() {
+	m.update_undelivered_emails = nil
+}
+
+// SetSelectionIds sets the "selection_ids" field.
+func (m *AssignmentMutation) SetSelectionIds(i []int) {
+	m.selection_ids = &i
+	m.appendselection_ids = nil
+}
+
+// SelectionIds returns the value of the "selection_ids" field in the mutation.
+func (m *AssignmentMutation) SelectionIds() (r []int, exists bool) {
+	v := m.selection_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSelectionIds returns the old "selection_ids" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldSelectionIds(ctx context.Context) (v []int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSelectionIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSelectionIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSelectionIds: %w", err)
+	}
+	return oldValue.SelectionIds, nil
+}
+
+// AppendSelectionIds adds i to the "selection_ids" field.
+func (m *AssignmentMutation) AppendSelectionIds(i []int) {
+	m.appendselection_ids = append(m.appendselection_ids, i...)
+}
+
+// AppendedSelectionIds returns the list of values that were appended to the "selection_ids" field in this mutation.
+func (m *AssignmentMutation) AppendedSelectionIds() ([]int, bool) {
+	if len(m.appendselection_ids) == 0 {
+		return nil, false
+	}
+	return m.appendselection_ids, true
+}
+
+// ClearSelectionIds clears the value of the "selection_ids" field.
+func (m *AssignmentMutation) ClearSelectionIds() {
+	m.selection_ids = nil
+	m.appendselection_ids = nil
+	m.clearedFields[assignment.FieldSelectionIds] = struct{}{}
+}
+
+// SelectionIdsCleared returns if the "selection_ids" field was cleared in this mutation.
+func (m *AssignmentMutation) SelectionIdsCleared() bool {
+	_, ok := m.clearedFields[assignment.FieldSelectionIds]
+	return ok
+}
+
+// ResetSelectionIds resets all changes to the "selection_ids" field.
+func (m *AssignmentMutation) ResetSelectionIds() {
+	m.selection_ids = nil
+	m.appendselection_ids = nil
+	delete(m.clearedFields, assignment.FieldSelectionIds)
+}
+
+// SetSelectionFilter sets the "selection_filter" field.
+func (m *AssignmentMutation) SetSelectionFilter(ssf *schematype.SequenceStateFilter) {
+	m.selection_filter = &ssf
+}
+
+// SelectionFilter returns the value of the "selection_filter" field in the mutation.
+func (m *AssignmentMutation) SelectionFilter() (r *schematype.SequenceStateFilter, exists bool) {
+	v := m.selection_filter
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSelectionFilter returns the old "selection_filter" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldSelectionFilter(ctx context.Context) (v *schematype.SequenceStateFilter, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSelectionFilter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSelectionFilter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSelectionFilter: %w", err)
+	}
+	return oldValue.SelectionFilter, nil
+}
+
+// ClearSelectionFilter clears the value of the "selection_filter" field.
+func (m *AssignmentMutation) ClearSelectionFilter() {
+	m.selection_filter = nil
+	m.clearedFields[assignment.FieldSelectionFilter] = struct{}{}
+}
+
+// SelectionFilterCleared returns if the "selection_filter" field was cleared in this mutation.
+func (m *AssignmentMutation) SelectionFilterCleared() bool {
+	_, ok := m.clearedFields[assignment.FieldSelectionFilter]
+	return ok
+}
+
+// ResetSelectionFilter resets all changes to the "selection_filter" field.
+func (m *AssignmentMutation) ResetSelectionFilter() {
+	m.selection_filter = nil
+	delete(m.clearedFields, assignment.FieldSelectionFilter)
+}
+
+// SetMaxStateID sets the "max_state_id" field.
+func (m *AssignmentMutation) SetMaxStateID(i int) {
+	m.max_state_id = &i
+	m.addmax_state_id = nil
+}
+
+// MaxStateID returns the value of the "max_state_id" field in the mutation.
+func (m *AssignmentMutation) MaxStateID() (r int, exists bool) {
+	v := m.max_state_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxStateID returns the old "max_state_id" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldMaxStateID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxStateID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxStateID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxStateID: %w", err)
+	}
+	return oldValue.MaxStateID, nil
+}
+
+// AddMaxStateID adds i to the "max_state_id" field.
+func (m *AssignmentMutation) AddMaxStateID(i int) {
+	if m.addmax_state_id != nil {
+		*m.addmax_state_id += i
+	} else {
+		m.addmax_state_id = &i
+	}
+}
+
+// AddedMaxStateID returns the value that was added to the "max_state_id" field in this mutation.
+func (m *AssignmentMutation) AddedMaxStateID() (r int, exists bool) {
+	v := m.addmax_state_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMaxStateID resets all changes to the "max_state_id" field.
+func (m *AssignmentMutation) ResetMaxStateID() {
+	m.max_state_id = nil
+	m.addmax_state_id = nil
+}
+
+// SetBackground sets the "background" field.
+func (m *AssignmentMutation) SetBackground(b bool) {
+	m.background = &b
+}
+
+// Background returns the value of the "background" field in the mutation.
+func (m *AssignmentMutation) Background() (r bool, exists bool) {
+	v := m.background
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBackground returns the old "background" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldBackground(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBackground is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBackground requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBackground: %w", err)
+	}
+	return oldValue.Background, nil
+}
+
+// ResetBackground resets all changes to the "background" field.
+func (m *AssignmentMutation) ResetBackground() {
+	m.background = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *AssignmentMutation) SetStatus(a assignment.Status) {
+	m.status = &a
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *AssignmentMutation) Status() (r assignment.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldStatus(ctx context.Context) (v assignment.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *AssignmentMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetTotal sets the "total" field.
+func (m *AssignmentMutation) SetTotal(i int) {
+	m.total = &i
+	m.addtotal = nil
+}
+
+// Total returns the value of the "total" field in the mutation.
+func (m *AssignmentMutation) Total() (r int, exists bool) {
+	v := m.total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotal returns the old "total" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldTotal(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotal: %w", err)
+	}
+	return oldValue.Total, nil
+}
+
+// AddTotal adds i to the "total" field.
+func (m *AssignmentMutation) AddTotal(i int) {
+	if m.addtotal != nil {
+		*m.addtotal += i
+	} else {
+		m.addtotal = &i
+	}
+}
+
+// AddedTotal returns the value that was added to the "total" field in this mutation.
+func (m *AssignmentMutation) AddedTotal() (r int, exists bool) {
+	v := m.addtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTotal resets all changes to the "total" field.
+func (m *AssignmentMutation) ResetTotal() {
+	m.total = nil
+	m.addtotal = nil
+}
+
+// SetDone sets the "done" field.
+func (m *AssignmentMutation) SetDone(i int) {
+	m._done = &i
+	m.add_done = nil
+}
+
+// Done returns the value of the "done" field in the mutation.
+func (m *AssignmentMutation) Done() (r int, exists bool) {
+	v := m._done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDone returns the old "done" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldDone(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDone: %w", err)
+	}
+	return oldValue.Done, nil
+}
+
+// AddDone adds i to the "done" field.
+func (m *AssignmentMutation) AddDone(i int) {
+	if m.add_done != nil {
+		*m.add_done += i
+	} else {
+		m.add_done = &i
+	}
+}
+
+// AddedDone returns the value that was added to the "done" field in this mutation.
+func (m *AssignmentMutation) AddedDone() (r int, exists bool) {
+	v := m.add_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDone resets all changes to the "done" field.
+func (m *AssignmentMutation) ResetDone() {
+	m._done = nil
+	m.add_done = nil
+}
+
+// SetCursorStateID sets the "cursor_state_id" field.
+func (m *AssignmentMutation) SetCursorStateID(i int) {
+	m.cursor_state_id = &i
+	m.addcursor_state_id = nil
+}
+
+// CursorStateID returns the value of the "cursor_state_id" field in the mutation.
+func (m *AssignmentMutation) CursorStateID() (r int, exists bool) {
+	v := m.cursor_state_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCursorStateID returns the old "cursor_state_id" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldCursorStateID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCursorStateID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCursorStateID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCursorStateID: %w", err)
+	}
+	return oldValue.CursorStateID, nil
+}
+
+// AddCursorStateID adds i to the "cursor_state_id" field.
+func (m *AssignmentMutation) AddCursorStateID(i int) {
+	if m.addcursor_state_id != nil {
+		*m.addcursor_state_id += i
+	} else {
+		m.addcursor_state_id = &i
+	}
+}
+
+// AddedCursorStateID returns the value that was added to the "cursor_state_id" field in this mutation.
+func (m *AssignmentMutation) AddedCursorStateID() (r int, exists bool) {
+	v := m.addcursor_state_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCursorStateID resets all changes to the "cursor_state_id" field.
+func (m *AssignmentMutation) ResetCursorStateID() {
+	m.cursor_state_id = nil
+	m.addcursor_state_id = nil
+}
+
+// SetStatesAssigned sets the "states_assigned" field.
+func (m *AssignmentMutation) SetStatesAssigned(i int) {
+	m.states_assigned = &i
+	m.addstates_assigned = nil
+}
+
+// StatesAssigned returns the value of the "states_assigned" field in the mutation.
+func (m *AssignmentMutation) StatesAssigned() (r int, exists bool) {
+	v := m.states_assigned
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatesAssigned returns the old "states_assigned" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldStatesAssigned(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatesAssigned is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatesAssigned requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatesAssigned: %w", err)
+	}
+	return oldValue.StatesAssigned, nil
+}
+
+// AddStatesAssigned adds i to the "states_assigned" field.
+func (m *AssignmentMutation) AddStatesAssigned(i int) {
+	if m.addstates_assigned != nil {
+		*m.addstates_assigned += i
+	} else {
+		m.addstates_assigned = &i
+	}
+}
+
+// AddedStatesAssigned returns the value that was added to the "states_assigned" field in this mutation.
+func (m *AssignmentMutation) AddedStatesAssigned() (r int, exists bool) {
+	v := m.addstates_assigned
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStatesAssigned resets all changes to the "states_assigned" field.
+func (m *AssignmentMutation) ResetStatesAssigned() {
+	m.states_assigned = nil
+	m.addstates_assigned = nil
+}
+
+// SetEmailsMoved sets the "emails_moved" field.
+func (m *AssignmentMutation) SetEmailsMoved(i int) {
+	m.emails_moved = &i
+	m.addemails_moved = nil
+}
+
+// EmailsMoved returns the value of the "emails_moved" field in the mutation.
+func (m *AssignmentMutation) EmailsMoved() (r int, exists bool) {
+	v := m.emails_moved
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailsMoved returns the old "emails_moved" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldEmailsMoved(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailsMoved is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailsMoved requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailsMoved: %w", err)
+	}
+	return oldValue.EmailsMoved, nil
+}
+
+// AddEmailsMoved adds i to the "emails_moved" field.
+func (m *AssignmentMutation) AddEmailsMoved(i int) {
+	if m.addemails_moved != nil {
+		*m.addemails_moved += i
+	} else {
+		m.addemails_moved = &i
+	}
+}
+
+// AddedEmailsMoved returns the value that was added to the "emails_moved" field in this mutation.
+func (m *AssignmentMutation) AddedEmailsMoved() (r int, exists bool) {
+	v := m.addemails_moved
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEmailsMoved resets all changes to the "emails_moved" field.
+func (m *AssignmentMutation) ResetEmailsMoved() {
+	m.emails_moved = nil
+	m.addemails_moved = nil
+}
+
+// SetSkippedFinished sets the "skipped_finished" field.
+func (m *AssignmentMutation) SetSkippedFinished(i int) {
+	m.skipped_finished = &i
+	m.addskipped_finished = nil
+}
+
+// SkippedFinished returns the value of the "skipped_finished" field in the mutation.
+func (m *AssignmentMutation) SkippedFinished() (r int, exists bool) {
+	v := m.skipped_finished
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSkippedFinished returns the old "skipped_finished" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldSkippedFinished(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSkippedFinished is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSkippedFinished requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSkippedFinished: %w", err)
+	}
+	return oldValue.SkippedFinished, nil
+}
+
+// AddSkippedFinished adds i to the "skipped_finished" field.
+func (m *AssignmentMutation) AddSkippedFinished(i int) {
+	if m.addskipped_finished != nil {
+		*m.addskipped_finished += i
+	} else {
+		m.addskipped_finished = &i
+	}
+}
+
+// AddedSkippedFinished returns the value that was added to the "skipped_finished" field in this mutation.
+func (m *AssignmentMutation) AddedSkippedFinished() (r int, exists bool) {
+	v := m.addskipped_finished
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSkippedFinished resets all changes to the "skipped_finished" field.
+func (m *AssignmentMutation) ResetSkippedFinished() {
+	m.skipped_finished = nil
+	m.addskipped_finished = nil
+}
+
+// SetSkippedAlreadyAssigned sets the "skipped_already_assigned" field.
+func (m *AssignmentMutation) SetSkippedAlreadyAssigned(i int) {
+	m.skipped_already_assigned = &i
+	m.addskipped_already_assigned = nil
+}
+
+// SkippedAlreadyAssigned returns the value of the "skipped_already_assigned" field in the mutation.
+func (m *AssignmentMutation) SkippedAlreadyAssigned() (r int, exists bool) {
+	v := m.skipped_already_assigned
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSkippedAlreadyAssigned returns the old "skipped_already_assigned" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldSkippedAlreadyAssigned(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSkippedAlreadyAssigned is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSkippedAlreadyAssigned requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSkippedAlreadyAssigned: %w", err)
+	}
+	return oldValue.SkippedAlreadyAssigned, nil
+}
+
+// AddSkippedAlreadyAssigned adds i to the "skipped_already_assigned" field.
+func (m *AssignmentMutation) AddSkippedAlreadyAssigned(i int) {
+	if m.addskipped_already_assigned != nil {
+		*m.addskipped_already_assigned += i
+	} else {
+		m.addskipped_already_assigned = &i
+	}
+}
+
+// AddedSkippedAlreadyAssigned returns the value that was added to the "skipped_already_assigned" field in this mutation.
+func (m *AssignmentMutation) AddedSkippedAlreadyAssigned() (r int, exists bool) {
+	v := m.addskipped_already_assigned
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSkippedAlreadyAssigned resets all changes to the "skipped_already_assigned" field.
+func (m *AssignmentMutation) ResetSkippedAlreadyAssigned() {
+	m.skipped_already_assigned = nil
+	m.addskipped_already_assigned = nil
+}
+
+// SetSkippedOtherOwner sets the "skipped_other_owner" field.
+func (m *AssignmentMutation) SetSkippedOtherOwner(i int) {
+	m.skipped_other_owner = &i
+	m.addskipped_other_owner = nil
+}
+
+// SkippedOtherOwner returns the value of the "skipped_other_owner" field in the mutation.
+func (m *AssignmentMutation) SkippedOtherOwner() (r int, exists bool) {
+	v := m.skipped_other_owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSkippedOtherOwner returns the old "skipped_other_owner" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldSkippedOtherOwner(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSkippedOtherOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSkippedOtherOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSkippedOtherOwner: %w", err)
+	}
+	return oldValue.SkippedOtherOwner, nil
+}
+
+// AddSkippedOtherOwner adds i to the "skipped_other_owner" field.
+func (m *AssignmentMutation) AddSkippedOtherOwner(i int) {
+	if m.addskipped_other_owner != nil {
+		*m.addskipped_other_owner += i
+	} else {
+		m.addskipped_other_owner = &i
+	}
+}
+
+// AddedSkippedOtherOwner returns the value that was added to the "skipped_other_owner" field in this mutation.
+func (m *AssignmentMutation) AddedSkippedOtherOwner() (r int, exists bool) {
+	v := m.addskipped_other_owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSkippedOtherOwner resets all changes to the "skipped_other_owner" field.
+func (m *AssignmentMutation) ResetSkippedOtherOwner() {
+	m.skipped_other_owner = nil
+	m.addskipped_other_owner = nil
+}
+
+// SetEmailsDelivering sets the "emails_delivering" field.
+func (m *AssignmentMutation) SetEmailsDelivering(i int) {
+	m.emails_delivering = &i
+	m.addemails_delivering = nil
+}
+
+// EmailsDelivering returns the value of the "emails_delivering" field in the mutation.
+func (m *AssignmentMutation) EmailsDelivering() (r int, exists bool) {
+	v := m.emails_delivering
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailsDelivering returns the old "emails_delivering" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldEmailsDelivering(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailsDelivering is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailsDelivering requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailsDelivering: %w", err)
+	}
+	return oldValue.EmailsDelivering, nil
+}
+
+// AddEmailsDelivering adds i to the "emails_delivering" field.
+func (m *AssignmentMutation) AddEmailsDelivering(i int) {
+	if m.addemails_delivering != nil {
+		*m.addemails_delivering += i
+	} else {
+		m.addemails_delivering = &i
+	}
+}
+
+// AddedEmailsDelivering returns the value that was added to the "emails_delivering" field in this mutation.
+func (m *AssignmentMutation) AddedEmailsDelivering() (r int, exists bool) {
+	v := m.addemails_delivering
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEmailsDelivering resets all changes to the "emails_delivering" field.
+func (m *AssignmentMutation) ResetEmailsDelivering() {
+	m.emails_delivering = nil
+	m.addemails_delivering = nil
+}
+
+// SetFromMailboxIds sets the "from_mailbox_ids" field.
+func (m *AssignmentMutation) SetFromMailboxIds(i []int) {
+	m.from_mailbox_ids = &i
+	m.appendfrom_mailbox_ids = nil
+}
+
+// FromMailboxIds returns the value of the "from_mailbox_ids" field in the mutation.
+func (m *AssignmentMutation) FromMailboxIds() (r []int, exists bool) {
+	v := m.from_mailbox_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromMailboxIds returns the old "from_mailbox_ids" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldFromMailboxIds(ctx context.Context) (v []int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromMailboxIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromMailboxIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromMailboxIds: %w", err)
+	}
+	return oldValue.FromMailboxIds, nil
+}
+
+// AppendFromMailboxIds adds i to the "from_mailbox_ids" field.
+func (m *AssignmentMutation) AppendFromMailboxIds(i []int) {
+	m.appendfrom_mailbox_ids = append(m.appendfrom_mailbox_ids, i...)
+}
+
+// AppendedFromMailboxIds returns the list of values that were appended to the "from_mailbox_ids" field in this mutation.
+func (m *AssignmentMutation) AppendedFromMailboxIds() ([]int, bool) {
+	if len(m.appendfrom_mailbox_ids) == 0 {
+		return nil, false
+	}
+	return m.appendfrom_mailbox_ids, true
+}
+
+// ClearFromMailboxIds clears the value of the "from_mailbox_ids" field.
+func (m *AssignmentMutation) ClearFromMailboxIds() {
+	m.from_mailbox_ids = nil
+	m.appendfrom_mailbox_ids = nil
+	m.clearedFields[assignment.FieldFromMailboxIds] = struct{}{}
+}
+
+// FromMailboxIdsCleared returns if the "from_mailbox_ids" field was cleared in this mutation.
+func (m *AssignmentMutation) FromMailboxIdsCleared() bool {
+	_, ok := m.clearedFields[assignment.FieldFromMailboxIds]
+	return ok
+}
+
+// ResetFromMailboxIds resets all changes to the "from_mailbox_ids" field.
+func (m *AssignmentMutation) ResetFromMailboxIds() {
+	m.from_mailbox_ids = nil
+	m.appendfrom_mailbox_ids = nil
+	delete(m.clearedFields, assignment.FieldFromMailboxIds)
+}
+
+// SetError sets the "error" field.
+func (m *AssignmentMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *AssignmentMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldError(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ClearError clears the value of the "error" field.
+func (m *AssignmentMutation) ClearError() {
+	m.error = nil
+	m.clearedFields[assignment.FieldError] = struct{}{}
+}
+
+// ErrorCleared returns if the "error" field was cleared in this mutation.
+func (m *AssignmentMutation) ErrorCleared() bool {
+	_, ok := m.clearedFields[assignment.FieldError]
+	return ok
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *AssignmentMutation) ResetError() {
+	m.error = nil
+	delete(m.clearedFields, assignment.FieldError)
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *AssignmentMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *AssignmentMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the Assignment entity.
+// If the Assignment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssignmentMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *AssignmentMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[assignment.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *AssignmentMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[assignment.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *AssignmentMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, assignment.FieldFinishedAt)
+}
+
+// SetOrganizationID sets the "organization" edge to the Organization entity by id.
+func (m *AssignmentMutation) SetOrganizationID(id int) {
+	m.organization = &id
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *AssignmentMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[assignment.FieldOrgID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *AssignmentMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationID returns the "organization" edge ID in the mutation.
+func (m *AssignmentMutation) OrganizationID() (id int, exists bool) {
+	if m.organization != nil {
+		return *m.organization, true
+	}
+	return
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *AssignmentMutation) OrganizationIDs() (ids []int) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *AssignmentMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// ClearActor clears the "actor" edge to the User entity.
+func (m *AssignmentMutation) ClearActor() {
+	m.clearedactor = true
+	m.clearedFields[assignment.FieldActorID] = struct{}{}
+}
+
+// ActorCleared reports if the "actor" edge to the User entity was cleared.
+func (m *AssignmentMutation) ActorCleared() bool {
+	return m.clearedactor
+}
+
+// ActorIDs returns the "actor" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ActorID instead. It exists only for internal usage by the builders.
+func (m *AssignmentMutation) ActorIDs() (ids []int) {
+	if id := m.actor; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetActor resets all changes to the "actor" edge.
+func (m *AssignmentMutation) ResetActor() {
+	m.actor = nil
+	m.clearedactor = false
+}
+
+// ClearMailbox clears the "mailbox" edge to the Mailbox entity.
+func (m *AssignmentMutation) ClearMailbox() {
+	m.clearedmailbox = true
+	m.clearedFields[assignment.FieldMailboxID] = struct{}{}
+}
+
+// MailboxCleared reports if the "mailbox" edge to the Mailbox entity was cleared.
+func (m *AssignmentMutation) MailboxCleared() bool {
+	return m.clearedmailbox
+}
+
+// MailboxIDs returns the "mailbox" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MailboxID instead. It exists only for internal usage by the builders.
+func (m *AssignmentMutation) MailboxIDs() (ids []int) {
+	if id := m.mailbox; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMailbox resets all changes to the "mailbox" edge.
+func (m *AssignmentMutation) ResetMailbox() {
+	m.mailbox = nil
+	m.clearedmailbox = false
+}
+
+// Where appends a list predicates to the AssignmentMutation builder.
+func (m *AssignmentMutation) Where(ps ...predicate.Assignment) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AssignmentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AssignmentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Assignment, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AssignmentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AssignmentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Assignment).
+func (m *AssignmentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AssignmentMutation) Fields() []string {
+	fields := make([]string, 0, 24)
+	if m.organization != nil {
+		fields = append(fields, assignment.FieldOrgID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, assignment.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, assignment.FieldUpdatedAt)
+	}
+	if m.actor != nil {
+		fields = append(fields, assignment.FieldActorID)
+	}
+	if m.api_token_id != nil {
+		fields = append(fields, assignment.FieldAPITokenID)
+	}
+	if m.mailbox != nil {
+		fields = append(fields, assignment.FieldMailboxID)
+	}
+	if m.update_undelivered_emails != nil {
+		fields = append(fields, assignment.FieldUpdateUndeliveredEmails)
+	}
+	if m.selection_ids != nil {
+		fields = append(fields, assignment.FieldSelectionIds)
+	}
+	if m.selection_filter != nil {
+		fields = append(fields, assignment.FieldSelectionFilter)
+	}
+	if m.max_state_id != nil {
+		fields = append(fields, assignment.FieldMaxStateID)
+	}
+	if m.background != nil {
+		fields = append(fields, assignment.FieldBackground)
+	}
+	if m.status != nil {
+		fields = append(fields, assignment.FieldStatus)
+	}
+	if m.total != nil {
+		fields = append(fields, assignment.FieldTotal)
+	}
+	if m._done != nil {
+		fields = append(fields, assignment.FieldDone)
+	}
+	if m.cursor_state_id != nil {
+		fields = append(fields, assignment.FieldCursorStateID)
+	}
+	if m.states_assigned != nil {
+		fields = append(fields, assignment.FieldStatesAssigned)
+	}
+	if m.emails_moved != nil {
+		fields = append(fields, assignment.FieldEmailsMoved)
+	}
+	if m.skipped_finished != nil {
+		fields = append(fields, assignment.FieldSkippedFinished)
+	}
+	if m.skipped_already_assigned != nil {
+		fields = append(fields, assignment.FieldSkippedAlreadyAssigned)
+	}
+	if m.skipped_other_owner != nil {
+		fields = append(fields, assignment.FieldSkippedOtherOwner)
+	}
+	if m.emails_delivering != nil {
+		fields = append(fields, assignment.FieldEmailsDelivering)
+	}
+	if m.from_mailbox_ids != nil {
+		fields = append(fields, assignment.FieldFromMailboxIds)
+	}
+	if m.error != nil {
+		fields = append(fields, assignment.FieldError)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, assignment.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AssignmentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case assignment.FieldOrgID:
+		return m.OrgID()
+	case assignment.FieldCreatedAt:
+		return m.CreatedAt()
+	case assignment.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case assignment.FieldActorID:
+		return m.ActorID()
+	case assignment.FieldAPITokenID:
+		return m.APITokenID()
+	case assignment.FieldMailboxID:
+		return m.MailboxID()
+	case assignment.FieldUpdateUndeliveredEmails:
+		return m.UpdateUndeliveredEmails()
+	case assignment.FieldSelectionIds:
+		return m.SelectionIds()
+	case assignment.FieldSelectionFilter:
+		return m.SelectionFilter()
+	case assignment.FieldMaxStateID:
+		return m.MaxStateID()
+	case assignment.FieldBackground:
+		return m.Background()
+	case assignment.FieldStatus:
+		return m.Status()
+	case assignment.FieldTotal:
+		return m.Total()
+	case assignment.FieldDone:
+		return m.Done()
+	case assignment.FieldCursorStateID:
+		return m.CursorStateID()
+	case assignment.FieldStatesAssigned:
+		return m.StatesAssigned()
+	case assignment.FieldEmailsMoved:
+		return m.EmailsMoved()
+	case assignment.FieldSkippedFinished:
+		return m.SkippedFinished()
+	case assignment.FieldSkippedAlreadyAssigned:
+		return m.SkippedAlreadyAssigned()
+	case assignment.FieldSkippedOtherOwner:
+		return m.SkippedOtherOwner()
+	case assignment.FieldEmailsDelivering:
+		return m.EmailsDelivering()
+	case assignment.FieldFromMailboxIds:
+		return m.FromMailboxIds()
+	case assignment.FieldError:
+		return m.Error()
+	case assignment.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AssignmentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case assignment.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case assignment.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case assignment.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case assignment.FieldActorID:
+		return m.OldActorID(ctx)
+	case assignment.FieldAPITokenID:
+		return m.OldAPITokenID(ctx)
+	case assignment.FieldMailboxID:
+		return m.OldMailboxID(ctx)
+	case assignment.FieldUpdateUndeliveredEmails:
+		return m.OldUpdateUndeliveredEmails(ctx)
+	case assignment.FieldSelectionIds:
+		return m.OldSelectionIds(ctx)
+	case assignment.FieldSelectionFilter:
+		return m.OldSelectionFilter(ctx)
+	case assignment.FieldMaxStateID:
+		return m.OldMaxStateID(ctx)
+	case assignment.FieldBackground:
+		return m.OldBackground(ctx)
+	case assignment.FieldStatus:
+		return m.OldStatus(ctx)
+	case assignment.FieldTotal:
+		return m.OldTotal(ctx)
+	case assignment.FieldDone:
+		return m.OldDone(ctx)
+	case assignment.FieldCursorStateID:
+		return m.OldCursorStateID(ctx)
+	case assignment.FieldStatesAssigned:
+		return m.OldStatesAssigned(ctx)
+	case assignment.FieldEmailsMoved:
+		return m.OldEmailsMoved(ctx)
+	case assignment.FieldSkippedFinished:
+		return m.OldSkippedFinished(ctx)
+	case assignment.FieldSkippedAlreadyAssigned:
+		return m.OldSkippedAlreadyAssigned(ctx)
+	case assignment.FieldSkippedOtherOwner:
+		return m.OldSkippedOtherOwner(ctx)
+	case assignment.FieldEmailsDelivering:
+		return m.OldEmailsDelivering(ctx)
+	case assignment.FieldFromMailboxIds:
+		return m.OldFromMailboxIds(ctx)
+	case assignment.FieldError:
+		return m.OldError(ctx)
+	case assignment.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Assignment field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssignmentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case assignment.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case assignment.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case assignment.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case assignment.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case assignment.FieldAPITokenID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAPITokenID(v)
+		return nil
+	case assignment.FieldMailboxID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMailboxID(v)
+		return nil
+	case assignment.FieldUpdateUndeliveredEmails:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdateUndeliveredEmails(v)
+		return nil
+	case assignment.FieldSelectionIds:
+		v, ok := value.([]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSelectionIds(v)
+		return nil
+	case assignment.FieldSelectionFilter:
+		v, ok := value.(*schematype.SequenceStateFilter)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSelectionFilter(v)
+		return nil
+	case assignment.FieldMaxStateID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxStateID(v)
+		return nil
+	case assignment.FieldBackground:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBackground(v)
+		return nil
+	case assignment.FieldStatus:
+		v, ok := value.(assignment.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case assignment.FieldTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotal(v)
+		return nil
+	case assignment.FieldDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDone(v)
+		return nil
+	case assignment.FieldCursorStateID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCursorStateID(v)
+		return nil
+	case assignment.FieldStatesAssigned:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatesAssigned(v)
+		return nil
+	case assignment.FieldEmailsMoved:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailsMoved(v)
+		return nil
+	case assignment.FieldSkippedFinished:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSkippedFinished(v)
+		return nil
+	case assignment.FieldSkippedAlreadyAssigned:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSkippedAlreadyAssigned(v)
+		return nil
+	case assignment.FieldSkippedOtherOwner:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSkippedOtherOwner(v)
+		return nil
+	case assignment.FieldEmailsDelivering:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailsDelivering(v)
+		return nil
+	case assignment.FieldFromMailboxIds:
+		v, ok := value.([]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromMailboxIds(v)
+		return nil
+	case assignment.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case assignment.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Assignment field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AssignmentMutation) AddedFields() []string {
+	var fields []string
+	if m.addapi_token_id != nil {
+		fields = append(fields, assignment.FieldAPITokenID)
+	}
+	if m.addmax_state_id != nil {
+		fields = append(fields, assignment.FieldMaxStateID)
+	}
+	if m.addtotal != nil {
+		fields = append(fields, assignment.FieldTotal)
+	}
+	if m.add_done != nil {
+		fields = append(fields, assignment.FieldDone)
+	}
+	if m.addcursor_state_id != nil {
+		fields = append(fields, assignment.FieldCursorStateID)
+	}
+	if m.addstates_assigned != nil {
+		fields = append(fields, assignment.FieldStatesAssigned)
+	}
+	if m.addemails_moved != nil {
+		fields = append(fields, assignment.FieldEmailsMoved)
+	}
+	if m.addskipped_finished != nil {
+		fields = append(fields, assignment.FieldSkippedFinished)
+	}
+	if m.addskipped_already_assigned != nil {
+		fields = append(fields, assignment.FieldSkippedAlreadyAssigned)
+	}
+	if m.addskipped_other_owner != nil {
+		fields = append(fields, assignment.FieldSkippedOtherOwner)
+	}
+	if m.addemails_delivering != nil {
+		fields = append(fields, assignment.FieldEmailsDelivering)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AssignmentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case assignment.FieldAPITokenID:
+		return m.AddedAPITokenID()
+	case assignment.FieldMaxStateID:
+		return m.AddedMaxStateID()
+	case assignment.FieldTotal:
+		return m.AddedTotal()
+	case assignment.FieldDone:
+		return m.AddedDone()
+	case assignment.FieldCursorStateID:
+		return m.AddedCursorStateID()
+	case assignment.FieldStatesAssigned:
+		return m.AddedStatesAssigned()
+	case assignment.FieldEmailsMoved:
+		return m.AddedEmailsMoved()
+	case assignment.FieldSkippedFinished:
+		return m.AddedSkippedFinished()
+	case assignment.FieldSkippedAlreadyAssigned:
+		return m.AddedSkippedAlreadyAssigned()
+	case assignment.FieldSkippedOtherOwner:
+		return m.AddedSkippedOtherOwner()
+	case assignment.FieldEmailsDelivering:
+		return m.AddedEmailsDelivering()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssignmentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case assignment.FieldAPITokenID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAPITokenID(v)
+		return nil
+	case assignment.FieldMaxStateID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxStateID(v)
+		return nil
+	case assignment.FieldTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotal(v)
+		return nil
+	case assignment.FieldDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDone(v)
+		return nil
+	case assignment.FieldCursorStateID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCursorStateID(v)
+		return nil
+	case assignment.FieldStatesAssigned:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStatesAssigned(v)
+		return nil
+	case assignment.FieldEmailsMoved:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEmailsMoved(v)
+		return nil
+	case assignment.FieldSkippedFinished:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSkippedFinished(v)
+		return nil
+	case assignment.FieldSkippedAlreadyAssigned:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSkippedAlreadyAssigned(v)
+		return nil
+	case assignment.FieldSkippedOtherOwner:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSkippedOtherOwner(v)
+		return nil
+	case assignment.FieldEmailsDelivering:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEmailsDelivering(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Assignment numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AssignmentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(assignment.FieldAPITokenID) {
+		fields = append(fields, assignment.FieldAPITokenID)
+	}
+	if m.FieldCleared(assignment.FieldSelectionIds) {
+		fields = append(fields, assignment.FieldSelectionIds)
+	}
+	if m.FieldCleared(assignment.FieldSelectionFilter) {
+		fields = append(fields, assignment.FieldSelectionFilter)
+	}
+	if m.FieldCleared(assignment.FieldFromMailboxIds) {
+		fields = append(fields, assignment.FieldFromMailboxIds)
+	}
+	if m.FieldCleared(assignment.FieldError) {
+		fields = append(fields, assignment.FieldError)
+	}
+	if m.FieldCleared(assignment.FieldFinishedAt) {
+		fields = append(fields, assignment.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AssignmentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AssignmentMutation) ClearField(name string) error {
+	switch name {
+	case assignment.FieldAPITokenID:
+		m.ClearAPITokenID()
+		return nil
+	case assignment.FieldSelectionIds:
+		m.ClearSelectionIds()
+		return nil
+	case assignment.FieldSelectionFilter:
+		m.ClearSelectionFilter()
+		return nil
+	case assignment.FieldFromMailboxIds:
+		m.ClearFromMailboxIds()
+		return nil
+	case assignment.FieldError:
+		m.ClearError()
+		return nil
+	case assignment.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Assignment nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AssignmentMutation) ResetField(name string) error {
+	switch name {
+	case assignment.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case assignment.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case assignment.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case assignment.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case assignment.FieldAPITokenID:
+		m.ResetAPITokenID()
+		return nil
+	case assignment.FieldMailboxID:
+		m.ResetMailboxID()
+		return nil
+	case assignment.FieldUpdateUndeliveredEmails:
+		m.ResetUpdateUndeliveredEmails()
+		return nil
+	case assignment.FieldSelectionIds:
+		m.ResetSelectionIds()
+		return nil
+	case assignment.FieldSelectionFilter:
+		m.ResetSelectionFilter()
+		return nil
+	case assignment.FieldMaxStateID:
+		m.ResetMaxStateID()
+		return nil
+	case assignment.FieldBackground:
+		m.ResetBackground()
+		return nil
+	case assignment.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case assignment.FieldTotal:
+		m.ResetTotal()
+		return nil
+	case assignment.FieldDone:
+		m.ResetDone()
+		return nil
+	case assignment.FieldCursorStateID:
+		m.ResetCursorStateID()
+		return nil
+	case assignment.FieldStatesAssigned:
+		m.ResetStatesAssigned()
+		return nil
+	case assignment.FieldEmailsMoved:
+		m.ResetEmailsMoved()
+		return nil
+	case assignment.FieldSkippedFinished:
+		m.ResetSkippedFinished()
+		return nil
+	case assignment.FieldSkippedAlreadyAssigned:
+		m.ResetSkippedAlreadyAssigned()
+		return nil
+	case assignment.FieldSkippedOtherOwner:
+		m.ResetSkippedOtherOwner()
+		return nil
+	case assignment.FieldEmailsDelivering:
+		m.ResetEmailsDelivering()
+		return nil
+	case assignment.FieldFromMailboxIds:
+		m.ResetFromMailboxIds()
+		return nil
+	case assignment.FieldError:
+		m.ResetError()
+		return nil
+	case assignment.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Assignment field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AssignmentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.organization != nil {
+		edges = append(edges, assignment.EdgeOrganization)
+	}
+	if m.actor != nil {
+		edges = append(edges, assignment.EdgeActor)
+	}
+	if m.mailbox != nil {
+		edges = append(edges, assignment.EdgeMailbox)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AssignmentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case assignment.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	case assignment.EdgeActor:
+		if id := m.actor; id != nil {
+			return []ent.Value{*id}
+		}
+	case assignment.EdgeMailbox:
+		if id := m.mailbox; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AssignmentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AssignmentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AssignmentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedorganization {
+		edges = append(edges, assignment.EdgeOrganization)
+	}
+	if m.clearedactor {
+		edges = append(edges, assignment.EdgeActor)
+	}
+	if m.clearedmailbox {
+		edges = append(edges, assignment.EdgeMailbox)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AssignmentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case assignment.EdgeOrganization:
+		return m.clearedorganization
+	case assignment.EdgeActor:
+		return m.clearedactor
+	case assignment.EdgeMailbox:
+		return m.clearedmailbox
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AssignmentMutation) ClearEdge(name string) error {
+	switch name {
+	case assignment.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	case assignment.EdgeActor:
+		m.ClearActor()
+		return nil
+	case assignment.EdgeMailbox:
+		m.ClearMailbox()
+		return nil
+	}
+	return fmt.Errorf("unknown Assignment unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AssignmentMutation) ResetEdge(name string) error {
+	switch name {
+	case assignment.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	case assignment.EdgeActor:
+		m.ResetActor()
+		return nil
+	case assignment.EdgeMailbox:
+		m.ResetMailbox()
+		return nil
+	}
+	return fmt.Errorf("unknown Assignment edge %s", name)
 }
 
 // AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
@@ -5571,16 +7818,17 @@ func (m *MicrosoftAccountMutation) ResetEdge(name string) error {
 // OrganizationMutation represents an operation that mutates the Organization nodes in the graph.
 type OrganizationMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	created_at    *time.Time
-	updated_at    *time.Time
-	name          *string
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*Organization, error)
-	predicates    []predicate.Organization
+	op                           Op
+	typ                          string
+	id                           *int
+	created_at                   *time.Time
+	updated_at                   *time.Time
+	name                         *string
+	allow_cross_owner_assignment *bool
+	clearedFields                map[string]struct{}
+	done                         bool
+	oldValue                     func(context.Context) (*Organization, error)
+	predicates                   []predicate.Organization
 }
 
 var _ ent.Mutation = (*OrganizationMutation)(nil)
@@ -5789,6 +8037,42 @@ func (m *OrganizationMutation) ResetName() {
 	m.name = nil
 }
 
+// SetAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field.
+func (m *OrganizationMutation) SetAllowCrossOwnerAssignment(b bool) {
+	m.allow_cross_owner_assignment = &b
+}
+
+// AllowCrossOwnerAssignment returns the value of the "allow_cross_owner_assignment" field in the mutation.
+func (m *OrganizationMutation) AllowCrossOwnerAssignment() (r bool, exists bool) {
+	v := m.allow_cross_owner_assignment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAllowCrossOwnerAssignment returns the old "allow_cross_owner_assignment" field's value of the Organization entity.
+// If the Organization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganizationMutation) OldAllowCrossOwnerAssignment(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAllowCrossOwnerAssignment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAllowCrossOwnerAssignment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAllowCrossOwnerAssignment: %w", err)
+	}
+	return oldValue.AllowCrossOwnerAssignment, nil
+}
+
+// ResetAllowCrossOwnerAssignment resets all changes to the "allow_cross_owner_assignment" field.
+func (m *OrganizationMutation) ResetAllowCrossOwnerAssignment() {
+	m.allow_cross_owner_assignment = nil
+}
+
 // Where appends a list predicates to the OrganizationMutation builder.
 func (m *OrganizationMutation) Where(ps ...predicate.Organization) {
 	m.predicates = append(m.predicates, ps...)
@@ -5823,7 +8107,7 @@ func (m *OrganizationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrganizationMutation) Fields() []string {
-	fields := make([]string, 0, 3)
+	fields := make([]string, 0, 4)
 	if m.created_at != nil {
 		fields = append(fields, organization.FieldCreatedAt)
 	}
@@ -5832,6 +8116,9 @@ func (m *OrganizationMutation) Fields() []string {
 	}
 	if m.name != nil {
 		fields = append(fields, organization.FieldName)
+	}
+	if m.allow_cross_owner_assignment != nil {
+		fields = append(fields, organization.FieldAllowCrossOwnerAssignment)
 	}
 	return fields
 }
@@ -5847,6 +8134,8 @@ func (m *OrganizationMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case organization.FieldName:
 		return m.Name()
+	case organization.FieldAllowCrossOwnerAssignment:
+		return m.AllowCrossOwnerAssignment()
 	}
 	return nil, false
 }
@@ -5862,6 +8151,8 @@ func (m *OrganizationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldUpdatedAt(ctx)
 	case organization.FieldName:
 		return m.OldName(ctx)
+	case organization.FieldAllowCrossOwnerAssignment:
+		return m.OldAllowCrossOwnerAssignment(ctx)
 	}
 	return nil, fmt.Errorf("unknown Organization field %s", name)
 }
@@ -5891,6 +8182,13 @@ func (m *OrganizationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetName(v)
+		return nil
+	case organization.FieldAllowCrossOwnerAssignment:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAllowCrossOwnerAssignment(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Organization field %s", name)
@@ -5949,6 +8247,9 @@ func (m *OrganizationMutation) ResetField(name string) error {
 		return nil
 	case organization.FieldName:
 		m.ResetName()
+		return nil
+	case organization.FieldAllowCrossOwnerAssignment:
+		m.ResetAllowCrossOwnerAssignment()
 		return nil
 	}
 	return fmt.Errorf("unknown Organization field %s", name)

@@ -22,8 +22,10 @@ type Organization struct {
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Name holds the value of the "name" field.
-	Name         string `json:"name,omitempty"`
-	selectValues sql.SelectValues
+	Name string `json:"name,omitempty"`
+	// AllowCrossOwnerAssignment holds the value of the "allow_cross_owner_assignment" field.
+	AllowCrossOwnerAssignment bool `json:"allow_cross_owner_assignment,omitempty"`
+	selectValues              sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -31,6 +33,8 @@ func (*Organization) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case organization.FieldAllowCrossOwnerAssignment:
+			values[i] = new(sql.NullBool)
 		case organization.FieldID:
 			values[i] = new(sql.NullInt64)
 		case organization.FieldName:
@@ -76,6 +80,12 @@ func (_m *Organization) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Name = value.String
 			}
+		case organization.FieldAllowCrossOwnerAssignment:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field allow_cross_owner_assignment", values[i])
+			} else if value.Valid {
+				_m.AllowCrossOwnerAssignment = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -120,6 +130,9 @@ func (_m *Organization) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("name=")
 	builder.WriteString(_m.Name)
+	builder.WriteString(", ")
+	builder.WriteString("allow_cross_owner_assignment=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AllowCrossOwnerAssignment))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -56,6 +56,20 @@ func (_c *OrganizationCreate) SetName(v string) *OrganizationCreate {
 	return _c
 }
 
+// SetAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field.
+func (_c *OrganizationCreate) SetAllowCrossOwnerAssignment(v bool) *OrganizationCreate {
+	_c.mutation.SetAllowCrossOwnerAssignment(v)
+	return _c
+}
+
+// SetNillableAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field if the given value is not nil.
+func (_c *OrganizationCreate) SetNillableAllowCrossOwnerAssignment(v *bool) *OrganizationCreate {
+	if v != nil {
+		_c.SetAllowCrossOwnerAssignment(*v)
+	}
+	return _c
+}
+
 // Mutation returns the OrganizationMutation object of the builder.
 func (_c *OrganizationCreate) Mutation() *OrganizationMutation {
 	return _c.mutation
@@ -107,6 +121,10 @@ func (_c *OrganizationCreate) defaults() error {
 		v := organization.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.AllowCrossOwnerAssignment(); !ok {
+		v := organization.DefaultAllowCrossOwnerAssignment
+		_c.mutation.SetAllowCrossOwnerAssignment(v)
+	}
 	return nil
 }
 
@@ -125,6 +143,9 @@ func (_c *OrganizationCreate) check() error {
 		if err := organization.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Organization.name": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.AllowCrossOwnerAssignment(); !ok {
+		return &ValidationError{Name: "allow_cross_owner_assignment", err: errors.New(`ent: missing required field "Organization.allow_cross_owner_assignment"`)}
 	}
 	return nil
 }
@@ -164,6 +185,10 @@ func (_c *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(organization.FieldName, field.TypeString, value)
 		_node.Name = value
+	}
+	if value, ok := _c.mutation.AllowCrossOwnerAssignment(); ok {
+		_spec.SetField(organization.FieldAllowCrossOwnerAssignment, field.TypeBool, value)
+		_node.AllowCrossOwnerAssignment = value
 	}
 	return _node, _spec
 }
@@ -241,6 +266,18 @@ func (u *OrganizationUpsert) UpdateName() *OrganizationUpsert {
 	return u
 }
 
+// SetAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field.
+func (u *OrganizationUpsert) SetAllowCrossOwnerAssignment(v bool) *OrganizationUpsert {
+	u.Set(organization.FieldAllowCrossOwnerAssignment, v)
+	return u
+}
+
+// UpdateAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field to the value that was provided on create.
+func (u *OrganizationUpsert) UpdateAllowCrossOwnerAssignment() *OrganizationUpsert {
+	u.SetExcluded(organization.FieldAllowCrossOwnerAssignment)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -311,6 +348,20 @@ func (u *OrganizationUpsertOne) SetName(v string) *OrganizationUpsertOne {
 func (u *OrganizationUpsertOne) UpdateName() *OrganizationUpsertOne {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.UpdateName()
+	})
+}
+
+// SetAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field.
+func (u *OrganizationUpsertOne) SetAllowCrossOwnerAssignment(v bool) *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetAllowCrossOwnerAssignment(v)
+	})
+}
+
+// UpdateAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field to the value that was provided on create.
+func (u *OrganizationUpsertOne) UpdateAllowCrossOwnerAssignment() *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateAllowCrossOwnerAssignment()
 	})
 }
 
@@ -550,6 +601,20 @@ func (u *OrganizationUpsertBulk) SetName(v string) *OrganizationUpsertBulk {
 func (u *OrganizationUpsertBulk) UpdateName() *OrganizationUpsertBulk {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.UpdateName()
+	})
+}
+
+// SetAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field.
+func (u *OrganizationUpsertBulk) SetAllowCrossOwnerAssignment(v bool) *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetAllowCrossOwnerAssignment(v)
+	})
+}
+
+// UpdateAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field to the value that was provided on create.
+func (u *OrganizationUpsertBulk) UpdateAllowCrossOwnerAssignment() *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateAllowCrossOwnerAssignment()
 	})
 }
 

@@ -49,6 +49,20 @@ func (_u *OrganizationUpdate) SetNillableName(v *string) *OrganizationUpdate {
 	return _u
 }
 
+// SetAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field.
+func (_u *OrganizationUpdate) SetAllowCrossOwnerAssignment(v bool) *OrganizationUpdate {
+	_u.mutation.SetAllowCrossOwnerAssignment(v)
+	return _u
+}
+
+// SetNillableAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field if the given value is not nil.
+func (_u *OrganizationUpdate) SetNillableAllowCrossOwnerAssignment(v *bool) *OrganizationUpdate {
+	if v != nil {
+		_u.SetAllowCrossOwnerAssignment(*v)
+	}
+	return _u
+}
+
 // Mutation returns the OrganizationMutation object of the builder.
 func (_u *OrganizationUpdate) Mutation() *OrganizationMutation {
 	return _u.mutation
@@ -130,6 +144,9 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(organization.FieldName, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.AllowCrossOwnerAssignment(); ok {
+		_spec.SetField(organization.FieldAllowCrossOwnerAssignment, field.TypeBool, value)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -168,6 +185,20 @@ func (_u *OrganizationUpdateOne) SetName(v string) *OrganizationUpdateOne {
 func (_u *OrganizationUpdateOne) SetNillableName(v *string) *OrganizationUpdateOne {
 	if v != nil {
 		_u.SetName(*v)
+	}
+	return _u
+}
+
+// SetAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field.
+func (_u *OrganizationUpdateOne) SetAllowCrossOwnerAssignment(v bool) *OrganizationUpdateOne {
+	_u.mutation.SetAllowCrossOwnerAssignment(v)
+	return _u
+}
+
+// SetNillableAllowCrossOwnerAssignment sets the "allow_cross_owner_assignment" field if the given value is not nil.
+func (_u *OrganizationUpdateOne) SetNillableAllowCrossOwnerAssignment(v *bool) *OrganizationUpdateOne {
+	if v != nil {
+		_u.SetAllowCrossOwnerAssignment(*v)
 	}
 	return _u
 }
@@ -282,6 +313,9 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(organization.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AllowCrossOwnerAssignment(); ok {
+		_spec.SetField(organization.FieldAllowCrossOwnerAssignment, field.TypeBool, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Organization{config: _u.config}

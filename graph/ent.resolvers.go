@@ -23,6 +23,9 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 	return r.client.Noders(ctx, ids)
 }
 
+// Assignment returns AssignmentResolver implementation.
+func (r *Resolver) Assignment() AssignmentResolver { return &assignmentResolver{r} }
+
 // Mailbox returns MailboxResolver implementation.
 func (r *Resolver) Mailbox() MailboxResolver { return &mailboxResolver{r} }
 
@@ -30,6 +33,7 @@ func (r *Resolver) Mailbox() MailboxResolver { return &mailboxResolver{r} }
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
-	mailboxResolver struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
+	assignmentResolver struct{ *Resolver }
+	mailboxResolver    struct{ *Resolver }
+	queryResolver      struct{ *Resolver }
 )

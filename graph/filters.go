@@ -1,13 +1,10 @@
 package graph
 
 import (
-	"entgo.io/ent/dialect/sql"
-
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/predicate"
-	"mailbridge/ent/prospect"
-	"mailbridge/ent/sequencestate"
+	"mailbridge/ent/schema/schematype"
 	"mailbridge/graph/model"
 	"mailbridge/internal/apperr"
 	internalmailbox "mailbridge/internal/mailbox"
@@ -53,30 +50,28 @@ func mailboxPredicates(f *model.MailboxFilterInput) []predicate.Mailbox {
 	return ps
 }
 
+// sequenceStatePredicates is the list's filter; assignMailbox selects with
+// the same predicates (internalmailbox.StatePredicates).
 func sequenceStatePredicates(f *model.SequenceStateFilterInput) []predicate.SequenceState {
+	return internalmailbox.StatePredicates(stateFilter(f))
+}
+
+// stateFilter converts the GraphQL filter into the stored form.
+func stateFilter(f *model.SequenceStateFilterInput) *schematype.SequenceStateFilter {
 	if f == nil {
 		return nil
 	}
-	var ps []predicate.SequenceState
-	if f.MailboxID != nil {
-		ps = append(ps, sequencestate.MailboxID(*f.MailboxID))
+	out := &schematype.SequenceStateFilter{
+		MailboxID:             f.MailboxID,
+		UserID:                f.UserID,
+		SequenceID:            f.SequenceID,
+		HasUndeliveredEmails:  f.HasUndeliveredEmails,
+		ProspectEmailContains: f.ProspectEmailContains,
 	}
-	if f.UserID != nil {
-		ps = append(ps, sequencestate.UserID(*f.UserID))
+	for _, s := range f.States {
+		out.States = append(out.States, string(s))
 	}
-	if f.SequenceID != nil {
-		ps = append(ps, sequencestate.SequenceID(*f.SequenceID))
-	}
-	if len(f.States) > 0 {
-		ps = append(ps, sequencestate.StateIn(f.States...))
-	}
-	if f.HasUndeliveredEmails != nil {
-		ps = append(ps, internalmailbox.WhereHasUndelivered(*f.HasUndeliveredEmails))
-	}
-	if f.ProspectEmailContains != nil && *f.ProspectEmailContains != "" {
-		ps = append(ps, prospectEmailContains(*f.ProspectEmailContains))
-	}
-	return ps
+	return out
 }
 
 func auditEventPredicates(f *model.AuditEventFilterInput) []predicate.AuditEvent {
@@ -96,17 +91,13 @@ func auditEventPredicates(f *model.AuditEventFilterInput) []predicate.AuditEvent
 	return ps
 }
 
-// prospectEmailContains selects the states whose prospect's email contains
-// sub, ignoring case, as `prospect_id IN (SELECT id FROM prospects WHERE
-// email matches)`: the matching prospects are found once (a trigram index
-// search on PostgreSQL, one pass over prospects on SQLite) and their states
-// through the prospect_id index. ent's HasProspectWith would check the
-// email once per state instead. Other organizations' prospects may match
-// the subquery, but the privacy filter keeps only the viewer's states.
-func prospectEmailContains(sub string) predicate.SequenceState {
-	return predicate.SequenceState(func(s *sql.Selector) {
-		t := sql.Table(prospect.Table)
-		s.Where(sql.In(s.C(sequencestate.FieldProspectID),
-			sql.Select(t.C(prospect.FieldID)).From(t).Where(sql.ContainsFold(t.C(prospect.FieldEmail), sub))))
-	})
+// skipsOf lists skip counts in a fixed order.
+func skipsOf(m map[internalmailbox.SkipReason]int) []*model.AssignmentSkip {
+	out := []*model.AssignmentSkip{}
+	for _, r := range []internalmailbox.SkipReason{internalmailbox.SkipFinished, internalmailbox.SkipAlreadyAssigned, internalmailbox.SkipOtherOwner} {
+		if n := m[r]; n > 0 {
+			out = append(out, &model.AssignmentSkip{Reason: model.AssignmentSkipReason(r), Count: n})
+		}
+	}
+	return out
 }

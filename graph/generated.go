@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"mailbridge/ent"
+	"mailbridge/ent/assignment"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
 	"mailbridge/ent/scheduledemail"
@@ -38,6 +39,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Assignment() AssignmentResolver
 	Mailbox() MailboxResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -60,6 +62,49 @@ type ComplexityRoot struct {
 		UpdatedAt   func(childComplexity int) int
 		User        func(childComplexity int) int
 		UserID      func(childComplexity int) int
+	}
+
+	AssignMailboxPayload struct {
+		Assignment       func(childComplexity int) int
+		Background       func(childComplexity int) int
+		DryRun           func(childComplexity int) int
+		EmailsDelivering func(childComplexity int) int
+		EmailsMoved      func(childComplexity int) int
+		Skipped          func(childComplexity int) int
+		StatesAssigned   func(childComplexity int) int
+		StatesSelected   func(childComplexity int) int
+	}
+
+	AssignableMailbox struct {
+		Eligible func(childComplexity int) int
+		Mailbox  func(childComplexity int) int
+		Reason   func(childComplexity int) int
+	}
+
+	Assignment struct {
+		Actor                   func(childComplexity int) int
+		ActorID                 func(childComplexity int) int
+		Background              func(childComplexity int) int
+		CreatedAt               func(childComplexity int) int
+		Done                    func(childComplexity int) int
+		EmailsDelivering        func(childComplexity int) int
+		EmailsMoved             func(childComplexity int) int
+		Error                   func(childComplexity int) int
+		FinishedAt              func(childComplexity int) int
+		ID                      func(childComplexity int) int
+		Mailbox                 func(childComplexity int) int
+		MailboxID               func(childComplexity int) int
+		Skipped                 func(childComplexity int) int
+		StatesAssigned          func(childComplexity int) int
+		Status                  func(childComplexity int) int
+		Total                   func(childComplexity int) int
+		UpdateUndeliveredEmails func(childComplexity int) int
+		UpdatedAt               func(childComplexity int) int
+	}
+
+	AssignmentSkip struct {
+		Count  func(childComplexity int) int
+		Reason func(childComplexity int) int
 	}
 
 	AuditChange struct {
@@ -158,18 +203,21 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAPIToken func(childComplexity int, input model.CreateAPITokenInput) int
-		MakeDefault    func(childComplexity int, input model.MakeDefaultInput) int
-		RevokeAPIToken func(childComplexity int, input model.RevokeAPITokenInput) int
-		SetSend        func(childComplexity int, input model.SetSendInput) int
-		SetSync        func(childComplexity int, input model.SetSyncInput) int
+		AssignMailbox                func(childComplexity int, input model.AssignMailboxInput) int
+		CreateAPIToken               func(childComplexity int, input model.CreateAPITokenInput) int
+		MakeDefault                  func(childComplexity int, input model.MakeDefaultInput) int
+		RevokeAPIToken               func(childComplexity int, input model.RevokeAPITokenInput) int
+		SetAllowCrossOwnerAssignment func(childComplexity int, input model.SetAllowCrossOwnerAssignmentInput) int
+		SetSend                      func(childComplexity int, input model.SetSendInput) int
+		SetSync                      func(childComplexity int, input model.SetSyncInput) int
 	}
 
 	Organization struct {
-		CreatedAt func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Name      func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
+		AllowCrossOwnerAssignment func(childComplexity int) int
+		CreatedAt                 func(childComplexity int) int
+		ID                        func(childComplexity int) int
+		Name                      func(childComplexity int) int
+		UpdatedAt                 func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -190,14 +238,16 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens      func(childComplexity int) int
-		AuditEvents    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.AuditEventFilterInput, orderBy *ent.AuditEventOrder) int
-		Mailboxes      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.MailboxFilterInput, orderBy *ent.MailboxOrder) int
-		Node           func(childComplexity int, id int) int
-		Nodes          func(childComplexity int, ids []int) int
-		SequenceStates func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.SequenceStateFilterInput, orderBy *ent.SequenceStateOrder) int
-		Users          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder) int
-		Viewer         func(childComplexity int) int
+		APITokens           func(childComplexity int) int
+		AssignableMailboxes func(childComplexity int) int
+		Assignment          func(childComplexity int, id int) int
+		AuditEvents         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.AuditEventFilterInput, orderBy *ent.AuditEventOrder) int
+		Mailboxes           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.MailboxFilterInput, orderBy *ent.MailboxOrder) int
+		Node                func(childComplexity int, id int) int
+		Nodes               func(childComplexity int, ids []int) int
+		SequenceStates      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.SequenceStateFilterInput, orderBy *ent.SequenceStateOrder) int
+		Users               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder) int
+		Viewer              func(childComplexity int) int
 	}
 
 	RevokeAPITokenPayload struct {
@@ -264,6 +314,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	SetAllowCrossOwnerAssignmentPayload struct {
+		Organization func(childComplexity int) int
+	}
+
 	SetSendPayload struct {
 		Mailbox func(childComplexity int) int
 	}
@@ -308,6 +362,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AssignmentResolver interface {
+	Skipped(ctx context.Context, obj *ent.Assignment) ([]*model.AssignmentSkip, error)
+}
 type MailboxResolver interface {
 	NeedsMigration(ctx context.Context, obj *ent.Mailbox) (bool, error)
 	UndeliveredEmailCount(ctx context.Context, obj *ent.Mailbox) (int, error)
@@ -318,6 +375,8 @@ type MutationResolver interface {
 	MakeDefault(ctx context.Context, input model.MakeDefaultInput) (*model.MakeDefaultPayload, error)
 	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, input model.RevokeAPITokenInput) (*model.RevokeAPITokenPayload, error)
+	AssignMailbox(ctx context.Context, input model.AssignMailboxInput) (*model.AssignMailboxPayload, error)
+	SetAllowCrossOwnerAssignment(ctx context.Context, input model.SetAllowCrossOwnerAssignmentInput) (*model.SetAllowCrossOwnerAssignmentPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -328,6 +387,8 @@ type QueryResolver interface {
 	Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder) (*ent.UserConnection, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.AuditEventFilterInput, orderBy *ent.AuditEventOrder) (*ent.AuditEventConnection, error)
 	APITokens(ctx context.Context) ([]*ent.APIToken, error)
+	Assignment(ctx context.Context, id int) (*ent.Assignment, error)
+	AssignableMailboxes(ctx context.Context) ([]*model.AssignableMailbox, error)
 }
 type ViewerResolver interface {
 	User(ctx context.Context, obj *model.Viewer) (*ent.User, error)
@@ -420,6 +481,196 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIToken.UserID(childComplexity), true
+
+	case "AssignMailboxPayload.assignment":
+		if e.ComplexityRoot.AssignMailboxPayload.Assignment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignMailboxPayload.Assignment(childComplexity), true
+	case "AssignMailboxPayload.background":
+		if e.ComplexityRoot.AssignMailboxPayload.Background == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignMailboxPayload.Background(childComplexity), true
+	case "AssignMailboxPayload.dryRun":
+		if e.ComplexityRoot.AssignMailboxPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignMailboxPayload.DryRun(childComplexity), true
+	case "AssignMailboxPayload.emailsDelivering":
+		if e.ComplexityRoot.AssignMailboxPayload.EmailsDelivering == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignMailboxPayload.EmailsDelivering(childComplexity), true
+	case "AssignMailboxPayload.emailsMoved":
+		if e.ComplexityRoot.AssignMailboxPayload.EmailsMoved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignMailboxPayload.EmailsMoved(childComplexity), true
+	case "AssignMailboxPayload.skipped":
+		if e.ComplexityRoot.AssignMailboxPayload.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignMailboxPayload.Skipped(childComplexity), true
+	case "AssignMailboxPayload.statesAssigned":
+		if e.ComplexityRoot.AssignMailboxPayload.StatesAssigned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignMailboxPayload.StatesAssigned(childComplexity), true
+	case "AssignMailboxPayload.statesSelected":
+		if e.ComplexityRoot.AssignMailboxPayload.StatesSelected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignMailboxPayload.StatesSelected(childComplexity), true
+
+	case "AssignableMailbox.eligible":
+		if e.ComplexityRoot.AssignableMailbox.Eligible == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignableMailbox.Eligible(childComplexity), true
+	case "AssignableMailbox.mailbox":
+		if e.ComplexityRoot.AssignableMailbox.Mailbox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignableMailbox.Mailbox(childComplexity), true
+	case "AssignableMailbox.reason":
+		if e.ComplexityRoot.AssignableMailbox.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignableMailbox.Reason(childComplexity), true
+
+	case "Assignment.actor":
+		if e.ComplexityRoot.Assignment.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.Actor(childComplexity), true
+	case "Assignment.actorID":
+		if e.ComplexityRoot.Assignment.ActorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.ActorID(childComplexity), true
+	case "Assignment.background":
+		if e.ComplexityRoot.Assignment.Background == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.Background(childComplexity), true
+	case "Assignment.createdAt":
+		if e.ComplexityRoot.Assignment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.CreatedAt(childComplexity), true
+	case "Assignment.done":
+		if e.ComplexityRoot.Assignment.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.Done(childComplexity), true
+	case "Assignment.emailsDelivering":
+		if e.ComplexityRoot.Assignment.EmailsDelivering == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.EmailsDelivering(childComplexity), true
+	case "Assignment.emailsMoved":
+		if e.ComplexityRoot.Assignment.EmailsMoved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.EmailsMoved(childComplexity), true
+	case "Assignment.error":
+		if e.ComplexityRoot.Assignment.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.Error(childComplexity), true
+	case "Assignment.finishedAt":
+		if e.ComplexityRoot.Assignment.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.FinishedAt(childComplexity), true
+	case "Assignment.id":
+		if e.ComplexityRoot.Assignment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.ID(childComplexity), true
+	case "Assignment.mailbox":
+		if e.ComplexityRoot.Assignment.Mailbox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.Mailbox(childComplexity), true
+	case "Assignment.mailboxID":
+		if e.ComplexityRoot.Assignment.MailboxID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.MailboxID(childComplexity), true
+	case "Assignment.skipped":
+		if e.ComplexityRoot.Assignment.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.Skipped(childComplexity), true
+	case "Assignment.statesAssigned":
+		if e.ComplexityRoot.Assignment.StatesAssigned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.StatesAssigned(childComplexity), true
+	case "Assignment.status":
+		if e.ComplexityRoot.Assignment.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.Status(childComplexity), true
+	case "Assignment.total":
+		if e.ComplexityRoot.Assignment.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.Total(childComplexity), true
+	case "Assignment.updateUndeliveredEmails":
+		if e.ComplexityRoot.Assignment.UpdateUndeliveredEmails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.UpdateUndeliveredEmails(childComplexity), true
+	case "Assignment.updatedAt":
+		if e.ComplexityRoot.Assignment.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.UpdatedAt(childComplexity), true
+
+	case "AssignmentSkip.count":
+		if e.ComplexityRoot.AssignmentSkip.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentSkip.Count(childComplexity), true
+	case "AssignmentSkip.reason":
+		if e.ComplexityRoot.AssignmentSkip.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentSkip.Reason(childComplexity), true
 
 	case "AuditChange.field":
 		if e.ComplexityRoot.AuditChange.Field == nil {
@@ -821,6 +1072,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MicrosoftAccount.UserPrincipalName(childComplexity), true
 
+	case "Mutation.assignMailbox":
+		if e.ComplexityRoot.Mutation.AssignMailbox == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignMailbox_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignMailbox(childComplexity, args["input"].(model.AssignMailboxInput)), true
 	case "Mutation.createAPIToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -854,6 +1116,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["input"].(model.RevokeAPITokenInput)), true
+	case "Mutation.setAllowCrossOwnerAssignment":
+		if e.ComplexityRoot.Mutation.SetAllowCrossOwnerAssignment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAllowCrossOwnerAssignment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAllowCrossOwnerAssignment(childComplexity, args["input"].(model.SetAllowCrossOwnerAssignmentInput)), true
 	case "Mutation.setSend":
 		if e.ComplexityRoot.Mutation.SetSend == nil {
 			break
@@ -877,6 +1150,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.SetSync(childComplexity, args["input"].(model.SetSyncInput)), true
 
+	case "Organization.allowCrossOwnerAssignment":
+		if e.ComplexityRoot.Organization.AllowCrossOwnerAssignment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.AllowCrossOwnerAssignment(childComplexity), true
 	case "Organization.createdAt":
 		if e.ComplexityRoot.Organization.CreatedAt == nil {
 			break
@@ -976,6 +1255,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.APITokens(childComplexity), true
+	case "Query.assignableMailboxes":
+		if e.ComplexityRoot.Query.AssignableMailboxes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AssignableMailboxes(childComplexity), true
+	case "Query.assignment":
+		if e.ComplexityRoot.Query.Assignment == nil {
+			break
+		}
+
+		args, err := ec.field_Query_assignment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Assignment(childComplexity, args["id"].(int)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -1332,6 +1628,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SequenceStateEdge.Node(childComplexity), true
 
+	case "SetAllowCrossOwnerAssignmentPayload.organization":
+		if e.ComplexityRoot.SetAllowCrossOwnerAssignmentPayload.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetAllowCrossOwnerAssignmentPayload.Organization(childComplexity), true
+
 	case "SetSendPayload.mailbox":
 		if e.ComplexityRoot.SetSendPayload.Mailbox == nil {
 			break
@@ -1474,6 +1777,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("APITokenOrder", ec.unmarshalInputAPITokenOrder),
+			graphql.NewInputUnmarshaler("AssignMailboxInput", ec.unmarshalInputAssignMailboxInput),
+			graphql.NewInputUnmarshaler("AssignmentOrder", ec.unmarshalInputAssignmentOrder),
 			graphql.NewInputUnmarshaler("AuditEventFilterInput", ec.unmarshalInputAuditEventFilterInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
@@ -1488,6 +1793,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SequenceOrder", ec.unmarshalInputSequenceOrder),
 			graphql.NewInputUnmarshaler("SequenceStateFilterInput", ec.unmarshalInputSequenceStateFilterInput),
 			graphql.NewInputUnmarshaler("SequenceStateOrder", ec.unmarshalInputSequenceStateOrder),
+			graphql.NewInputUnmarshaler("SetAllowCrossOwnerAssignmentInput", ec.unmarshalInputSetAllowCrossOwnerAssignmentInput),
 			graphql.NewInputUnmarshaler("SetSendInput", ec.unmarshalInputSetSendInput),
 			graphql.NewInputUnmarshaler("SetSyncInput", ec.unmarshalInputSetSyncInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
@@ -1613,6 +1919,92 @@ func (ec *executionContext) childFields_APIToken(ctx context.Context, field grap
 		return ec.fieldContext_APIToken_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type APIToken", field.Name)
+}
+
+func (ec *executionContext) childFields_AssignMailboxPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dryRun":
+		return ec.fieldContext_AssignMailboxPayload_dryRun(ctx, field)
+	case "background":
+		return ec.fieldContext_AssignMailboxPayload_background(ctx, field)
+	case "statesSelected":
+		return ec.fieldContext_AssignMailboxPayload_statesSelected(ctx, field)
+	case "statesAssigned":
+		return ec.fieldContext_AssignMailboxPayload_statesAssigned(ctx, field)
+	case "emailsMoved":
+		return ec.fieldContext_AssignMailboxPayload_emailsMoved(ctx, field)
+	case "emailsDelivering":
+		return ec.fieldContext_AssignMailboxPayload_emailsDelivering(ctx, field)
+	case "skipped":
+		return ec.fieldContext_AssignMailboxPayload_skipped(ctx, field)
+	case "assignment":
+		return ec.fieldContext_AssignMailboxPayload_assignment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssignMailboxPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AssignableMailbox(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mailbox":
+		return ec.fieldContext_AssignableMailbox_mailbox(ctx, field)
+	case "eligible":
+		return ec.fieldContext_AssignableMailbox_eligible(ctx, field)
+	case "reason":
+		return ec.fieldContext_AssignableMailbox_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssignableMailbox", field.Name)
+}
+
+func (ec *executionContext) childFields_Assignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Assignment_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Assignment_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Assignment_updatedAt(ctx, field)
+	case "actorID":
+		return ec.fieldContext_Assignment_actorID(ctx, field)
+	case "mailboxID":
+		return ec.fieldContext_Assignment_mailboxID(ctx, field)
+	case "updateUndeliveredEmails":
+		return ec.fieldContext_Assignment_updateUndeliveredEmails(ctx, field)
+	case "background":
+		return ec.fieldContext_Assignment_background(ctx, field)
+	case "status":
+		return ec.fieldContext_Assignment_status(ctx, field)
+	case "total":
+		return ec.fieldContext_Assignment_total(ctx, field)
+	case "done":
+		return ec.fieldContext_Assignment_done(ctx, field)
+	case "statesAssigned":
+		return ec.fieldContext_Assignment_statesAssigned(ctx, field)
+	case "emailsMoved":
+		return ec.fieldContext_Assignment_emailsMoved(ctx, field)
+	case "emailsDelivering":
+		return ec.fieldContext_Assignment_emailsDelivering(ctx, field)
+	case "error":
+		return ec.fieldContext_Assignment_error(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_Assignment_finishedAt(ctx, field)
+	case "actor":
+		return ec.fieldContext_Assignment_actor(ctx, field)
+	case "mailbox":
+		return ec.fieldContext_Assignment_mailbox(ctx, field)
+	case "skipped":
+		return ec.fieldContext_Assignment_skipped(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Assignment", field.Name)
+}
+
+func (ec *executionContext) childFields_AssignmentSkip(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reason":
+		return ec.fieldContext_AssignmentSkip_reason(ctx, field)
+	case "count":
+		return ec.fieldContext_AssignmentSkip_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssignmentSkip", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1815,6 +2207,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_updatedAt(ctx, field)
 	case "name":
 		return ec.fieldContext_Organization_name(ctx, field)
+	case "allowCrossOwnerAssignment":
+		return ec.fieldContext_Organization_allowCrossOwnerAssignment(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -1979,6 +2373,14 @@ func (ec *executionContext) childFields_SequenceStateEdge(ctx context.Context, f
 		return ec.fieldContext_SequenceStateEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SequenceStateEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SetAllowCrossOwnerAssignmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organization":
+		return ec.fieldContext_SetAllowCrossOwnerAssignmentPayload_organization(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetAllowCrossOwnerAssignmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SetSendPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2175,6 +2577,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_assignMailbox_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AssignMailboxInput, error) {
+			return ec.unmarshalNAssignMailboxInput2mailbridgeᚋgraphᚋmodelᚐAssignMailboxInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAPIToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2209,6 +2625,20 @@ func (ec *executionContext) field_Mutation_revokeAPIToken_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RevokeAPITokenInput, error) {
 			return ec.unmarshalNRevokeAPITokenInput2mailbridgeᚋgraphᚋmodelᚐRevokeAPITokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setAllowCrossOwnerAssignment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetAllowCrossOwnerAssignmentInput, error) {
+			return ec.unmarshalNSetAllowCrossOwnerAssignmentInput2mailbridgeᚋgraphᚋmodelᚐSetAllowCrossOwnerAssignmentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2256,6 +2686,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_assignment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -2829,6 +3273,773 @@ func (ec *executionContext) fieldContext_APIToken_user(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AssignMailboxPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *model.AssignMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignMailboxPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignMailboxPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignMailboxPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AssignMailboxPayload_background(ctx context.Context, field graphql.CollectedField, obj *model.AssignMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignMailboxPayload_background(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Background, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignMailboxPayload_background(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignMailboxPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AssignMailboxPayload_statesSelected(ctx context.Context, field graphql.CollectedField, obj *model.AssignMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignMailboxPayload_statesSelected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatesSelected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignMailboxPayload_statesSelected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignMailboxPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssignMailboxPayload_statesAssigned(ctx context.Context, field graphql.CollectedField, obj *model.AssignMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignMailboxPayload_statesAssigned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatesAssigned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignMailboxPayload_statesAssigned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignMailboxPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssignMailboxPayload_emailsMoved(ctx context.Context, field graphql.CollectedField, obj *model.AssignMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignMailboxPayload_emailsMoved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailsMoved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignMailboxPayload_emailsMoved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignMailboxPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssignMailboxPayload_emailsDelivering(ctx context.Context, field graphql.CollectedField, obj *model.AssignMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignMailboxPayload_emailsDelivering(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailsDelivering, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignMailboxPayload_emailsDelivering(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignMailboxPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssignMailboxPayload_skipped(ctx context.Context, field graphql.CollectedField, obj *model.AssignMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignMailboxPayload_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AssignmentSkip) graphql.Marshaler {
+			return ec.marshalNAssignmentSkip2ᚕᚖmailbridgeᚋgraphᚋmodelᚐAssignmentSkipᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignMailboxPayload_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssignMailboxPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssignmentSkip(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssignMailboxPayload_assignment(ctx context.Context, field graphql.CollectedField, obj *model.AssignMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignMailboxPayload_assignment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assignment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Assignment) graphql.Marshaler {
+			return ec.marshalOAssignment2ᚖmailbridgeᚋentᚐAssignment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssignMailboxPayload_assignment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssignMailboxPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssignableMailbox_mailbox(ctx context.Context, field graphql.CollectedField, obj *model.AssignableMailbox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignableMailbox_mailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mailbox, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailbox) graphql.Marshaler {
+			return ec.marshalNMailbox2ᚖmailbridgeᚋentᚐMailbox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignableMailbox_mailbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssignableMailbox",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssignableMailbox_eligible(ctx context.Context, field graphql.CollectedField, obj *model.AssignableMailbox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignableMailbox_eligible(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Eligible, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignableMailbox_eligible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignableMailbox", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AssignableMailbox_reason(ctx context.Context, field graphql.CollectedField, obj *model.AssignableMailbox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignableMailbox_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssignableMailbox_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignableMailbox", field, false, false, "String")
+}
+
+func (ec *executionContext) _Assignment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Assignment_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Assignment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Assignment_actorID(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_actorID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_actorID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Assignment_mailboxID(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_mailboxID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MailboxID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_mailboxID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Assignment_updateUndeliveredEmails(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_updateUndeliveredEmails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdateUndeliveredEmails, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_updateUndeliveredEmails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Assignment_background(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_background(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Background, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_background(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Assignment_status(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v assignment.Status) graphql.Marshaler {
+			return ec.marshalNAssignmentStatus2mailbridgeᚋentᚋassignmentᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "AssignmentStatus")
+}
+
+func (ec *executionContext) _Assignment_total(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Assignment_done(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Assignment_statesAssigned(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_statesAssigned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatesAssigned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_statesAssigned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Assignment_emailsMoved(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_emailsMoved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailsMoved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_emailsMoved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Assignment_emailsDelivering(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_emailsDelivering(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailsDelivering, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_emailsDelivering(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Assignment_error(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Assignment_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Assignment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Assignment_actor(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmailbridgeᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assignment_mailbox(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_mailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mailbox(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailbox) graphql.Marshaler {
+			return ec.marshalNMailbox2ᚖmailbridgeᚋentᚐMailbox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_mailbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Assignment_skipped(ctx context.Context, field graphql.CollectedField, obj *ent.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Assignment_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Assignment().Skipped(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AssignmentSkip) graphql.Marshaler {
+			return ec.marshalNAssignmentSkip2ᚕᚖmailbridgeᚋgraphᚋmodelᚐAssignmentSkipᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Assignment_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Assignment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssignmentSkip(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssignmentSkip_reason(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentSkip) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignmentSkip_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.AssignmentSkipReason) graphql.Marshaler {
+			return ec.marshalNAssignmentSkipReason2mailbridgeᚋgraphᚋmodelᚐAssignmentSkipReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignmentSkip_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignmentSkip", field, false, false, "AssignmentSkipReason")
+}
+
+func (ec *executionContext) _AssignmentSkip_count(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentSkip) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssignmentSkip_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssignmentSkip_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssignmentSkip", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AuditChange_field(ctx context.Context, field graphql.CollectedField, obj *schematype.AuditChange) (ret graphql.Marshaler) {
@@ -4681,6 +5892,94 @@ func (ec *executionContext) fieldContext_Mutation_revokeAPIToken(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_assignMailbox(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignMailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignMailbox(ctx, fc.Args["input"].(model.AssignMailboxInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AssignMailboxPayload) graphql.Marshaler {
+			return ec.marshalNAssignMailboxPayload2ᚖmailbridgeᚋgraphᚋmodelᚐAssignMailboxPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignMailbox(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssignMailboxPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignMailbox_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAllowCrossOwnerAssignment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAllowCrossOwnerAssignment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAllowCrossOwnerAssignment(ctx, fc.Args["input"].(model.SetAllowCrossOwnerAssignmentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetAllowCrossOwnerAssignmentPayload) graphql.Marshaler {
+			return ec.marshalNSetAllowCrossOwnerAssignmentPayload2ᚖmailbridgeᚋgraphᚋmodelᚐSetAllowCrossOwnerAssignmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAllowCrossOwnerAssignment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetAllowCrossOwnerAssignmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAllowCrossOwnerAssignment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4771,6 +6070,29 @@ func (ec *executionContext) _Organization_name(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Organization_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organization", field, false, false, "String")
+}
+
+func (ec *executionContext) _Organization_allowCrossOwnerAssignment(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_allowCrossOwnerAssignment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowCrossOwnerAssignment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_allowCrossOwnerAssignment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organization", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
@@ -5349,6 +6671,82 @@ func (ec *executionContext) fieldContext_Query_apiTokens(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_APIToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_assignment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_assignment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Assignment(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Assignment) graphql.Marshaler {
+			return ec.marshalOAssignment2ᚖmailbridgeᚋentᚐAssignment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_assignment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assignment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_assignment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_assignableMailboxes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_assignableMailboxes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AssignableMailboxes(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AssignableMailbox) graphql.Marshaler {
+			return ec.marshalNAssignableMailbox2ᚕᚖmailbridgeᚋgraphᚋmodelᚐAssignableMailboxᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_assignableMailboxes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssignableMailbox(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6594,6 +7992,38 @@ func (ec *executionContext) _SequenceStateEdge_cursor(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_SequenceStateEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SequenceStateEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _SetAllowCrossOwnerAssignmentPayload_organization(ctx context.Context, field graphql.CollectedField, obj *model.SetAllowCrossOwnerAssignmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetAllowCrossOwnerAssignmentPayload_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖmailbridgeᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetAllowCrossOwnerAssignmentPayload_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetAllowCrossOwnerAssignmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SetSendPayload_mailbox(ctx context.Context, field graphql.CollectedField, obj *model.SetSendPayload) (ret graphql.Marshaler) {
@@ -8286,6 +9716,129 @@ func UnmarshalAPITokenOrder(ctx context.Context, raw any) (ent.APITokenOrder, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAssignMailboxInput(ctx context.Context, obj any) (model.AssignMailboxInput, error) {
+	var it model.AssignMailboxInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"stateIDs", "filter", "mailboxID", "updateUndeliveredEmails", "dryRun"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "stateIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateIDs"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateIDs = data
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOSequenceStateFilterInput2ᚖmailbridgeᚋgraphᚋmodelᚐSequenceStateFilterInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = data
+		case "mailboxID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mailboxID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MailboxID = data
+		case "updateUndeliveredEmails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updateUndeliveredEmails"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdateUndeliveredEmails = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAssignMailboxInput unmarshals raw into the AssignMailboxInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAssignMailboxInput(ctx context.Context, raw any) (model.AssignMailboxInput, error) {
+	var out model.AssignMailboxInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AssignMailboxInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAssignmentOrder(ctx context.Context, obj any) (ent.AssignmentOrder, error) {
+	var it ent.AssignmentOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAssignmentOrderField2ᚖmailbridgeᚋentᚐAssignmentOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAssignmentOrder unmarshals raw into the AssignmentOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAssignmentOrder(ctx context.Context, raw any) (ent.AssignmentOrder, error) {
+	var out ent.AssignmentOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AssignmentOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAuditEventFilterInput(ctx context.Context, obj any) (model.AuditEventFilterInput, error) {
 	var it model.AuditEventFilterInput
 	if obj == nil {
@@ -9074,6 +10627,48 @@ func UnmarshalSequenceStateOrder(ctx context.Context, raw any) (ent.SequenceStat
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetAllowCrossOwnerAssignmentInput(ctx context.Context, obj any) (model.SetAllowCrossOwnerAssignmentInput, error) {
+	var it model.SetAllowCrossOwnerAssignmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetAllowCrossOwnerAssignmentInput unmarshals raw into the SetAllowCrossOwnerAssignmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetAllowCrossOwnerAssignmentInput(ctx context.Context, raw any) (model.SetAllowCrossOwnerAssignmentInput, error) {
+	var out model.SetAllowCrossOwnerAssignmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetAllowCrossOwnerAssignmentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetSendInput(ctx context.Context, obj any) (model.SetSendInput, error) {
 	var it model.SetSendInput
 	if obj == nil {
@@ -9278,6 +10873,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._AuditEvent(ctx, sel, obj)
+	case *ent.Assignment:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Assignment(ctx, sel, obj)
 	case *ent.APIToken:
 		if obj == nil {
 			return graphql.Null
@@ -9363,6 +10963,276 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._APIToken_user(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assignMailboxPayloadImplementors = []string{"AssignMailboxPayload"}
+
+func (ec *executionContext) _AssignMailboxPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AssignMailboxPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assignMailboxPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssignMailboxPayload")
+		case "dryRun":
+			out.Values[i] = ec._AssignMailboxPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "background":
+			out.Values[i] = ec._AssignMailboxPayload_background(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "statesSelected":
+			out.Values[i] = ec._AssignMailboxPayload_statesSelected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "statesAssigned":
+			out.Values[i] = ec._AssignMailboxPayload_statesAssigned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "emailsMoved":
+			out.Values[i] = ec._AssignMailboxPayload_emailsMoved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "emailsDelivering":
+			out.Values[i] = ec._AssignMailboxPayload_emailsDelivering(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._AssignMailboxPayload_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignment":
+			out.Values[i] = ec._AssignMailboxPayload_assignment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assignableMailboxImplementors = []string{"AssignableMailbox"}
+
+func (ec *executionContext) _AssignableMailbox(ctx context.Context, sel ast.SelectionSet, obj *model.AssignableMailbox) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assignableMailboxImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssignableMailbox")
+		case "mailbox":
+			out.Values[i] = ec._AssignableMailbox_mailbox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eligible":
+			out.Values[i] = ec._AssignableMailbox_eligible(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._AssignableMailbox_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assignmentImplementors = []string{"Assignment", "Node"}
+
+func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSet, obj *ent.Assignment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Assignment")
+		case "id":
+			out.Values[i] = ec._Assignment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Assignment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Assignment_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorID":
+			out.Values[i] = ec._Assignment_actorID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mailboxID":
+			out.Values[i] = ec._Assignment_mailboxID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updateUndeliveredEmails":
+			out.Values[i] = ec._Assignment_updateUndeliveredEmails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "background":
+			out.Values[i] = ec._Assignment_background(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Assignment_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "total":
+			out.Values[i] = ec._Assignment_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "done":
+			out.Values[i] = ec._Assignment_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statesAssigned":
+			out.Values[i] = ec._Assignment_statesAssigned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "emailsMoved":
+			out.Values[i] = ec._Assignment_emailsMoved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "emailsDelivering":
+			out.Values[i] = ec._Assignment_emailsDelivering(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.Values[i] = ec._Assignment_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._Assignment_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assignment_actor(ctx, field, obj)
+				})
+		case "mailbox":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assignment_mailbox(ctx, field, obj)
+				})
+		case "skipped":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Assignment_skipped(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assignmentSkipImplementors = []string{"AssignmentSkip"}
+
+func (ec *executionContext) _AssignmentSkip(ctx context.Context, sel ast.SelectionSet, obj *model.AssignmentSkip) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentSkipImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssignmentSkip")
+		case "reason":
+			out.Values[i] = ec._AssignmentSkip_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._AssignmentSkip_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10046,6 +11916,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "assignMailbox":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignMailbox(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAllowCrossOwnerAssignment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAllowCrossOwnerAssignment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10091,6 +11975,11 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 			}
 		case "name":
 			out.Values[i] = ec._Organization_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "allowCrossOwnerAssignment":
+			out.Values[i] = ec._Organization_allowCrossOwnerAssignment(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10288,6 +12177,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_apiTokens(ctx, field)
+				})
+		case "assignment":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_assignment(ctx, field)
+				})
+		case "assignableMailboxes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_assignableMailboxes(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -10706,6 +12607,39 @@ func (ec *executionContext) _SequenceStateEdge(ctx context.Context, sel ast.Sele
 			}
 		case "cursor":
 			out.Values[i] = ec._SequenceStateEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var setAllowCrossOwnerAssignmentPayloadImplementors = []string{"SetAllowCrossOwnerAssignmentPayload"}
+
+func (ec *executionContext) _SetAllowCrossOwnerAssignmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetAllowCrossOwnerAssignmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setAllowCrossOwnerAssignmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetAllowCrossOwnerAssignmentPayload")
+		case "organization":
+			out.Values[i] = ec._SetAllowCrossOwnerAssignmentPayload_organization(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11403,6 +13337,101 @@ func (ec *executionContext) marshalNAPITokenOrderField2ᚖmailbridgeᚋentᚐAPI
 	return v
 }
 
+func (ec *executionContext) unmarshalNAssignMailboxInput2mailbridgeᚋgraphᚋmodelᚐAssignMailboxInput(ctx context.Context, v any) (model.AssignMailboxInput, error) {
+	res, err := ec.unmarshalInputAssignMailboxInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssignMailboxPayload2ᚖmailbridgeᚋgraphᚋmodelᚐAssignMailboxPayload(ctx context.Context, sel ast.SelectionSet, v *model.AssignMailboxPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssignMailboxPayload!")
+		return graphql.Null
+	}
+	return ec._AssignMailboxPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAssignableMailbox2ᚕᚖmailbridgeᚋgraphᚋmodelᚐAssignableMailboxᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AssignableMailbox) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 64, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssignableMailbox2ᚖmailbridgeᚋgraphᚋmodelᚐAssignableMailbox(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAssignableMailbox2ᚖmailbridgeᚋgraphᚋmodelᚐAssignableMailbox(ctx context.Context, sel ast.SelectionSet, v *model.AssignableMailbox) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssignableMailbox!")
+		return graphql.Null
+	}
+	return ec._AssignableMailbox(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAssignmentOrderField2ᚖmailbridgeᚋentᚐAssignmentOrderField(ctx context.Context, v any) (*ent.AssignmentOrderField, error) {
+	var res = new(ent.AssignmentOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssignmentOrderField2ᚖmailbridgeᚋentᚐAssignmentOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AssignmentOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssignmentOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNAssignmentSkip2ᚕᚖmailbridgeᚋgraphᚋmodelᚐAssignmentSkipᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AssignmentSkip) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 64, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssignmentSkip2ᚖmailbridgeᚋgraphᚋmodelᚐAssignmentSkip(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAssignmentSkip2ᚖmailbridgeᚋgraphᚋmodelᚐAssignmentSkip(ctx context.Context, sel ast.SelectionSet, v *model.AssignmentSkip) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssignmentSkip!")
+		return graphql.Null
+	}
+	return ec._AssignmentSkip(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAssignmentSkipReason2mailbridgeᚋgraphᚋmodelᚐAssignmentSkipReason(ctx context.Context, v any) (model.AssignmentSkipReason, error) {
+	var res model.AssignmentSkipReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssignmentSkipReason2mailbridgeᚋgraphᚋmodelᚐAssignmentSkipReason(ctx context.Context, sel ast.SelectionSet, v model.AssignmentSkipReason) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAssignmentStatus2mailbridgeᚋentᚋassignmentᚐStatus(ctx context.Context, v any) (assignment.Status, error) {
+	var res assignment.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssignmentStatus2mailbridgeᚋentᚋassignmentᚐStatus(ctx context.Context, sel ast.SelectionSet, v assignment.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAuditChange2mailbridgeᚋentᚋschemaᚋschematypeᚐAuditChange(ctx context.Context, sel ast.SelectionSet, v schematype.AuditChange) graphql.Marshaler {
 	return ec._AuditChange(ctx, sel, &v)
 }
@@ -11801,6 +13830,19 @@ func (ec *executionContext) marshalNSequenceStateState2mailbridgeᚋentᚋsequen
 	return v
 }
 
+func (ec *executionContext) unmarshalNSetAllowCrossOwnerAssignmentInput2mailbridgeᚋgraphᚋmodelᚐSetAllowCrossOwnerAssignmentInput(ctx context.Context, v any) (model.SetAllowCrossOwnerAssignmentInput, error) {
+	res, err := ec.unmarshalInputSetAllowCrossOwnerAssignmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetAllowCrossOwnerAssignmentPayload2ᚖmailbridgeᚋgraphᚋmodelᚐSetAllowCrossOwnerAssignmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetAllowCrossOwnerAssignmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SetAllowCrossOwnerAssignmentPayload!")
+		return graphql.Null
+	}
+	return ec._SetAllowCrossOwnerAssignmentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSetSendInput2mailbridgeᚋgraphᚋmodelᚐSetSendInput(ctx context.Context, v any) (model.SetSendInput, error) {
 	res, err := ec.unmarshalInputSetSendInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -12045,6 +14087,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAssignment2ᚖmailbridgeᚋentᚐAssignment(ctx context.Context, sel ast.SelectionSet, v *ent.Assignment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Assignment(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOAuditChange2ᚕmailbridgeᚋentᚋschemaᚋschematypeᚐAuditChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []schematype.AuditChange) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -12151,6 +14200,41 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOID2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚖint(ctx context.Context, v any) (*int, error) {

@@ -62,7 +62,7 @@ type Options struct {
 // NewHandler installs an ent interceptor on d.Client that charges the
 // queries of each request to that request's budget.
 func NewHandler(d Deps, o Options) http.Handler {
-	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, auth: d.Auth, log: d.Logger}
+	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, assigner: d.Assigner, auth: d.Auth, log: d.Logger}
 	cfg := Config{Resolvers: r}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))
@@ -80,7 +80,11 @@ func NewHandler(d Deps, o Options) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.AroundFields(checkArguments)
-	srv.Use(transactioner{entgql.Transactioner{TxOpener: d.Client}, d.Logger})
+	var opener entgql.TxOpener = d.Client
+	if d.TxOpener != nil {
+		opener = d.TxOpener
+	}
+	srv.Use(transactioner{entgql.Transactioner{TxOpener: opener}, d.Logger})
 	srv.SetErrorPresenter(errorPresenter(d.Logger))
 	srv.SetRecoverFunc(recoverFunc(d.Logger))
 	counter := &queryCounter{}

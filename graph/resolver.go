@@ -4,6 +4,8 @@
 package graph
 
 import (
+	"entgo.io/contrib/entgql"
+
 	"log/slog"
 
 	"mailbridge/ent"
@@ -15,6 +17,7 @@ import (
 type Resolver struct {
 	client    *ent.Client
 	mailboxes *mailbox.Service
+	assigner  *mailbox.Assigner
 	auth      *auth.Service
 	log       *slog.Logger
 }
@@ -23,6 +26,11 @@ type Resolver struct {
 type Deps struct {
 	Client    *ent.Client
 	Mailboxes *mailbox.Service
-	Auth      *auth.Service
-	Logger    *slog.Logger
+	// Assigner runs assignMailbox.
+	Assigner *mailbox.Assigner
+	Auth     *auth.Service
+	Logger   *slog.Logger
+	// TxOpener opens each mutation's transaction; txn.Opener shares it
+	// with River's InsertTx. Nil uses Client's own transactions.
+	TxOpener entgql.TxOpener
 }

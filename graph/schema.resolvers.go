@@ -19,6 +19,11 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// Skipped is the resolver for the skipped field.
+func (r *assignmentResolver) Skipped(ctx context.Context, obj *ent.Assignment) ([]*model.AssignmentSkip, error) {
+	return skipsOf(internalmailbox.Skips(obj)), nil
+}
+
 // NeedsMigration is the resolver for the needsMigration field.
 func (r *mailboxResolver) NeedsMigration(ctx context.Context, obj *ent.Mailbox) (bool, error) {
 	return internalmailbox.NeedsMigration(obj), nil
@@ -76,6 +81,39 @@ func (r *mutationResolver) RevokeAPIToken(ctx context.Context, input model.Revok
 		return nil, err
 	}
 	return &model.RevokeAPITokenPayload{APIToken: tok}, nil
+}
+
+// AssignMailbox is the resolver for the assignMailbox field.
+func (r *mutationResolver) AssignMailbox(ctx context.Context, input model.AssignMailboxInput) (*model.AssignMailboxPayload, error) {
+	res, err := r.assigner.Assign(ctx, internalmailbox.AssignInput{
+		StateIDs:                input.StateIDs,
+		Filter:                  stateFilter(input.Filter),
+		MailboxID:               input.MailboxID,
+		UpdateUndeliveredEmails: input.UpdateUndeliveredEmails,
+		DryRun:                  input.DryRun != nil && *input.DryRun,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.AssignMailboxPayload{
+		DryRun:           res.DryRun,
+		Background:       res.Background,
+		StatesSelected:   res.Selected,
+		StatesAssigned:   res.StatesAssigned,
+		EmailsMoved:      res.EmailsMoved,
+		EmailsDelivering: res.EmailsDelivering,
+		Skipped:          skipsOf(res.Skipped),
+		Assignment:       res.Assignment,
+	}, nil
+}
+
+// SetAllowCrossOwnerAssignment is the resolver for the setAllowCrossOwnerAssignment field.
+func (r *mutationResolver) SetAllowCrossOwnerAssignment(ctx context.Context, input model.SetAllowCrossOwnerAssignmentInput) (*model.SetAllowCrossOwnerAssignmentPayload, error) {
+	org, err := r.assigner.SetAllowCrossOwnerAssignment(ctx, input.Enabled)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SetAllowCrossOwnerAssignmentPayload{Organization: org}, nil
 }
 
 // Viewer is the resolver for the viewer field.
@@ -152,6 +190,31 @@ func (r *queryResolver) APITokens(ctx context.Context) ([]*ent.APIToken, error) 
 		return nil, err
 	}
 	return q.All(ctx)
+}
+
+// Assignment is the resolver for the assignment field.
+func (r *queryResolver) Assignment(ctx context.Context, id int) (*ent.Assignment, error) {
+	a, err := r.client.Assignment.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return a, err
+}
+
+// AssignableMailboxes is the resolver for the assignableMailboxes field.
+func (r *queryResolver) AssignableMailboxes(ctx context.Context) ([]*model.AssignableMailbox, error) {
+	as, err := r.assigner.AssignableMailboxes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.AssignableMailbox, len(as))
+	for i, a := range as {
+		out[i] = &model.AssignableMailbox{Mailbox: a.Mailbox, Eligible: a.Reason == ""}
+		if a.Reason != "" {
+			out[i].Reason = &a.Reason
+		}
+	}
+	return out, nil
 }
 
 // User is the resolver for the user field.

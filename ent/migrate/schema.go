@@ -56,6 +56,67 @@ var (
 			},
 		},
 	}
+	// AssignmentsColumns holds the columns for the "assignments" table.
+	AssignmentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "api_token_id", Type: field.TypeInt, Nullable: true},
+		{Name: "update_undelivered_emails", Type: field.TypeBool},
+		{Name: "selection_ids", Type: field.TypeJSON, Nullable: true},
+		{Name: "selection_filter", Type: field.TypeJSON, Nullable: true},
+		{Name: "max_state_id", Type: field.TypeInt},
+		{Name: "background", Type: field.TypeBool},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"RUNNING", "SUCCEEDED", "FAILED"}, Default: "RUNNING"},
+		{Name: "total", Type: field.TypeInt},
+		{Name: "done", Type: field.TypeInt, Default: 0},
+		{Name: "cursor_state_id", Type: field.TypeInt, Default: 0},
+		{Name: "states_assigned", Type: field.TypeInt, Default: 0},
+		{Name: "emails_moved", Type: field.TypeInt, Default: 0},
+		{Name: "skipped_finished", Type: field.TypeInt, Default: 0},
+		{Name: "skipped_already_assigned", Type: field.TypeInt, Default: 0},
+		{Name: "skipped_other_owner", Type: field.TypeInt, Default: 0},
+		{Name: "emails_delivering", Type: field.TypeInt, Default: 0},
+		{Name: "from_mailbox_ids", Type: field.TypeJSON, Nullable: true},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "actor_id", Type: field.TypeInt},
+		{Name: "mailbox_id", Type: field.TypeInt},
+	}
+	// AssignmentsTable holds the schema information for the "assignments" table.
+	AssignmentsTable = &schema.Table{
+		Name:       "assignments",
+		Columns:    AssignmentsColumns,
+		PrimaryKey: []*schema.Column{AssignmentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "assignments_organizations_organization",
+				Columns:    []*schema.Column{AssignmentsColumns[22]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "assignments_users_actor",
+				Columns:    []*schema.Column{AssignmentsColumns[23]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "assignments_mailboxes_mailbox",
+				Columns:    []*schema.Column{AssignmentsColumns[24]},
+				RefColumns: []*schema.Column{MailboxesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "assignment_org_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{AssignmentsColumns[22], AssignmentsColumns[9]},
+			},
+		},
+	}
 	// AuditEventsColumns holds the columns for the "audit_events" table.
 	AuditEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -235,6 +296,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "allow_cross_owner_assignment", Type: field.TypeBool, Default: false},
 	}
 	// OrganizationsTable holds the schema information for the "organizations" table.
 	OrganizationsTable = &schema.Table{
@@ -548,6 +610,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		AssignmentsTable,
 		AuditEventsTable,
 		MailboxesTable,
 		MicrosoftAccountsTable,
@@ -566,6 +629,12 @@ func init() {
 	APITokensTable.ForeignKeys[1].RefTable = UsersTable
 	APITokensTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
+	}
+	AssignmentsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	AssignmentsTable.ForeignKeys[1].RefTable = UsersTable
+	AssignmentsTable.ForeignKeys[2].RefTable = MailboxesTable
+	AssignmentsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(47244640256),
 	}
 	AuditEventsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	AuditEventsTable.ForeignKeys[1].RefTable = UsersTable

@@ -20,6 +20,8 @@ const (
 	FieldUpdatedAt = "updated_at"
 	// FieldName holds the string denoting the name field in the database.
 	FieldName = "name"
+	// FieldAllowCrossOwnerAssignment holds the string denoting the allow_cross_owner_assignment field in the database.
+	FieldAllowCrossOwnerAssignment = "allow_cross_owner_assignment"
 	// Table holds the table name of the organization in the database.
 	Table = "organizations"
 )
@@ -30,6 +32,7 @@ var Columns = []string{
 	FieldCreatedAt,
 	FieldUpdatedAt,
 	FieldName,
+	FieldAllowCrossOwnerAssignment,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -58,6 +61,8 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
+	// DefaultAllowCrossOwnerAssignment holds the default value on creation for the "allow_cross_owner_assignment" field.
+	DefaultAllowCrossOwnerAssignment bool
 )
 
 // OrderOption defines the ordering options for the Organization queries.
@@ -81,4 +86,9 @@ func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByName orders the results by the name field.
 func ByName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldName, opts...).ToFunc()
+}
+
+// ByAllowCrossOwnerAssignment orders the results by the allow_cross_owner_assignment field.
+func ByAllowCrossOwnerAssignment(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAllowCrossOwnerAssignment, opts...).ToFunc()
 }

@@ -69,6 +69,11 @@ func Name(v string) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldName, v))
 }
 
+// AllowCrossOwnerAssignment applies equality check predicate on the "allow_cross_owner_assignment" field. It's identical to AllowCrossOwnerAssignmentEQ.
+func AllowCrossOwnerAssignment(v bool) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldAllowCrossOwnerAssignment, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldCreatedAt, v))
@@ -212,6 +217,16 @@ func NameEqualFold(v string) predicate.Organization {
 // NameContainsFold applies the ContainsFold predicate on the "name" field.
 func NameContainsFold(v string) predicate.Organization {
 	return predicate.Organization(sql.FieldContainsFold(FieldName, v))
+}
+
+// AllowCrossOwnerAssignmentEQ applies the EQ predicate on the "allow_cross_owner_assignment" field.
+func AllowCrossOwnerAssignmentEQ(v bool) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldAllowCrossOwnerAssignment, v))
+}
+
+// AllowCrossOwnerAssignmentNEQ applies the NEQ predicate on the "allow_cross_owner_assignment" field.
+func AllowCrossOwnerAssignmentNEQ(v bool) predicate.Organization {
+	return predicate.Organization(sql.FieldNEQ(FieldAllowCrossOwnerAssignment, v))
 }
 
 // And groups predicates with the AND operator between them.

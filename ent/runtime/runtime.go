@@ -5,6 +5,7 @@ package runtime
 import (
 	"context"
 	"mailbridge/ent/apitoken"
+	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
@@ -90,6 +91,84 @@ func init() {
 			return nil
 		}
 	}()
+	assignmentMixin := schema.Assignment{}.Mixin()
+	assignment.Policy = privacy.NewPolicies(assignmentMixin[0], schema.Assignment{})
+	assignment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := assignment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	assignmentMixinFields1 := assignmentMixin[1].Fields()
+	_ = assignmentMixinFields1
+	assignmentFields := schema.Assignment{}.Fields()
+	_ = assignmentFields
+	// assignmentDescCreatedAt is the schema descriptor for created_at field.
+	assignmentDescCreatedAt := assignmentMixinFields1[0].Descriptor()
+	// assignment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	assignment.DefaultCreatedAt = assignmentDescCreatedAt.Default.(func() time.Time)
+	// assignmentDescUpdatedAt is the schema descriptor for updated_at field.
+	assignmentDescUpdatedAt := assignmentMixinFields1[1].Descriptor()
+	// assignment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	assignment.DefaultUpdatedAt = assignmentDescUpdatedAt.Default.(func() time.Time)
+	// assignment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	assignment.UpdateDefaultUpdatedAt = assignmentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// assignmentDescTotal is the schema descriptor for total field.
+	assignmentDescTotal := assignmentFields[9].Descriptor()
+	// assignment.TotalValidator is a validator for the "total" field. It is called by the builders before save.
+	assignment.TotalValidator = assignmentDescTotal.Validators[0].(func(int) error)
+	// assignmentDescDone is the schema descriptor for done field.
+	assignmentDescDone := assignmentFields[10].Descriptor()
+	// assignment.DefaultDone holds the default value on creation for the done field.
+	assignment.DefaultDone = assignmentDescDone.Default.(int)
+	// assignment.DoneValidator is a validator for the "done" field. It is called by the builders before save.
+	assignment.DoneValidator = assignmentDescDone.Validators[0].(func(int) error)
+	// assignmentDescCursorStateID is the schema descriptor for cursor_state_id field.
+	assignmentDescCursorStateID := assignmentFields[11].Descriptor()
+	// assignment.DefaultCursorStateID holds the default value on creation for the cursor_state_id field.
+	assignment.DefaultCursorStateID = assignmentDescCursorStateID.Default.(int)
+	// assignmentDescStatesAssigned is the schema descriptor for states_assigned field.
+	assignmentDescStatesAssigned := assignmentFields[12].Descriptor()
+	// assignment.DefaultStatesAssigned holds the default value on creation for the states_assigned field.
+	assignment.DefaultStatesAssigned = assignmentDescStatesAssigned.Default.(int)
+	// assignment.StatesAssignedValidator is a validator for the "states_assigned" field. It is called by the builders before save.
+	assignment.StatesAssignedValidator = assignmentDescStatesAssigned.Validators[0].(func(int) error)
+	// assignmentDescEmailsMoved is the schema descriptor for emails_moved field.
+	assignmentDescEmailsMoved := assignmentFields[13].Descriptor()
+	// assignment.DefaultEmailsMoved holds the default value on creation for the emails_moved field.
+	assignment.DefaultEmailsMoved = assignmentDescEmailsMoved.Default.(int)
+	// assignment.EmailsMovedValidator is a validator for the "emails_moved" field. It is called by the builders before save.
+	assignment.EmailsMovedValidator = assignmentDescEmailsMoved.Validators[0].(func(int) error)
+	// assignmentDescSkippedFinished is the schema descriptor for skipped_finished field.
+	assignmentDescSkippedFinished := assignmentFields[14].Descriptor()
+	// assignment.DefaultSkippedFinished holds the default value on creation for the skipped_finished field.
+	assignment.DefaultSkippedFinished = assignmentDescSkippedFinished.Default.(int)
+	// assignment.SkippedFinishedValidator is a validator for the "skipped_finished" field. It is called by the builders before save.
+	assignment.SkippedFinishedValidator = assignmentDescSkippedFinished.Validators[0].(func(int) error)
+	// assignmentDescSkippedAlreadyAssigned is the schema descriptor for skipped_already_assigned field.
+	assignmentDescSkippedAlreadyAssigned := assignmentFields[15].Descriptor()
+	// assignment.DefaultSkippedAlreadyAssigned holds the default value on creation for the skipped_already_assigned field.
+	assignment.DefaultSkippedAlreadyAssigned = assignmentDescSkippedAlreadyAssigned.Default.(int)
+	// assignment.SkippedAlreadyAssignedValidator is a validator for the "skipped_already_assigned" field. It is called by the builders before save.
+	assignment.SkippedAlreadyAssignedValidator = assignmentDescSkippedAlreadyAssigned.Validators[0].(func(int) error)
+	// assignmentDescSkippedOtherOwner is the schema descriptor for skipped_other_owner field.
+	assignmentDescSkippedOtherOwner := assignmentFields[16].Descriptor()
+	// assignment.DefaultSkippedOtherOwner holds the default value on creation for the skipped_other_owner field.
+	assignment.DefaultSkippedOtherOwner = assignmentDescSkippedOtherOwner.Default.(int)
+	// assignment.SkippedOtherOwnerValidator is a validator for the "skipped_other_owner" field. It is called by the builders before save.
+	assignment.SkippedOtherOwnerValidator = assignmentDescSkippedOtherOwner.Validators[0].(func(int) error)
+	// assignmentDescEmailsDelivering is the schema descriptor for emails_delivering field.
+	assignmentDescEmailsDelivering := assignmentFields[17].Descriptor()
+	// assignment.DefaultEmailsDelivering holds the default value on creation for the emails_delivering field.
+	assignment.DefaultEmailsDelivering = assignmentDescEmailsDelivering.Default.(int)
+	// assignment.EmailsDeliveringValidator is a validator for the "emails_delivering" field. It is called by the builders before save.
+	assignment.EmailsDeliveringValidator = assignmentDescEmailsDelivering.Validators[0].(func(int) error)
+	// assignmentDescError is the schema descriptor for error field.
+	assignmentDescError := assignmentFields[19].Descriptor()
+	// assignment.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	assignment.ErrorValidator = assignmentDescError.Validators[0].(func(string) error)
 	auditeventMixin := schema.AuditEvent{}.Mixin()
 	auditevent.Policy = privacy.NewPolicies(auditeventMixin[0], schema.AuditEvent{})
 	auditevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -350,6 +429,10 @@ func init() {
 			return nil
 		}
 	}()
+	// organizationDescAllowCrossOwnerAssignment is the schema descriptor for allow_cross_owner_assignment field.
+	organizationDescAllowCrossOwnerAssignment := organizationFields[1].Descriptor()
+	// organization.DefaultAllowCrossOwnerAssignment holds the default value on creation for the allow_cross_owner_assignment field.
+	organization.DefaultAllowCrossOwnerAssignment = organizationDescAllowCrossOwnerAssignment.Default.(bool)
 	prospectMixin := schema.Prospect{}.Mixin()
 	prospect.Policy = privacy.NewPolicies(prospectMixin[0], schema.Prospect{})
 	prospect.Hooks[0] = func(next ent.Mutator) ent.Mutator {

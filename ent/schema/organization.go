@@ -22,6 +22,10 @@ func (Organization) Fields() []ent.Field {
 		// name is unique, so operators can name an organization on the
 		// command line without ambiguity.
 		field.String("name").NotEmpty().MaxLen(200).Unique(),
+		// allow_cross_owner_assignment lets assignMailbox move a user's
+		// sequence states to another user's mailbox. Off by default: a
+		// state's emails then go out under someone else's name.
+		field.Bool("allow_cross_owner_assignment").Default(false),
 	}
 }
 

@@ -3,11 +3,61 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"mailbridge/ent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/sequencestate"
+	"strconv"
 	"time"
 )
+
+type AssignMailboxInput struct {
+	// These sequence states (at most 10,000). Pass either stateIDs or filter.
+	StateIDs []int `json:"stateIDs,omitempty"`
+	// Every sequence state matching this filter (the list's filter: what
+	// "select all N matching" selects), as of the request.
+	Filter *SequenceStateFilterInput `json:"filter,omitempty"`
+	// The mailbox to assign to (the dialog's From).
+	MailboxID int `json:"mailboxID"`
+	// Update existing undelivered emails? Yes: the states' DRAFTED and SCHEDULED
+	// emails move to the mailbox too. No: only future emails use it.
+	UpdateUndeliveredEmails bool `json:"updateUndeliveredEmails"`
+	// Preview: count what would change, change nothing.
+	DryRun *bool `json:"dryRun,omitempty"`
+}
+
+type AssignMailboxPayload struct {
+	DryRun bool `json:"dryRun"`
+	// True when the assignment runs in the background: follow `assignment`.
+	Background     bool `json:"background"`
+	StatesSelected int  `json:"statesSelected"`
+	// States assigned (so far zero for a background assignment).
+	StatesAssigned int `json:"statesAssigned"`
+	// Undelivered (DRAFTED or SCHEDULED) emails moved to the mailbox.
+	EmailsMoved int `json:"emailsMoved"`
+	// Emails left alone because they were being sent (DELIVERING).
+	EmailsDelivering int               `json:"emailsDelivering"`
+	Skipped          []*AssignmentSkip `json:"skipped"`
+	// The operation (null for a preview).
+	Assignment *ent.Assignment `json:"assignment,omitempty"`
+}
+
+// A mailbox offered in the Assign Mailbox dialog.
+type AssignableMailbox struct {
+	Mailbox *ent.Mailbox `json:"mailbox"`
+	// True when sequence states can be assigned to it: connected through Office
+	// 365 OAuth with Sending on.
+	Eligible bool `json:"eligible"`
+	// Why it is not eligible, in words (null when eligible).
+	Reason *string `json:"reason,omitempty"`
+}
+
+type AssignmentSkip struct {
+	Reason AssignmentSkipReason `json:"reason"`
+	Count  int                  `json:"count"`
+}
 
 // Narrows the audit trail.
 type AuditEventFilterInput struct {
@@ -76,6 +126,14 @@ type SequenceStateFilterInput struct {
 	ProspectEmailContains *string `json:"prospectEmailContains,omitempty"`
 }
 
+type SetAllowCrossOwnerAssignmentInput struct {
+	Enabled bool `json:"enabled"`
+}
+
+type SetAllowCrossOwnerAssignmentPayload struct {
+	Organization *ent.Organization `json:"organization"`
+}
+
 type SetSendInput struct {
 	MailboxID int  `json:"mailboxID"`
 	Enabled   bool `json:"enabled"`
@@ -92,4 +150,66 @@ type SetSyncInput struct {
 
 type SetSyncPayload struct {
 	Mailbox *ent.Mailbox `json:"mailbox"`
+}
+
+type AssignmentSkipReason string
+
+const (
+	// The sequence state is finished or failed: it sends nothing more.
+	AssignmentSkipReasonFinished AssignmentSkipReason = "FINISHED"
+	// The sequence state already uses the mailbox.
+	AssignmentSkipReasonAlreadyAssigned AssignmentSkipReason = "ALREADY_ASSIGNED"
+	// The sequence state belongs to another user than the mailbox's owner, which
+	// the organization does not allow (its owner changed while a background
+	// assignment ran).
+	AssignmentSkipReasonOtherOwner AssignmentSkipReason = "OTHER_OWNER"
+)
+
+var AllAssignmentSkipReason = []AssignmentSkipReason{
+	AssignmentSkipReasonFinished,
+	AssignmentSkipReasonAlreadyAssigned,
+	AssignmentSkipReasonOtherOwner,
+}
+
+func (e AssignmentSkipReason) IsValid() bool {
+	switch e {
+	case AssignmentSkipReasonFinished, AssignmentSkipReasonAlreadyAssigned, AssignmentSkipReasonOtherOwner:
+		return true
+	}
+	return false
+}
+
+func (e AssignmentSkipReason) String() string {
+	return string(e)
+}
+
+func (e *AssignmentSkipReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AssignmentSkipReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AssignmentSkipReason", str)
+	}
+	return nil
+}
+
+func (e AssignmentSkipReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AssignmentSkipReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AssignmentSkipReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -70,6 +70,9 @@ type Config struct {
 	MaxAliases         int // aliased fields one GraphQL operation may use
 	RateLimitPerMinute int // requests a minute per caller (token, session or IP); 0: no limit
 	RateLimitBurst     int // requests a caller may send at once
+	// AssignBackgroundThreshold: assignMailbox selections larger than this
+	// run as a background job (chunks of 1,000 states).
+	AssignBackgroundThreshold int
 }
 
 // Dev reports whether development conveniences (GraphQL introspection) are on.
@@ -147,6 +150,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	fs.IntVar(&c.RateLimitPerMinute, "rate-limit-per-minute", envInt(getenv, "RATE_LIMIT_PER_MINUTE", 600, &errs), "API requests a minute per API token, session or (unauthenticated) IP address; 0 turns the limit off (env RATE_LIMIT_PER_MINUTE)")
 	fs.IntVar(&c.RateLimitBurst, "rate-limit-burst", envInt(getenv, "RATE_LIMIT_BURST", 60, &errs), "API requests a caller may send at once before the per-minute rate applies (env RATE_LIMIT_BURST)")
 
+	fs.IntVar(&c.AssignBackgroundThreshold, "assign-background-threshold", envInt(getenv, "ASSIGN_BACKGROUND_THRESHOLD", 5000, &errs), "assignMailbox runs selections larger than this in the background (env ASSIGN_BACKGROUND_THRESHOLD)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -209,6 +213,9 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 		errs = append(errs, errors.New("request limits out of range: GRAPHQL_MAX_DB_QUERIES ≥ 5, GRAPHQL_MAX_ALIASES ≥ 0, RATE_LIMIT_PER_MINUTE ≥ 0 (0: off), RATE_LIMIT_BURST ≥ 1"))
 	}
 
+	if c.AssignBackgroundThreshold < 1 {
+		errs = append(errs, errors.New("--assign-background-threshold / ASSIGN_BACKGROUND_THRESHOLD must be at least 1"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", err)
 	}

@@ -82,6 +82,9 @@ type DB struct {
 	stop      chan struct{}
 	stopOnce  sync.Once
 	maintDone chan struct{}
+	// riverMu serialises River's migrations within the process on SQLite
+	// (PostgreSQL uses an advisory lock).
+	riverMu sync.Mutex
 }
 
 // Open opens the database selected by o.URL, verifies the connection and

@@ -58,7 +58,22 @@ type appliedMigration struct {
 // applied one. Concurrent callers (several instances starting at once) are
 // serialised: on PostgreSQL by an advisory lock per schema, on SQLite by the
 // immediate write lock.
+//
+// River's job queue tables are migrated in the same step, after
+// Mailbridge's, with rivermigrate (see migrateRiver); the returned names
+// are Mailbridge's files only.
 func (d *DB) Migrate(ctx context.Context) (applied []string, err error) {
+	if applied, err = d.migrateApp(ctx); err != nil {
+		return applied, err
+	}
+	if _, err := d.migrateRiver(ctx); err != nil {
+		return applied, err
+	}
+	return applied, nil
+}
+
+// migrateApp applies Mailbridge's own versioned migrations (see Migrate).
+func (d *DB) migrateApp(ctx context.Context) (applied []string, err error) {
 	files, err := d.migrationFiles()
 	if err != nil {
 		return nil, err

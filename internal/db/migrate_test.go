@@ -243,7 +243,7 @@ func TestDB_Migrate(t *testing.T) {
 		// (or cascades); the runner turns them off around the transaction
 		// and checks the result with foreign_key_check instead.
 		const rebuild = "PRAGMA foreign_keys = off;\n" +
-			"CREATE TABLE `new_organizations` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `note` text NULL);\n" +
+			"CREATE TABLE `new_organizations` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `allow_cross_owner_assignment` bool NOT NULL DEFAULT (false), `note` text NULL);\n" +
 			"INSERT INTO `new_organizations` (`id`, `created_at`, `updated_at`, `name`) SELECT `id`, `created_at`, `updated_at`, `name` FROM `organizations`;\n" +
 			"DROP TABLE `organizations`;\n" +
 			"ALTER TABLE `new_organizations` RENAME TO `organizations`;\n" +

@@ -18,9 +18,9 @@ import (
 	"mailbridge/internal/viewer"
 )
 
-// fixture is one organization with mailboxes of every provider and
+// rulesFixture is one organization with mailboxes of every provider and
 // sequence states whose emails are in every state.
-type fixture struct {
+type rulesFixture struct {
 	client    *ent.Client
 	ctx       context.Context
 	mailboxes []*ent.Mailbox
@@ -28,11 +28,11 @@ type fixture struct {
 	emails    []*ent.ScheduledEmail
 }
 
-func newFixture(t *testing.T, d *db.DB) fixture {
+func newRulesFixture(t *testing.T, d *db.DB) rulesFixture {
 	t.Helper()
 	c := d.Client()
 	ctx := viewer.SystemContext(t.Context())
-	f := fixture{client: c, ctx: ctx}
+	f := rulesFixture{client: c, ctx: ctx}
 	o, err := c.Organization.Create().SetName("Acme").Save(ctx)
 	require.NoError(t, err)
 	u, err := c.User.Create().SetOrgID(o.ID).SetEmail("u@acme.example").SetName("U").Save(ctx)
@@ -78,7 +78,7 @@ func ptr[T any](v T) *T { return &v }
 func TestRules_NeedsMigrationAgrees(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := newFixture(t, d)
+		f := newRulesFixture(t, d)
 		for _, want := range []bool{true, false} {
 			ids, err := f.client.Mailbox.Query().Where(mailbox.WhereNeedsMigration(want)).IDs(f.ctx)
 			require.NoError(t, err)
@@ -100,7 +100,7 @@ func TestRules_NeedsMigrationAgrees(t *testing.T) {
 func TestRules_UndeliveredAgrees(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := newFixture(t, d)
+		f := newRulesFixture(t, d)
 		ids, err := f.client.ScheduledEmail.Query().Where(mailbox.WhereUndelivered()).IDs(f.ctx)
 		require.NoError(t, err)
 		var undelivered []int
@@ -150,7 +150,7 @@ func TestRules_UndeliveredAgrees(t *testing.T) {
 func TestRules_UndeliveredCountsReadThroughTheTransaction(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := newFixture(t, d)
+		f := newRulesFixture(t, d)
 		mb := f.mailboxes[0]
 		before, err := mailbox.UndeliveredCounts(f.ctx, f.client, []int{mb.ID})
 		require.NoError(t, err)

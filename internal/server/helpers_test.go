@@ -70,7 +70,7 @@ func newEnv(t testing.TB, d *db.DB, o envOptions) *env {
 	}
 	authn := auth.NewService(client, auth.ConfigOptions(cfg, demo.OrganizationName, log))
 	h, err := server.New(server.Deps{
-		Config: cfg, Client: client, Dialect: d.Dialect, Logger: log, Auth: authn, Ready: d.Ready, Now: o.now,
+		Config: cfg, Client: client, Dialect: d.Dialect, Logger: log, Auth: authn, Ready: d.Ready, Now: o.now, DB: d,
 	})
 	require.NoError(t, err)
 	return &env{

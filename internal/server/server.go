@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,8 +23,11 @@ import (
 	"mailbridge/internal/apperr"
 	"mailbridge/internal/auth"
 	"mailbridge/internal/config"
+	"mailbridge/internal/db"
+	"mailbridge/internal/jobs"
 	"mailbridge/internal/mailbox"
 	"mailbridge/internal/ratelimit"
+	"mailbridge/internal/txn"
 )
 
 // Deps are what the handler is built from.
@@ -40,6 +44,13 @@ type Deps struct {
 	Ready func(context.Context) error
 	// Now is the rate limiter's clock; nil means time.Now (tests set it).
 	Now func() time.Time
+	// DB is the database Client runs on: mutations run in a *sql.Tx on
+	// it that River's InsertTx shares (txn.Opener).
+	DB *db.DB
+	// Assigner runs assignMailbox; nil builds one that enqueues its
+	// background jobs with an insert-only River client (whoever works
+	// them registers mailbox.NewAssignWorker).
+	Assigner *mailbox.Assigner
 }
 
 // New returns the complete handler.
@@ -56,6 +67,19 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.DB == nil {
+		return nil, errors.New("server: Deps.DB is required")
+	}
+	assigner := d.Assigner
+	if assigner == nil {
+		ins, err := jobs.NewInserter(d.DB, log)
+		if err != nil {
+			return nil, err
+		}
+		assigner = mailbox.NewAssigner(d.DB, ins, mailbox.AssignOptions{
+			BackgroundThreshold: cfg.AssignBackgroundThreshold, Now: d.Now,
+		})
+	}
 	mux := http.NewServeMux()
 	// Only the API authenticates; static files and health checks never
 	// touch the session store. The request deadline starts before
@@ -64,8 +88,10 @@ func New(d Deps) (http.Handler, error) {
 	api := authn.Middleware(graph.NewHandler(graph.Deps{
 		Client:    d.Client,
 		Mailboxes: mailbox.NewService(d.Client, d.Dialect == dialect.Postgres),
+		Assigner:  assigner,
 		Auth:      authn,
 		Logger:    log,
+		TxOpener:  txn.Opener(d.DB),
 	}, graph.Options{
 		Dev:             cfg.Dev(),
 		ComplexityLimit: cfg.ComplexityLimit,

@@ -4,6 +4,43 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type AssignMailboxInput = {
+  /** Preview: count what would change, change nothing. */
+  dryRun?: boolean | null | undefined;
+  /**
+   * Every sequence state matching this filter (the list's filter: what
+   * "select all N matching" selects), as of the request.
+   */
+  filter?: SequenceStateFilterInput | null | undefined;
+  /** The mailbox to assign to (the dialog's From). */
+  mailboxID: string | number;
+  /** These sequence states (at most 10,000). Pass either stateIDs or filter. */
+  stateIDs?: Array<string | number> | null | undefined;
+  /**
+   * Update existing undelivered emails? Yes: the states' DRAFTED and SCHEDULED
+   * emails move to the mailbox too. No: only future emails use it.
+   */
+  updateUndeliveredEmails: boolean;
+};
+
+export type AssignmentSkipReason =
+  /** The sequence state already uses the mailbox. */
+  | 'ALREADY_ASSIGNED'
+  /** The sequence state is finished or failed: it sends nothing more. */
+  | 'FINISHED'
+  /**
+   * The sequence state belongs to another user than the mailbox's owner, which
+   * the organization does not allow (its owner changed while a background
+   * assignment ran).
+   */
+  | 'OTHER_OWNER';
+
+/** AssignmentStatus is enum for the field status */
+export type AssignmentStatus =
+  | 'FAILED'
+  | 'RUNNING'
+  | 'SUCCEEDED';
+
 /** MailboxConnectionState is enum for the field connection_state */
 export type MailboxConnectionState =
   | 'CONNECTED'
@@ -17,6 +54,18 @@ export type MailboxProvider =
   | 'EXCHANGE_EWS'
   | 'OFFICE365_OAUTH';
 
+/** Narrows the sequence-state list. All given conditions must hold. */
+export type SequenceStateFilterInput = {
+  /** Only states that still have scheduled, undelivered emails. */
+  hasUndeliveredEmails?: boolean | null | undefined;
+  mailboxID?: string | number | null | undefined;
+  /** Case-insensitive substring of the prospect's email address. */
+  prospectEmailContains?: string | null | undefined;
+  sequenceID?: string | number | null | undefined;
+  states?: Array<SequenceStateState> | null | undefined;
+  userID?: string | number | null | undefined;
+};
+
 /** SequenceStateState is enum for the field state */
 export type SequenceStateState =
   | 'ACTIVE'
@@ -29,13 +78,38 @@ export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type MailboxesQuery = { viewer: { mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null }> } };
 
+export type AssignableMailboxesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AssignableMailboxesQuery = { assignableMailboxes: Array<{ eligible: boolean, reason: string | null, mailbox: { id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, user: { id: string, name: string } } }> };
+
+export type AssignMailboxMutationVariables = Exact<{
+  input: AssignMailboxInput;
+}>;
+
+
+export type AssignMailboxMutation = { assignMailbox: { dryRun: boolean, background: boolean, statesSelected: number, statesAssigned: number, emailsMoved: number, emailsDelivering: number, skipped: Array<{ reason: AssignmentSkipReason, count: number }>, assignment: { id: string, status: AssignmentStatus, total: number, done: number } | null } };
+
+export type AssignmentProgressQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type AssignmentProgressQuery = { assignment: { id: string, status: AssignmentStatus, total: number, done: number, statesAssigned: number, emailsMoved: number, emailsDelivering: number, error: string | null, skipped: Array<{ reason: AssignmentSkipReason, count: number }> } | null };
+
 export type SequenceStatesQueryVariables = Exact<{
   first: number;
   after?: string | null | undefined;
+  filter?: SequenceStateFilterInput | null | undefined;
 }>;
 
 
 export type SequenceStatesQuery = { sequenceStates: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, state: SequenceStateState, stateReason: string | null, currentStep: number, updatedAt: string, prospect: { email: string, firstName: string | null, lastName: string | null }, sequence: { name: string }, mailbox: { address: string }, user: { name: string } } | null } | null> | null } };
+
+export type SequenceStateOwnersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SequenceStateOwnersQuery = { users: { edges: Array<{ node: { id: string, name: string } | null } | null> | null } };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -81,11 +155,70 @@ export const MailboxesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MailboxesQuery, MailboxesQueryVariables>;
+export const AssignableMailboxesDocument = new TypedDocumentString(`
+    query AssignableMailboxes {
+  assignableMailboxes {
+    eligible
+    reason
+    mailbox {
+      id
+      address
+      provider
+      connectionState
+      user {
+        id
+        name
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AssignableMailboxesQuery, AssignableMailboxesQueryVariables>;
+export const AssignMailboxDocument = new TypedDocumentString(`
+    mutation AssignMailbox($input: AssignMailboxInput!) {
+  assignMailbox(input: $input) {
+    dryRun
+    background
+    statesSelected
+    statesAssigned
+    emailsMoved
+    emailsDelivering
+    skipped {
+      reason
+      count
+    }
+    assignment {
+      id
+      status
+      total
+      done
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AssignMailboxMutation, AssignMailboxMutationVariables>;
+export const AssignmentProgressDocument = new TypedDocumentString(`
+    query AssignmentProgress($id: ID!) {
+  assignment(id: $id) {
+    id
+    status
+    total
+    done
+    statesAssigned
+    emailsMoved
+    emailsDelivering
+    error
+    skipped {
+      reason
+      count
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AssignmentProgressQuery, AssignmentProgressQueryVariables>;
 export const SequenceStatesDocument = new TypedDocumentString(`
-    query SequenceStates($first: Int!, $after: Cursor) {
+    query SequenceStates($first: Int!, $after: Cursor, $filter: SequenceStateFilterInput) {
   sequenceStates(
     first: $first
     after: $after
+    filter: $filter
     orderBy: {field: CREATED_AT, direction: DESC}
   ) {
     totalCount
@@ -119,6 +252,18 @@ export const SequenceStatesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SequenceStatesQuery, SequenceStatesQueryVariables>;
+export const SequenceStateOwnersDocument = new TypedDocumentString(`
+    query SequenceStateOwners {
+  users(first: 100) {
+    edges {
+      node {
+        id
+        name
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SequenceStateOwnersQuery, SequenceStateOwnersQueryVariables>;
 export const ViewerDocument = new TypedDocumentString(`
     query Viewer {
   viewer {

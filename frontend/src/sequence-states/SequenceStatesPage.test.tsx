@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { configure, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { graphqlError, jsonResponse, operationName, operationVariables, stubFetch } from "../test/fetch";
@@ -31,7 +31,10 @@ function bodyRows(): HTMLElement[] {
   return within(table).getAllByRole("row").slice(1);
 }
 
-describe("SequenceStatesPage", () => {
+// The list renders 50 rows with filters; give slow (shared) machines time.
+configure({ asyncUtilTimeout: 10_000 });
+
+describe("SequenceStatesPage", { timeout: 30_000 }, () => {
   it("lists the newest sequence states with the total count", async () => {
     const sent = stubPagedServer();
     renderApp("/settings/sequence-states");
@@ -52,7 +55,7 @@ describe("SequenceStatesPage", () => {
     expect(rows[1]).toHaveTextContent("Active");
 
     const query = sent.find((r) => operationName(r) === "SequenceStates");
-    expect(operationVariables(query!)).toEqual({ first: 50, after: null });
+    expect(operationVariables(query!)).toEqual({ first: 50, after: null, filter: {} });
     expect(JSON.stringify(query?.body)).toContain("orderBy: {field: CREATED_AT, direction: DESC}");
   });
 
@@ -116,11 +119,46 @@ describe("SequenceStatesPage", () => {
     expect(screen.getByRole("checkbox", { name: "Select all sequence states on this page" })).not.toBeChecked();
   });
 
-  it("offers no bulk action yet", async () => {
+  it("selects all N matching and opens Assign Mailbox from the Settings menu", async () => {
+    const user = userEvent.setup();
     stubPagedServer();
     renderApp("/settings/sequence-states");
     await screen.findByText("120 sequence states");
-    expect(screen.queryByRole("button", { name: /Assign Mailbox/ })).toBeNull();
+
+    const settings = screen.getByRole("button", { name: "Settings" });
+    await user.click(settings);
+    expect(screen.getByRole("menuitem", { name: "Assign Mailbox" })).toBeDisabled();
+    await user.click(settings);
+
+    await user.click(screen.getByRole("checkbox", { name: "Select all sequence states on this page" }));
+    await user.click(screen.getByRole("button", { name: "Select all 120 matching" }));
+    expect(screen.getByText("All 120 matching selected")).toBeInTheDocument();
+
+    await user.click(settings);
+    await user.click(screen.getByRole("menuitem", { name: "Assign Mailbox" }));
+    const dialog = await screen.findByRole("dialog", { name: "Assign Mailbox" });
+    expect(within(dialog).getByText("120 sequence states selected.")).toBeInTheDocument();
+  });
+
+  it("sends the filters to the server and starts again from the first page", async () => {
+    const user = userEvent.setup();
+    const sent = stubPagedServer();
+    renderApp("/settings/sequence-states");
+    await screen.findByText("120 sequence states");
+
+    await user.selectOptions(screen.getByLabelText("State"), "ACTIVE");
+    await user.click(screen.getByLabelText("Has undelivered emails"));
+    await user.type(screen.getByLabelText("Prospect"), "acme");
+    await user.click(screen.getByRole("button", { name: "Search" }));
+
+    await waitFor(() => {
+      const last = sent.filter((r) => operationName(r) === "SequenceStates").at(-1);
+      expect(operationVariables(last!)).toEqual({
+        first: 50,
+        after: null,
+        filter: { states: ["ACTIVE"], hasUndeliveredEmails: true, prospectEmailContains: "acme" },
+      });
+    });
   });
 
   it("shows an empty state", async () => {

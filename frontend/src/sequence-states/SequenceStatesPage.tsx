@@ -3,10 +3,14 @@ import { useEffect, useId, useRef, useState } from "react";
 import { useGraphQLQuery } from "../api/query";
 import { formatDateTime } from "../format";
 import {
+  AssignableMailboxesDocument,
+  SequenceStateOwnersDocument,
   SequenceStatesDocument,
+  type SequenceStateFilterInput,
   type SequenceStatesQuery,
   type SequenceStateState,
 } from "../gql/graphql";
+import { AssignMailboxDialog, type Selection } from "./AssignMailboxDialog";
 import { useViewer } from "../shell/viewer";
 import { Breadcrumb } from "../ui/Breadcrumb";
 import { ErrorAlert } from "../ui/ErrorAlert";
@@ -62,6 +66,150 @@ function SelectAllCheckbox({
   );
 }
 
+/** The list's filters: owner, mailbox, state, undelivered emails, prospect. */
+function Filters({
+  isAdmin,
+  onChange,
+}: {
+  isAdmin: boolean;
+  onChange: (filter: SequenceStateFilterInput) => void;
+}) {
+  const ids = { owner: useId(), mailbox: useId(), state: useId(), search: useId(), undelivered: useId() };
+  const owners = useGraphQLQuery(["owners"], SequenceStateOwnersDocument, {}, { enabled: isAdmin });
+  const mailboxes = useGraphQLQuery(["assignableMailboxes"], AssignableMailboxesDocument, {});
+  const [filter, setFilter] = useState<SequenceStateFilterInput>({});
+  const [search, setSearch] = useState("");
+  const apply = (next: SequenceStateFilterInput) => {
+    setFilter(next);
+    onChange(next);
+  };
+  const set = <K extends keyof SequenceStateFilterInput>(key: K, value: SequenceStateFilterInput[K] | "") => {
+    const next = { ...filter };
+    if (value === "" || value === undefined || value === null) {
+      delete next[key];
+    } else {
+      next[key] = value;
+    }
+    apply(next);
+  };
+  const mailboxLabel = (provider: string | null, state: string) =>
+    provider === "EXCHANGE_EWS" ? " — legacy EWS" : state !== "CONNECTED" ? " — not connected" : "";
+  return (
+    <form
+      className="filters"
+      aria-label="Filter sequence states"
+      onSubmit={(event) => {
+        event.preventDefault();
+        set("prospectEmailContains", search.trim());
+      }}
+    >
+      {isAdmin && (
+        <div className="filters__field">
+          <label htmlFor={ids.owner}>Owner</label>
+          <select id={ids.owner} value={filter.userID ?? ""} onChange={(e) => set("userID", e.target.value)}>
+            <option value="">Anyone</option>
+            {(owners.data?.users?.edges ?? []).flatMap((edge) =>
+              edge?.node ? [<option key={edge.node.id} value={edge.node.id}>{edge.node.name}</option>] : [],
+            )}
+          </select>
+        </div>
+      )}
+      <div className="filters__field">
+        <label htmlFor={ids.mailbox}>Mailbox</label>
+        <select id={ids.mailbox} value={filter.mailboxID ?? ""} onChange={(e) => set("mailboxID", e.target.value)}>
+          <option value="">Any mailbox</option>
+          {(mailboxes.data?.assignableMailboxes ?? []).map(({ mailbox }) => (
+            <option key={mailbox.id} value={mailbox.id}>
+              {mailbox.address}
+              {mailboxLabel(mailbox.provider ?? null, mailbox.connectionState)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="filters__field">
+        <label htmlFor={ids.state}>State</label>
+        <select
+          id={ids.state}
+          value={filter.states?.[0] ?? ""}
+          onChange={(e) => set("states", e.target.value === "" ? "" : [e.target.value as SequenceStateState])}
+        >
+          <option value="">Any state</option>
+          {Object.entries(stateLabels).map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="filters__field filters__field--check">
+        <input
+          id={ids.undelivered}
+          type="checkbox"
+          checked={filter.hasUndeliveredEmails === true}
+          onChange={(e) => set("hasUndeliveredEmails", e.target.checked ? true : "")}
+        />
+        <label htmlFor={ids.undelivered}>Has undelivered emails</label>
+      </div>
+      <div className="filters__field">
+        <label htmlFor={ids.search}>Prospect</label>
+        <input
+          id={ids.search}
+          type="search"
+          placeholder="Email contains…"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
+        <button type="submit" className="button button--secondary">
+          Search
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The Settings menu of the list (Assign Mailbox). */
+function SettingsMenu({ disabled, onAssign }: { disabled: boolean; onAssign: () => void }) {
+  const [open, setOpen] = useState(false);
+  const menuID = useId();
+  const itemRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (open) {
+      itemRef.current?.focus();
+    }
+  }, [open]);
+  return (
+    <div className="menu">
+      <button
+        type="button"
+        className="button button--secondary"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-controls={menuID}
+        onClick={() => setOpen(!open)}
+      >
+        Settings
+      </button>
+      {open && (
+        <div id={menuID} role="menu" className="menu__list" onKeyDown={(e) => e.key === "Escape" && setOpen(false)}>
+          <button
+            ref={itemRef}
+            type="button"
+            role="menuitem"
+            disabled={disabled}
+            title={disabled ? "Select sequence states first" : undefined}
+            onClick={() => {
+              setOpen(false);
+              onAssign();
+            }}
+          >
+            Assign Mailbox
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
 /**
  * Settings > System Activity > Sequences States: the viewer's sequence
  * states (an admin's: the organization's), newest first, 50 a page.
@@ -73,13 +221,16 @@ export function SequenceStatesPage() {
   // Cursors of the pages visited so far: Previous goes back one entry.
   const [cursors, setCursors] = useState<readonly (string | null)[]>([null]);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [allMatching, setAllMatching] = useState(false);
+  const [filter, setFilter] = useState<SequenceStateFilterInput>({});
+  const [dialog, setDialog] = useState<Selection | null>(null);
   const pageIndex = cursors.length - 1;
   const after = cursors[pageIndex] ?? null;
 
   const query = useGraphQLQuery(
     sequenceStatesQueryKey,
     SequenceStatesDocument,
-    { first: pageSize, after },
+    { first: pageSize, after, filter },
     { placeholderData: keepPreviousData },
   );
 
@@ -93,6 +244,7 @@ export function SequenceStatesPage() {
 
   const goTo = (next: readonly (string | null)[]) => {
     setSelected(new Set());
+    setAllMatching(false);
     setCursors(next);
   };
   const endCursor = connection?.pageInfo.endCursor ?? null;
@@ -102,6 +254,7 @@ export function SequenceStatesPage() {
 
   const selectedOnPage = rows.filter((row) => selected.has(row.id)).length;
   const toggle = (id: string, checked: boolean) => {
+    setAllMatching(false);
     setSelected((current) => {
       const next = new Set(current);
       if (checked) {
@@ -122,6 +275,14 @@ export function SequenceStatesPage() {
         mailbox each one sends from, and where each one stands.
       </p>
 
+      <Filters
+        isAdmin={viewer.isAdmin}
+        onChange={(next) => {
+          setFilter(next);
+          goTo([null]);
+        }}
+      />
+      {dialog !== null && <AssignMailboxDialog selection={dialog} onClose={() => setDialog(null)} />}
       {query.isPending && <Loading label="Loading sequence states…" />}
       {query.isError && !query.error.isUnauthenticated && (
         <ErrorAlert
@@ -153,8 +314,27 @@ export function SequenceStatesPage() {
               {connection.totalCount === 1 ? "sequence state" : "sequence states"}
             </p>
             <p className="table-toolbar__selection" aria-live="polite">
-              {selected.size > 0 && `${selected.size.toLocaleString()} selected`}
+              {allMatching
+                ? `All ${connection.totalCount.toLocaleString()} matching selected`
+                : selected.size > 0 && `${selected.size.toLocaleString()} selected`}
             </p>
+            {!allMatching &&
+              selectedOnPage === rows.length &&
+              connection.totalCount > rows.length && (
+                <button type="button" className="button button--link" onClick={() => setAllMatching(true)}>
+                  Select all {connection.totalCount.toLocaleString()} matching
+                </button>
+              )}
+            <SettingsMenu
+              disabled={!allMatching && selected.size === 0}
+              onAssign={() =>
+                setDialog(
+                  allMatching
+                    ? { kind: "filter", filter, count: connection.totalCount }
+                    : { kind: "ids", stateIDs: [...selected] },
+                )
+              }
+            />
           </div>
           <div className="table-wrap">
             <table className="table" aria-labelledby={headingID} aria-busy={isChangingPage}>
@@ -165,9 +345,10 @@ export function SequenceStatesPage() {
                       checked={selectedOnPage === rows.length}
                       indeterminate={selectedOnPage > 0 && selectedOnPage < rows.length}
                       disabled={isChangingPage}
-                      onChange={(checked) =>
-                        setSelected(checked ? new Set(rows.map((row) => row.id)) : new Set())
-                      }
+                      onChange={(checked) => {
+                        setAllMatching(false);
+                        setSelected(checked ? new Set(rows.map((row) => row.id)) : new Set());
+                      }}
                     />
                   </th>
                   <th scope="col">Prospect</th>

@@ -1,0 +1,92 @@
+// Package jobs declares Mailbridge's background jobs: River job args, their
+// kinds and insert options, and the River client set-up over the shared
+// database. It holds no worker code, so graph/ and the services can enqueue
+// with InsertTx without importing any worker; workers live beside their
+// domain (e.g. internal/mailbox) and server.go registers them
+// (STYLE.md §1, §2.17).
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"mailbridge/internal/db"
+)
+
+// AssignMailboxArgs runs one large assignMailbox in the background, chunk by
+// chunk. It carries only the assignment's ID: the selection, target and
+// cursor live in the assignment row, so a retried or resumed job continues
+// where the last committed chunk left off.
+type AssignMailboxArgs struct {
+	AssignmentID int `json:"assignment_id" river:"unique"`
+}
+
+// Kind is the stable name River stores for the job.
+func (AssignMailboxArgs) Kind() string { return "mailbox.assign" }
+
+// InsertOpts: a few attempts (every chunk is atomic and idempotent, so a
+// retry resumes), and one job per assignment however often it is enqueued.
+func (AssignMailboxArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       river.QueueDefault,
+		MaxAttempts: 5,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true},
+	}
+}
+
+// Inserter is the insert-only part of a River client that services need:
+// they enqueue inside the *sql.Tx of the change that calls for the job
+// (db.DB.TxClient shares it with ent), so the job exists if and only if the
+// change commits.
+type Inserter interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+var _ Inserter = (*river.Client[*sql.Tx])(nil)
+
+// NewInserter returns an insert-only River client (no workers, no queues)
+// over d's writer pool.
+func NewInserter(d *db.DB, logger *slog.Logger) (*river.Client[*sql.Tx], error) {
+	c, err := river.NewClient(d.RiverDriver(), &river.Config{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: insert-only client: %w", err)
+	}
+	return c, nil
+}
+
+// Options tune the working client.
+type Options struct {
+	// MaxWorkers of the default queue (default 2: SQLite has one writer and
+	// the machine few cores; background jobs must leave room for requests).
+	MaxWorkers int
+	// FetchPollInterval bounds how long a new job waits before it is
+	// picked up (River polls: neither riversqlite nor riverdatabasesql
+	// LISTENs). Default 1s.
+	FetchPollInterval time.Duration
+	Logger            *slog.Logger
+}
+
+// NewClient returns a River client that works the jobs of workers on d.
+// Start it after the database is migrated; Stop it on shutdown (Stop waits
+// for running jobs to finish).
+func NewClient(d *db.DB, workers *river.Workers, o Options) (*river.Client[*sql.Tx], error) {
+	if o.MaxWorkers <= 0 {
+		o.MaxWorkers = 2
+	}
+	c, err := river.NewClient(d.RiverDriver(), &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}},
+		Workers:           workers,
+		FetchPollInterval: o.FetchPollInterval,
+		Logger:            o.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: client: %w", err)
+	}
+	return c, nil
+}
