@@ -107,7 +107,8 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 	client := d.Client()
 
 	if cfg.Mode == config.ModeDemo {
-		stopSim, err := startDemo(ctx, cfg, client, log)
+		var stopSim func()
+		cfg, stopSim, err = startDemo(ctx, cfg, client, log)
 		if err != nil {
 			return err
 		}
@@ -186,10 +187,10 @@ func purgeSessions(ctx context.Context, client *ent.Client, cfg config.Config, l
 
 // startDemo seeds the demo data on an empty database and starts the
 // built-in Microsoft 365 emulator (state kept in DATA_DIR/m365sim.json).
-func startDemo(ctx context.Context, cfg config.Config, client *ent.Client, log *slog.Logger) (func(), error) {
+func startDemo(ctx context.Context, cfg config.Config, client *ent.Client, log *slog.Logger) (config.Config, func(), error) {
 	seeded, err := demo.Seed(ctx, client, demo.Options{})
 	if err != nil {
-		return nil, err
+		return cfg, nil, err
 	}
 	if seeded {
 		log.Info("mailbridge: seeded demo data", "organization", "Acme", "users", len(demo.People))
@@ -199,19 +200,24 @@ func startDemo(ctx context.Context, cfg config.Config, client *ent.Client, log *
 		Logger:    log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("demo: start the Microsoft 365 emulator on %s (set M365SIM_LISTEN to another port): %w", cfg.M365SimListen, err)
+		return cfg, nil, fmt.Errorf("demo: start the Microsoft 365 emulator on %s (set M365SIM_LISTEN to another port): %w", cfg.M365SimListen, err)
 	}
 	if err := demo.SetupEmulator(sim.Sim, cfg.PublicURL); err != nil {
 		sim.Close()
-		return nil, err
+		return cfg, nil, err
 	}
 	if err := demo.FillEmulatorMailboxes(ctx, client, sim.Sim); err != nil {
 		sim.Close()
-		return nil, err
+		return cfg, nil, err
+	}
+	// The Microsoft settings left empty point at the emulator.
+	if cfg.Microsoft, err = demo.Microsoft(cfg.Microsoft, sim.URL, cfg.DataDir); err != nil {
+		sim.Close()
+		return cfg, nil, err
 	}
 	log.Info("mailbridge: Microsoft 365 emulator running", "url", sim.URL,
 		"authority", sim.Authority(demo.Domain), "graph", sim.GraphURL(), "password", demo.EmulatorPassword)
-	return func() {
+	return cfg, func() {
 		if err := sim.Close(); err != nil {
 			log.Warn("demo: stop emulator", "error", err)
 		}

@@ -52,6 +52,9 @@ type Config struct {
 	ComplexityLimit int
 	ParserTokens    int
 	RequestTimeout  time.Duration
+
+	// Microsoft is the identity platform and Graph configuration.
+	Microsoft Microsoft
 }
 
 // Dev reports whether development conveniences (GraphQL introspection) are on.
@@ -63,11 +66,11 @@ func (c Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "ht
 
 // Redacted returns the configuration as log attributes, secrets hidden.
 func (c Config) Redacted() []any {
-	return []any{
+	return append([]any{
 		"mode", c.Mode, "listen", c.Listen, "public_url", c.PublicURL,
 		"database", redactURL(c.DatabaseURL), "data_dir", c.DataDir,
 		"session_idle_timeout", c.SessionIdleTimeout, "session_absolute_timeout", c.SessionAbsoluteTimeout,
-	}
+	}, c.Microsoft.redacted()...)
 }
 
 func redactURL(raw string) string {
@@ -121,6 +124,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	maxBody := fs.Int("max-body-bytes", envInt(getenv, "MAX_BODY_BYTES", 1<<20, &errs), "largest accepted GraphQL request body (env MAX_BODY_BYTES)")
 	complexity := fs.Int("complexity-limit", envInt(getenv, "GRAPHQL_COMPLEXITY_LIMIT", 1000, &errs), "largest accepted GraphQL query cost (env GRAPHQL_COMPLEXITY_LIMIT)")
 	tokens := fs.Int("parser-token-limit", envInt(getenv, "GRAPHQL_TOKEN_LIMIT", 5000, &errs), "largest accepted number of GraphQL tokens (env GRAPHQL_TOKEN_LIMIT)")
+	ms := addMicrosoftFlags(fs, getenv, &errs)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -165,6 +169,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	if c.MaxBodyBytes < 1024 || c.ComplexityLimit < 10 || c.ParserTokens < 100 {
 		errs = append(errs, errors.New("GraphQL limits are too small: MAX_BODY_BYTES ≥ 1024, GRAPHQL_COMPLEXITY_LIMIT ≥ 10, GRAPHQL_TOKEN_LIMIT ≥ 100"))
 	}
+	c.Microsoft = ms.validate(c.Mode, &errs)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", err)
 	}
