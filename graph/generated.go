@@ -92,6 +92,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ConnectOffice365Payload struct {
+		AuthorizationURL func(childComplexity int) int
+		Mailbox          func(childComplexity int) int
+	}
+
 	CreateAPITokenPayload struct {
 		APIToken func(childComplexity int) int
 		Token    func(childComplexity int) int
@@ -158,11 +163,12 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAPIToken func(childComplexity int, input model.CreateAPITokenInput) int
-		MakeDefault    func(childComplexity int, input model.MakeDefaultInput) int
-		RevokeAPIToken func(childComplexity int, input model.RevokeAPITokenInput) int
-		SetSend        func(childComplexity int, input model.SetSendInput) int
-		SetSync        func(childComplexity int, input model.SetSyncInput) int
+		ConnectOffice365 func(childComplexity int, input model.ConnectOffice365Input) int
+		CreateAPIToken   func(childComplexity int, input model.CreateAPITokenInput) int
+		MakeDefault      func(childComplexity int, input model.MakeDefaultInput) int
+		RevokeAPIToken   func(childComplexity int, input model.RevokeAPITokenInput) int
+		SetSend          func(childComplexity int, input model.SetSendInput) int
+		SetSync          func(childComplexity int, input model.SetSyncInput) int
 	}
 
 	Organization struct {
@@ -318,6 +324,7 @@ type MutationResolver interface {
 	MakeDefault(ctx context.Context, input model.MakeDefaultInput) (*model.MakeDefaultPayload, error)
 	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, input model.RevokeAPITokenInput) (*model.RevokeAPITokenPayload, error)
+	ConnectOffice365(ctx context.Context, input model.ConnectOffice365Input) (*model.ConnectOffice365Payload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -532,6 +539,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
+
+	case "ConnectOffice365Payload.authorizationURL":
+		if e.ComplexityRoot.ConnectOffice365Payload.AuthorizationURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectOffice365Payload.AuthorizationURL(childComplexity), true
+	case "ConnectOffice365Payload.mailbox":
+		if e.ComplexityRoot.ConnectOffice365Payload.Mailbox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectOffice365Payload.Mailbox(childComplexity), true
 
 	case "CreateAPITokenPayload.apiToken":
 		if e.ComplexityRoot.CreateAPITokenPayload.APIToken == nil {
@@ -821,6 +841,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MicrosoftAccount.UserPrincipalName(childComplexity), true
 
+	case "Mutation.connectOffice365":
+		if e.ComplexityRoot.Mutation.ConnectOffice365 == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_connectOffice365_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConnectOffice365(childComplexity, args["input"].(model.ConnectOffice365Input)), true
 	case "Mutation.createAPIToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1476,6 +1507,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("APITokenOrder", ec.unmarshalInputAPITokenOrder),
 			graphql.NewInputUnmarshaler("AuditEventFilterInput", ec.unmarshalInputAuditEventFilterInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
+			graphql.NewInputUnmarshaler("ConnectOffice365Input", ec.unmarshalInputConnectOffice365Input),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
 			graphql.NewInputUnmarshaler("MailboxFilterInput", ec.unmarshalInputMailboxFilterInput),
 			graphql.NewInputUnmarshaler("MailboxOrder", ec.unmarshalInputMailboxOrder),
@@ -1566,7 +1598,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema.graphqls" "ent.graphql"
+//go:embed "microsoft.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1578,6 +1610,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "microsoft.graphqls", Input: sourceData("microsoft.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
@@ -1673,6 +1706,16 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 		return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ConnectOffice365Payload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mailbox":
+		return ec.fieldContext_ConnectOffice365Payload_mailbox(ctx, field)
+	case "authorizationURL":
+		return ec.fieldContext_ConnectOffice365Payload_authorizationURL(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectOffice365Payload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2174,6 +2217,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Mutation_connectOffice365_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConnectOffice365Input, error) {
+			return ec.unmarshalNConnectOffice365Input2mailbridgeᚋgraphᚋmodelᚐConnectOffice365Input(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
 
 func (ec *executionContext) field_Mutation_createAPIToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -3288,6 +3345,61 @@ func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ConnectOffice365Payload_mailbox(ctx context.Context, field graphql.CollectedField, obj *model.ConnectOffice365Payload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectOffice365Payload_mailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mailbox, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailbox) graphql.Marshaler {
+			return ec.marshalNMailbox2ᚖmailbridgeᚋentᚐMailbox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectOffice365Payload_mailbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectOffice365Payload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectOffice365Payload_authorizationURL(ctx context.Context, field graphql.CollectedField, obj *model.ConnectOffice365Payload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectOffice365Payload_authorizationURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthorizationURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectOffice365Payload_authorizationURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectOffice365Payload", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreateAPITokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPITokenPayload) (ret graphql.Marshaler) {
@@ -4675,6 +4787,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeAPIToken(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeAPIToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_connectOffice365(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_connectOffice365(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConnectOffice365(ctx, fc.Args["input"].(model.ConnectOffice365Input))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectOffice365Payload) graphql.Marshaler {
+			return ec.marshalNConnectOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐConnectOffice365Payload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_connectOffice365(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectOffice365Payload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_connectOffice365_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8395,6 +8551,48 @@ func UnmarshalAuditEventOrder(ctx context.Context, raw any) (ent.AuditEventOrder
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputConnectOffice365Input(ctx context.Context, obj any) (model.ConnectOffice365Input, error) {
+	var it model.ConnectOffice365Input
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"mailboxID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "mailboxID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mailboxID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MailboxID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConnectOffice365Input unmarshals raw into the ConnectOffice365Input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConnectOffice365Input(ctx context.Context, raw any) (model.ConnectOffice365Input, error) {
+	var out model.ConnectOffice365Input
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConnectOffice365Input", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Context, obj any) (model.CreateAPITokenInput, error) {
 	var it model.CreateAPITokenInput
 	if obj == nil {
@@ -9576,6 +9774,44 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var connectOffice365PayloadImplementors = []string{"ConnectOffice365Payload"}
+
+func (ec *executionContext) _ConnectOffice365Payload(ctx context.Context, sel ast.SelectionSet, obj *model.ConnectOffice365Payload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectOffice365PayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectOffice365Payload")
+		case "mailbox":
+			out.Values[i] = ec._ConnectOffice365Payload_mailbox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authorizationURL":
+			out.Values[i] = ec._ConnectOffice365Payload_authorizationURL(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createAPITokenPayloadImplementors = []string{"CreateAPITokenPayload"}
 
 func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPITokenPayload) graphql.Marshaler {
@@ -10035,6 +10271,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeAPIToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeAPIToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "connectOffice365":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_connectOffice365(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -11434,6 +11677,19 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNConnectOffice365Input2mailbridgeᚋgraphᚋmodelᚐConnectOffice365Input(ctx context.Context, v any) (model.ConnectOffice365Input, error) {
+	res, err := ec.unmarshalInputConnectOffice365Input(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConnectOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐConnectOffice365Payload(ctx context.Context, sel ast.SelectionSet, v *model.ConnectOffice365Payload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConnectOffice365Payload!")
+		return graphql.Null
+	}
+	return ec._ConnectOffice365Payload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateAPITokenInput2mailbridgeᚋgraphᚋmodelᚐCreateAPITokenInput(ctx context.Context, v any) (model.CreateAPITokenInput, error) {

@@ -43,7 +43,7 @@ type Options struct {
 // GET transports only, a query cache, a complexity limit, per-request
 // loaders and mutations wrapped in one database transaction.
 func NewHandler(d Deps, o Options) http.Handler {
-	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, auth: d.Auth, log: d.Logger}
+	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, auth: d.Auth, office365: d.Office365, log: d.Logger}
 	cfg := Config{Resolvers: r}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))

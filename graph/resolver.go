@@ -4,6 +4,7 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 
 	"mailbridge/ent"
@@ -16,7 +17,15 @@ type Resolver struct {
 	client    *ent.Client
 	mailboxes *mailbox.Service
 	auth      *auth.Service
+	office365 Office365
 	log       *slog.Logger
+}
+
+// Office365 starts Microsoft 365 sign-ins (internal/microsoft.Service).
+type Office365 interface {
+	// StartConnect returns Microsoft's authorize URL for one of the
+	// viewer's own mailboxes.
+	StartConnect(ctx context.Context, mailboxID int) (*ent.Mailbox, string, error)
 }
 
 // Deps are what NewHandler needs.
@@ -24,5 +33,6 @@ type Deps struct {
 	Client    *ent.Client
 	Mailboxes *mailbox.Service
 	Auth      *auth.Service
+	Office365 Office365 // nil when Microsoft 365 is not configured
 	Logger    *slog.Logger
 }

@@ -15,6 +15,17 @@ type AuditEventFilterInput struct {
 	ActorID  *int    `json:"actorID,omitempty"`
 }
 
+type ConnectOffice365Input struct {
+	MailboxID int `json:"mailboxID"`
+}
+
+type ConnectOffice365Payload struct {
+	Mailbox *ent.Mailbox `json:"mailbox"`
+	// Microsoft's sign-in page for this mailbox (authorization code flow with
+	// PKCE). Single use; expires after 10 minutes.
+	AuthorizationURL string `json:"authorizationURL"`
+}
+
 type CreateAPITokenInput struct {
 	// The user the token acts as; defaults to the viewer.
 	UserID *int   `json:"userID,omitempty"`

@@ -20,6 +20,7 @@ import (
 	"mailbridge/internal/auth"
 	"mailbridge/internal/config"
 	"mailbridge/internal/mailbox"
+	"mailbridge/internal/microsoft"
 )
 
 // Deps are what the handler is built from.
@@ -32,6 +33,9 @@ type Deps struct {
 	// reachable, migrations applied); /readyz calls it.
 	Ready func(context.Context) error
 	Now   func() time.Time
+	// MicrosoftHTTPClient talks to Microsoft (default: a client with a
+	// 30 s timeout).
+	MicrosoftHTTPClient *http.Client
 }
 
 // New returns the complete handler.
@@ -53,6 +57,10 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	ms, err := newMicrosoft(d)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	// Only the API authenticates; static files and health checks never
 	// touch the session store.
@@ -60,6 +68,7 @@ func New(d Deps) (http.Handler, error) {
 		Client:    d.Client,
 		Mailboxes: mailbox.NewService(d.Client, d.Dialect == dialect.Postgres),
 		Auth:      authn,
+		Office365: ms,
 		Logger:    log,
 	}, graph.Options{
 		Dev:             cfg.Dev(),
@@ -69,6 +78,11 @@ func New(d Deps) (http.Handler, error) {
 		Timeout:         cfg.RequestTimeout,
 	})))
 	authn.Routes(mux, cfg.Mode == config.ModeDemo)
+	if ms != nil {
+		// The callback works without a session (partners hand the URL to
+		// the user); with one, it must be the user who started the flow.
+		mux.Handle("GET "+microsoft.CallbackPath, authn.Middleware(http.HandlerFunc(ms.Callback)))
+	}
 	mux.HandleFunc("/auth/", notFound)
 	mux.HandleFunc("/api/", notFound)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

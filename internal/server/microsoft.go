@@ -1,0 +1,21 @@
+package server
+
+import (
+	"mailbridge/internal/microsoft"
+)
+
+// newMicrosoft builds the Microsoft 365 service, or nil when it is not
+// configured (tests that build the handler without Microsoft settings).
+func newMicrosoft(d Deps) (*microsoft.Service, error) {
+	if !d.Config.Microsoft.Configured() {
+		return nil, nil
+	}
+	return microsoft.New(microsoft.Options{
+		Config:     d.Config.Microsoft,
+		PublicURL:  d.Config.PublicURL,
+		Client:     d.Client,
+		HTTPClient: d.MicrosoftHTTPClient,
+		Logger:     d.Logger,
+		Now:        d.Now,
+	})
+}
