@@ -15,16 +15,22 @@ import * as types from './graphql';
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "mutation ConnectOffice365($input: ConnectOffice365Input!) {\n  connectOffice365(input: $input) {\n    authorizationURL\n  }\n}\n\nmutation SetSync($input: SetSyncInput!) {\n  setSync(input: $input) {\n    mailbox {\n      id\n      syncEnabled\n    }\n  }\n}\n\nmutation SetSend($input: SetSendInput!) {\n  setSend(input: $input) {\n    mailbox {\n      id\n      sendEnabled\n    }\n  }\n}": typeof types.ConnectOffice365Document,
     "query Mailboxes {\n  viewer {\n    mailboxes {\n      id\n      address\n      provider\n      connectionState\n      connectionError\n      syncEnabled\n      sendEnabled\n      isDefault\n      needsMigration\n      undeliveredEmailCount\n      lastSyncedAt\n      lastSyncError\n    }\n  }\n}": typeof types.MailboxesDocument,
     "query SequenceStates($first: Int!, $after: Cursor) {\n  sequenceStates(\n    first: $first\n    after: $after\n    orderBy: {field: CREATED_AT, direction: DESC}\n  ) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      node {\n        id\n        state\n        stateReason\n        currentStep\n        updatedAt\n        prospect {\n          email\n          firstName\n          lastName\n        }\n        sequence {\n          name\n        }\n        mailbox {\n          address\n        }\n        user {\n          name\n        }\n      }\n    }\n  }\n}": typeof types.SequenceStatesDocument,
     "query Viewer {\n  viewer {\n    user {\n      id\n      name\n      email\n      timeZone\n    }\n    organization {\n      id\n      name\n    }\n    isAdmin\n  }\n}": typeof types.ViewerDocument,
 };
 const documents: Documents = {
+    "mutation ConnectOffice365($input: ConnectOffice365Input!) {\n  connectOffice365(input: $input) {\n    authorizationURL\n  }\n}\n\nmutation SetSync($input: SetSyncInput!) {\n  setSync(input: $input) {\n    mailbox {\n      id\n      syncEnabled\n    }\n  }\n}\n\nmutation SetSend($input: SetSendInput!) {\n  setSend(input: $input) {\n    mailbox {\n      id\n      sendEnabled\n    }\n  }\n}": types.ConnectOffice365Document,
     "query Mailboxes {\n  viewer {\n    mailboxes {\n      id\n      address\n      provider\n      connectionState\n      connectionError\n      syncEnabled\n      sendEnabled\n      isDefault\n      needsMigration\n      undeliveredEmailCount\n      lastSyncedAt\n      lastSyncError\n    }\n  }\n}": types.MailboxesDocument,
     "query SequenceStates($first: Int!, $after: Cursor) {\n  sequenceStates(\n    first: $first\n    after: $after\n    orderBy: {field: CREATED_AT, direction: DESC}\n  ) {\n    totalCount\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    edges {\n      node {\n        id\n        state\n        stateReason\n        currentStep\n        updatedAt\n        prospect {\n          email\n          firstName\n          lastName\n        }\n        sequence {\n          name\n        }\n        mailbox {\n          address\n        }\n        user {\n          name\n        }\n      }\n    }\n  }\n}": types.SequenceStatesDocument,
     "query Viewer {\n  viewer {\n    user {\n      id\n      name\n      email\n      timeZone\n    }\n    organization {\n      id\n      name\n    }\n    isAdmin\n  }\n}": types.ViewerDocument,
 };
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "mutation ConnectOffice365($input: ConnectOffice365Input!) {\n  connectOffice365(input: $input) {\n    authorizationURL\n  }\n}\n\nmutation SetSync($input: SetSyncInput!) {\n  setSync(input: $input) {\n    mailbox {\n      id\n      syncEnabled\n    }\n  }\n}\n\nmutation SetSend($input: SetSendInput!) {\n  setSend(input: $input) {\n    mailbox {\n      id\n      sendEnabled\n    }\n  }\n}"): typeof import('./graphql').ConnectOffice365Document;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -4,6 +4,10 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type ConnectOffice365Input = {
+  mailboxID: string | number;
+};
+
 /** MailboxConnectionState is enum for the field connection_state */
 export type MailboxConnectionState =
   | 'CONNECTED'
@@ -23,6 +27,37 @@ export type SequenceStateState =
   | 'FAILED'
   | 'FINISHED'
   | 'PAUSED';
+
+export type SetSendInput = {
+  enabled: boolean;
+  mailboxID: string | number;
+};
+
+export type SetSyncInput = {
+  enabled: boolean;
+  mailboxID: string | number;
+};
+
+export type ConnectOffice365MutationVariables = Exact<{
+  input: ConnectOffice365Input;
+}>;
+
+
+export type ConnectOffice365Mutation = { connectOffice365: { authorizationURL: string } };
+
+export type SetSyncMutationVariables = Exact<{
+  input: SetSyncInput;
+}>;
+
+
+export type SetSyncMutation = { setSync: { mailbox: { id: string, syncEnabled: boolean } } };
+
+export type SetSendMutationVariables = Exact<{
+  input: SetSendInput;
+}>;
+
+
+export type SetSendMutation = { setSend: { mailbox: { id: string, sendEnabled: boolean } } };
 
 export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -61,6 +96,33 @@ export class TypedDocumentString<TResult, TVariables>
   }
 }
 
+export const ConnectOffice365Document = new TypedDocumentString(`
+    mutation ConnectOffice365($input: ConnectOffice365Input!) {
+  connectOffice365(input: $input) {
+    authorizationURL
+  }
+}
+    `) as unknown as TypedDocumentString<ConnectOffice365Mutation, ConnectOffice365MutationVariables>;
+export const SetSyncDocument = new TypedDocumentString(`
+    mutation SetSync($input: SetSyncInput!) {
+  setSync(input: $input) {
+    mailbox {
+      id
+      syncEnabled
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SetSyncMutation, SetSyncMutationVariables>;
+export const SetSendDocument = new TypedDocumentString(`
+    mutation SetSend($input: SetSendInput!) {
+  setSend(input: $input) {
+    mailbox {
+      id
+      sendEnabled
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SetSendMutation, SetSendMutationVariables>;
 export const MailboxesDocument = new TypedDocumentString(`
     query Mailboxes {
   viewer {
