@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"golang.org/x/oauth2"
@@ -408,6 +409,15 @@ func (s *Service) storeGrant(ctx context.Context, mb *ent.Mailbox, claims *IDCla
 		if err != nil {
 			return fmt.Errorf("microsoft: connect mailbox: %w", err)
 		}
+		// Reconnecting restores the account's other mailboxes too.
+		err = c.Mailbox.Update().
+			Where(entmailbox.MicrosoftAccountID(acct.ID), entmailbox.ConnectionStateEQ(entmailbox.ConnectionStateNEEDS_RECONNECT)).
+			SetConnectionState(entmailbox.ConnectionStateCONNECTED).
+			ClearConnectionError().
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("microsoft: restore mailboxes: %w", err)
+		}
 		from := ""
 		if was != nil {
 			from = string(*was)
@@ -447,12 +457,21 @@ func (s *Service) setTokens(upd *ent.MicrosoftAccountUpdateOne, a *ent.Microsoft
 		}
 		upd.SetRefreshToken(rt)
 	}
-	if !tok.Expiry.IsZero() {
-		upd.SetTokenExpiresAt(tok.Expiry.UTC())
+	if exp := s.expiry(tok); !exp.IsZero() {
+		upd.SetTokenExpiresAt(exp)
 	} else {
 		upd.ClearTokenExpiresAt()
 	}
 	return nil
+}
+
+// expiry is when tok's access token expires, on the service's clock
+// (x/oauth2 computes Expiry from the wall clock).
+func (s *Service) expiry(tok *oauth2.Token) time.Time {
+	if tok.ExpiresIn > 0 {
+		return s.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	}
+	return tok.Expiry.UTC()
 }
 
 var aadPattern = regexp.MustCompile(`AADSTS(\d+)`)

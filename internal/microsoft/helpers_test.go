@@ -63,9 +63,39 @@ type env struct {
 	org    *ent.Organization
 	ring   *tokencrypt.Ring
 	cfg    config.Microsoft
+	// refreshes counts the refresh grants every service of this env sent.
+	refreshes *refreshCounter
 }
 
 type envOption func(*m365sim.Tenant)
+
+// refreshCounter counts refresh-token grants sent to Microsoft.
+type refreshCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *refreshCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token") && r.Body != nil {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		if strings.Contains(string(body), "grant_type=refresh_token") {
+			c.mu.Lock()
+			c.n++
+			c.mu.Unlock()
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (c *refreshCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
 
 func consentMode(m m365sim.ConsentMode) envOption {
 	return func(t *m365sim.Tenant) { t.ConsentMode = m }
@@ -100,14 +130,23 @@ func newEnv(t *testing.T, d *db.DB, opts ...envOption) *env {
 	}
 	e.ring, err = e.cfg.Ring()
 	require.NoError(t, err)
-	e.svc, err = microsoft.New(microsoft.Options{
-		Config: e.cfg, PublicURL: publicURL, Client: e.client,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,
-	})
-	require.NoError(t, err)
+	e.refreshes = &refreshCounter{}
+	e.svc = e.newService(e.client)
 	e.org, err = e.client.Organization.Create().SetName("Contoso").Save(e.sys)
 	require.NoError(t, err)
 	return e
+}
+
+// newService is another Mailbridge instance (own process state) over client.
+func (e *env) newService(client *ent.Client) *microsoft.Service {
+	e.t.Helper()
+	svc, err := microsoft.New(microsoft.Options{
+		Config: e.cfg, PublicURL: publicURL, Client: client,
+		HTTPClient: &http.Client{Transport: e.refreshes, Timeout: 10 * time.Second},
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)), Now: e.clock.Now,
+	})
+	require.NoError(e.t, err)
+	return svc
 }
 
 // msUser adds a user to the emulated tenant.

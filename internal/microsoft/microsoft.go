@@ -30,6 +30,7 @@ import (
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 
 	"mailbridge/ent"
 	"mailbridge/internal/config"
@@ -77,6 +78,8 @@ type Service struct {
 	oauth      *oauth2.Config
 	verifier   *verifier
 	graphHosts []string
+	// refreshes makes token refreshes single-flight per account.
+	refreshes singleflight.Group
 }
 
 // New validates o and returns a Service.
