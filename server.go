@@ -7,6 +7,7 @@
 //	mailbridge token create --org … --user … [--name …]
 //	                                  create an API token (printed once)
 //	mailbridge m365sim [flags]        run the Microsoft 365 emulator on its own
+//	mailbridge keys rotate [flags]    re-encrypt Microsoft tokens under the first MAILBRIDGE_TOKEN_KEY
 package main
 
 import (
@@ -62,11 +63,13 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return tokenCmd(ctx, args, getenv, stdout, stderr)
 	case "m365sim":
 		return m365simCmd(ctx, args, getenv, stderr)
+	case "keys":
+		return keysCmd(ctx, args, getenv, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: mailbridge [serve|migrate|token create|m365sim] [flags]; add -h for a command's flags")
+		fmt.Fprintln(stdout, "usage: mailbridge [serve|migrate|token create|keys rotate|m365sim] [flags]; add -h for a command's flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, migrate, token create, m365sim)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, migrate, token create, keys rotate, m365sim)", cmd)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
