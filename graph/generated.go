@@ -102,6 +102,10 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	DisconnectOffice365Payload struct {
+		Mailbox func(childComplexity int) int
+	}
+
 	Mailbox struct {
 		Address               func(childComplexity int) int
 		ConnectionError       func(childComplexity int) int
@@ -163,12 +167,13 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ConnectOffice365 func(childComplexity int, input model.ConnectOffice365Input) int
-		CreateAPIToken   func(childComplexity int, input model.CreateAPITokenInput) int
-		MakeDefault      func(childComplexity int, input model.MakeDefaultInput) int
-		RevokeAPIToken   func(childComplexity int, input model.RevokeAPITokenInput) int
-		SetSend          func(childComplexity int, input model.SetSendInput) int
-		SetSync          func(childComplexity int, input model.SetSyncInput) int
+		ConnectOffice365    func(childComplexity int, input model.ConnectOffice365Input) int
+		CreateAPIToken      func(childComplexity int, input model.CreateAPITokenInput) int
+		DisconnectOffice365 func(childComplexity int, input model.DisconnectOffice365Input) int
+		MakeDefault         func(childComplexity int, input model.MakeDefaultInput) int
+		RevokeAPIToken      func(childComplexity int, input model.RevokeAPITokenInput) int
+		SetSend             func(childComplexity int, input model.SetSendInput) int
+		SetSync             func(childComplexity int, input model.SetSyncInput) int
 	}
 
 	Organization struct {
@@ -325,6 +330,7 @@ type MutationResolver interface {
 	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, input model.RevokeAPITokenInput) (*model.RevokeAPITokenPayload, error)
 	ConnectOffice365(ctx context.Context, input model.ConnectOffice365Input) (*model.ConnectOffice365Payload, error)
+	DisconnectOffice365(ctx context.Context, input model.DisconnectOffice365Input) (*model.DisconnectOffice365Payload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -565,6 +571,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateAPITokenPayload.Token(childComplexity), true
+
+	case "DisconnectOffice365Payload.mailbox":
+		if e.ComplexityRoot.DisconnectOffice365Payload.Mailbox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisconnectOffice365Payload.Mailbox(childComplexity), true
 
 	case "Mailbox.address":
 		if e.ComplexityRoot.Mailbox.Address == nil {
@@ -863,6 +876,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(model.CreateAPITokenInput)), true
+	case "Mutation.disconnectOffice365":
+		if e.ComplexityRoot.Mutation.DisconnectOffice365 == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disconnectOffice365_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisconnectOffice365(childComplexity, args["input"].(model.DisconnectOffice365Input)), true
 	case "Mutation.makeDefault":
 		if e.ComplexityRoot.Mutation.MakeDefault == nil {
 			break
@@ -1509,6 +1533,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("ConnectOffice365Input", ec.unmarshalInputConnectOffice365Input),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
+			graphql.NewInputUnmarshaler("DisconnectOffice365Input", ec.unmarshalInputDisconnectOffice365Input),
 			graphql.NewInputUnmarshaler("MailboxFilterInput", ec.unmarshalInputMailboxFilterInput),
 			graphql.NewInputUnmarshaler("MailboxOrder", ec.unmarshalInputMailboxOrder),
 			graphql.NewInputUnmarshaler("MakeDefaultInput", ec.unmarshalInputMakeDefaultInput),
@@ -1726,6 +1751,14 @@ func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Contex
 		return ec.fieldContext_CreateAPITokenPayload_token(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateAPITokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DisconnectOffice365Payload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mailbox":
+		return ec.fieldContext_DisconnectOffice365Payload_mailbox(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisconnectOffice365Payload", field.Name)
 }
 
 func (ec *executionContext) childFields_Mailbox(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2238,6 +2271,20 @@ func (ec *executionContext) field_Mutation_createAPIToken_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateAPITokenInput, error) {
 			return ec.unmarshalNCreateAPITokenInput2mailbridgeᚋgraphᚋmodelᚐCreateAPITokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_disconnectOffice365_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DisconnectOffice365Input, error) {
+			return ec.unmarshalNDisconnectOffice365Input2mailbridgeᚋgraphᚋmodelᚐDisconnectOffice365Input(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3455,6 +3502,38 @@ func (ec *executionContext) _CreateAPITokenPayload_token(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_CreateAPITokenPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreateAPITokenPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _DisconnectOffice365Payload_mailbox(ctx context.Context, field graphql.CollectedField, obj *model.DisconnectOffice365Payload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DisconnectOffice365Payload_mailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mailbox, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailbox) graphql.Marshaler {
+			return ec.marshalNMailbox2ᚖmailbridgeᚋentᚐMailbox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DisconnectOffice365Payload_mailbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DisconnectOffice365Payload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mailbox_id(ctx context.Context, field graphql.CollectedField, obj *ent.Mailbox) (ret graphql.Marshaler) {
@@ -4831,6 +4910,50 @@ func (ec *executionContext) fieldContext_Mutation_connectOffice365(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_connectOffice365_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disconnectOffice365(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disconnectOffice365(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisconnectOffice365(ctx, fc.Args["input"].(model.DisconnectOffice365Input))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DisconnectOffice365Payload) graphql.Marshaler {
+			return ec.marshalNDisconnectOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐDisconnectOffice365Payload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disconnectOffice365(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DisconnectOffice365Payload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disconnectOffice365_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8642,6 +8765,48 @@ func UnmarshalCreateAPITokenInput(ctx context.Context, raw any) (model.CreateAPI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDisconnectOffice365Input(ctx context.Context, obj any) (model.DisconnectOffice365Input, error) {
+	var it model.DisconnectOffice365Input
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"mailboxID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "mailboxID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mailboxID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MailboxID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDisconnectOffice365Input unmarshals raw into the DisconnectOffice365Input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDisconnectOffice365Input(ctx context.Context, raw any) (model.DisconnectOffice365Input, error) {
+	var out model.DisconnectOffice365Input
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DisconnectOffice365Input", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMailboxFilterInput(ctx context.Context, obj any) (model.MailboxFilterInput, error) {
 	var it model.MailboxFilterInput
 	if obj == nil {
@@ -9850,6 +10015,39 @@ func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var disconnectOffice365PayloadImplementors = []string{"DisconnectOffice365Payload"}
+
+func (ec *executionContext) _DisconnectOffice365Payload(ctx context.Context, sel ast.SelectionSet, obj *model.DisconnectOffice365Payload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, disconnectOffice365PayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DisconnectOffice365Payload")
+		case "mailbox":
+			out.Values[i] = ec._DisconnectOffice365Payload_mailbox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mailboxImplementors = []string{"Mailbox", "Node"}
 
 func (ec *executionContext) _Mailbox(ctx context.Context, sel ast.SelectionSet, obj *ent.Mailbox) graphql.Marshaler {
@@ -10278,6 +10476,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "connectOffice365":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_connectOffice365(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disconnectOffice365":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disconnectOffice365(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -11713,6 +11918,19 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNDisconnectOffice365Input2mailbridgeᚋgraphᚋmodelᚐDisconnectOffice365Input(ctx context.Context, v any) (model.DisconnectOffice365Input, error) {
+	res, err := ec.unmarshalInputDisconnectOffice365Input(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDisconnectOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐDisconnectOffice365Payload(ctx context.Context, sel ast.SelectionSet, v *model.DisconnectOffice365Payload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DisconnectOffice365Payload!")
+		return graphql.Null
+	}
+	return ec._DisconnectOffice365Payload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {

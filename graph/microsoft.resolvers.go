@@ -7,20 +7,29 @@ package graph
 
 import (
 	"context"
-
 	"mailbridge/graph/model"
-	"mailbridge/internal/apperr"
 )
 
 // ConnectOffice365 is the resolver for the connectOffice365 field.
 func (r *mutationResolver) ConnectOffice365(ctx context.Context, input model.ConnectOffice365Input) (*model.ConnectOffice365Payload, error) {
 	if r.office365 == nil {
-		return nil, apperr.Conflict("microsoft.notConfigured",
-			"Connecting with Office 365 is not configured on this Mailbridge. Ask your administrator to set MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET and MAILBRIDGE_TOKEN_KEY.")
+		return nil, errOffice365NotConfigured
 	}
 	mb, authURL, err := r.office365.StartConnect(ctx, input.MailboxID)
 	if err != nil {
 		return nil, err
 	}
 	return &model.ConnectOffice365Payload{Mailbox: mb, AuthorizationURL: authURL}, nil
+}
+
+// DisconnectOffice365 is the resolver for the disconnectOffice365 field.
+func (r *mutationResolver) DisconnectOffice365(ctx context.Context, input model.DisconnectOffice365Input) (*model.DisconnectOffice365Payload, error) {
+	if r.office365 == nil {
+		return nil, errOffice365NotConfigured
+	}
+	mb, err := r.office365.Disconnect(ctx, input.MailboxID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DisconnectOffice365Payload{Mailbox: mb}, nil
 }

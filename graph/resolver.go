@@ -26,6 +26,8 @@ type Office365 interface {
 	// StartConnect returns Microsoft's authorize URL for one of the
 	// viewer's own mailboxes.
 	StartConnect(ctx context.Context, mailboxID int) (*ent.Mailbox, string, error)
+	// Disconnect disconnects one of the viewer's own mailboxes.
+	Disconnect(ctx context.Context, mailboxID int) (*ent.Mailbox, error)
 }
 
 // Deps are what NewHandler needs.

@@ -38,6 +38,14 @@ type CreateAPITokenPayload struct {
 	Token string `json:"token"`
 }
 
+type DisconnectOffice365Input struct {
+	MailboxID int `json:"mailboxID"`
+}
+
+type DisconnectOffice365Payload struct {
+	Mailbox *ent.Mailbox `json:"mailbox"`
+}
+
 // Narrows the mailbox list. All given conditions must hold.
 type MailboxFilterInput struct {
 	UserID           *int                      `json:"userID,omitempty"`

@@ -71,4 +71,12 @@ func TestMutation_ConnectOffice365(t *testing.T) {
 	res = e.gql(e.token(ann), `{ viewer { mailboxes { address connectionState provider } } }`, nil).noErrors(t)
 	require.Equal(t, "CONNECTED", res.get(t, "viewer.mailboxes.0.connectionState"))
 	require.NotContains(t, string(res.raw), "v1:")
+
+	// Disconnect through the API: back to Not connected, tokens deleted.
+	res = e.gql(e.token(ann), `mutation($id: ID!) { disconnectOffice365(input: {mailboxID: $id}) { mailbox { connectionState } } }`,
+		map[string]any{"id": id(mb.ID)}).noErrors(t)
+	require.Equal(t, "NOT_CONNECTED", res.get(t, "disconnectOffice365.mailbox.connectionState"))
+	n, err := e.client.MicrosoftAccount.Query().Count(e.sys)
+	require.NoError(t, err)
+	require.Zero(t, n)
 }

@@ -8,6 +8,10 @@ export type ConnectOffice365Input = {
   mailboxID: string | number;
 };
 
+export type DisconnectOffice365Input = {
+  mailboxID: string | number;
+};
+
 /** MailboxConnectionState is enum for the field connection_state */
 export type MailboxConnectionState =
   | 'CONNECTED'
@@ -58,6 +62,13 @@ export type SetSendMutationVariables = Exact<{
 
 
 export type SetSendMutation = { setSend: { mailbox: { id: string, sendEnabled: boolean } } };
+
+export type DisconnectOffice365MutationVariables = Exact<{
+  input: DisconnectOffice365Input;
+}>;
+
+
+export type DisconnectOffice365Mutation = { disconnectOffice365: { mailbox: { id: string, connectionState: MailboxConnectionState } } };
 
 export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -123,6 +134,16 @@ export const SetSendDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SetSendMutation, SetSendMutationVariables>;
+export const DisconnectOffice365Document = new TypedDocumentString(`
+    mutation DisconnectOffice365($input: DisconnectOffice365Input!) {
+  disconnectOffice365(input: $input) {
+    mailbox {
+      id
+      connectionState
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DisconnectOffice365Mutation, DisconnectOffice365MutationVariables>;
 export const MailboxesDocument = new TypedDocumentString(`
     query Mailboxes {
   viewer {

@@ -119,3 +119,32 @@ describe("MailboxSetupPanel", () => {
     expect(panel).toHaveTextContent("Connect the mailbox to turn on Syncing and Sending.");
   });
 });
+
+describe("MailboxSetupPanel Disconnect", () => {
+  it("disconnects an Office 365 mailbox and says its emails are held", async () => {
+    const user = userEvent.setup();
+    const sent = stubFetch((request) => {
+      if (operationName(request) === "DisconnectOffice365") {
+        return jsonResponse({
+          data: { disconnectOffice365: { mailbox: { id: "8589934593", connectionState: "NOT_CONNECTED" } } },
+        });
+      }
+      return jsonResponse({ data: null });
+    });
+    const { panel } = renderPanel(mailbox({ provider: "OFFICE365_OAUTH", connectionState: "CONNECTED" }));
+
+    await user.click(within(panel).getByRole("button", { name: "Disconnect" }));
+
+    expect(await within(panel).findByRole("status")).toHaveTextContent(
+      "john@acme.com is disconnected. Its scheduled emails are held",
+    );
+    expect(operationVariables(sent.find((r) => operationName(r) === "DisconnectOffice365")!)).toEqual({
+      input: { mailboxID: "8589934593" },
+    });
+  });
+
+  it("offers no Disconnect for a mailbox that is not connected with Office 365", () => {
+    const { panel } = renderPanel(mailbox({ provider: "EXCHANGE_EWS", connectionState: "CONNECTED" }));
+    expect(within(panel).queryByRole("button", { name: "Disconnect" })).toBeNull();
+  });
+});

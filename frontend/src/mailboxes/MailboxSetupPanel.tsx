@@ -4,6 +4,7 @@ import { executeGraphQL } from "../api/graphql";
 import { useConfig } from "../config";
 import {
   ConnectOffice365Document,
+  DisconnectOffice365Document,
   type MailboxProvider,
   SetSendDocument,
   SetSyncDocument,
@@ -57,6 +58,12 @@ export function MailboxSetupPanel({
     mutationFn: () =>
       executeGraphQL(endpoint, ConnectOffice365Document, { input: { mailboxID: mailbox.id } }),
     onSuccess: (data) => navigate(data.connectOffice365.authorizationURL),
+  });
+
+  const disconnect = useMutation({
+    mutationFn: () =>
+      executeGraphQL(endpoint, DisconnectOffice365Document, { input: { mailboxID: mailbox.id } }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ["mailboxes"] }),
   });
 
   const save = useMutation({
@@ -149,6 +156,25 @@ export function MailboxSetupPanel({
           >
             {connect.isPending ? "Opening Microsoft sign-in…" : connectLabel}
           </button>
+          {isGraph && mailbox.connectionState !== "NOT_CONNECTED" && (
+            <button
+              type="button"
+              className="button button--secondary"
+              disabled={disconnect.isPending}
+              onClick={() => disconnect.mutate()}
+            >
+              Disconnect
+            </button>
+          )}
+          {disconnect.isSuccess && (
+            <p role="status">
+              {mailbox.address} is disconnected. Its scheduled emails are held until you connect it
+              again or assign them to another mailbox.
+            </p>
+          )}
+          {disconnect.isError && (
+            <ErrorAlert title="The mailbox was not disconnected." error={disconnect.error} />
+          )}
           {connect.isError && (
             <ErrorAlert title="Mailbridge could not start the Microsoft sign-in." error={connect.error} />
           )}
