@@ -62,6 +62,10 @@ type ComplexityRoot struct {
 		UserID      func(childComplexity int) int
 	}
 
+	AdminConsentOffice365Payload struct {
+		AdminConsentURL func(childComplexity int) int
+	}
+
 	AuditChange struct {
 		Field func(childComplexity int) int
 		From  func(childComplexity int) int
@@ -167,13 +171,14 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ConnectOffice365    func(childComplexity int, input model.ConnectOffice365Input) int
-		CreateAPIToken      func(childComplexity int, input model.CreateAPITokenInput) int
-		DisconnectOffice365 func(childComplexity int, input model.DisconnectOffice365Input) int
-		MakeDefault         func(childComplexity int, input model.MakeDefaultInput) int
-		RevokeAPIToken      func(childComplexity int, input model.RevokeAPITokenInput) int
-		SetSend             func(childComplexity int, input model.SetSendInput) int
-		SetSync             func(childComplexity int, input model.SetSyncInput) int
+		AdminConsentOffice365 func(childComplexity int) int
+		ConnectOffice365      func(childComplexity int, input model.ConnectOffice365Input) int
+		CreateAPIToken        func(childComplexity int, input model.CreateAPITokenInput) int
+		DisconnectOffice365   func(childComplexity int, input model.DisconnectOffice365Input) int
+		MakeDefault           func(childComplexity int, input model.MakeDefaultInput) int
+		RevokeAPIToken        func(childComplexity int, input model.RevokeAPITokenInput) int
+		SetSend               func(childComplexity int, input model.SetSendInput) int
+		SetSync               func(childComplexity int, input model.SetSyncInput) int
 	}
 
 	Organization struct {
@@ -331,6 +336,7 @@ type MutationResolver interface {
 	RevokeAPIToken(ctx context.Context, input model.RevokeAPITokenInput) (*model.RevokeAPITokenPayload, error)
 	ConnectOffice365(ctx context.Context, input model.ConnectOffice365Input) (*model.ConnectOffice365Payload, error)
 	DisconnectOffice365(ctx context.Context, input model.DisconnectOffice365Input) (*model.DisconnectOffice365Payload, error)
+	AdminConsentOffice365(ctx context.Context) (*model.AdminConsentOffice365Payload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -433,6 +439,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIToken.UserID(childComplexity), true
+
+	case "AdminConsentOffice365Payload.adminConsentURL":
+		if e.ComplexityRoot.AdminConsentOffice365Payload.AdminConsentURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminConsentOffice365Payload.AdminConsentURL(childComplexity), true
 
 	case "AuditChange.field":
 		if e.ComplexityRoot.AuditChange.Field == nil {
@@ -854,6 +867,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MicrosoftAccount.UserPrincipalName(childComplexity), true
 
+	case "Mutation.adminConsentOffice365":
+		if e.ComplexityRoot.Mutation.AdminConsentOffice365 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.AdminConsentOffice365(childComplexity), true
 	case "Mutation.connectOffice365":
 		if e.ComplexityRoot.Mutation.ConnectOffice365 == nil {
 			break
@@ -1671,6 +1690,14 @@ func (ec *executionContext) childFields_APIToken(ctx context.Context, field grap
 		return ec.fieldContext_APIToken_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type APIToken", field.Name)
+}
+
+func (ec *executionContext) childFields_AdminConsentOffice365Payload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "adminConsentURL":
+		return ec.fieldContext_AdminConsentOffice365Payload_adminConsentURL(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdminConsentOffice365Payload", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2933,6 +2960,29 @@ func (ec *executionContext) fieldContext_APIToken_user(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AdminConsentOffice365Payload_adminConsentURL(ctx context.Context, field graphql.CollectedField, obj *model.AdminConsentOffice365Payload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminConsentOffice365Payload_adminConsentURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdminConsentURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminConsentOffice365Payload_adminConsentURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminConsentOffice365Payload", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditChange_field(ctx context.Context, field graphql.CollectedField, obj *schematype.AuditChange) (ret graphql.Marshaler) {
@@ -4956,6 +5006,38 @@ func (ec *executionContext) fieldContext_Mutation_disconnectOffice365(ctx contex
 	if fc.Args, err = ec.field_Mutation_disconnectOffice365_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adminConsentOffice365(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminConsentOffice365(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().AdminConsentOffice365(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdminConsentOffice365Payload) graphql.Marshaler {
+			return ec.marshalNAdminConsentOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐAdminConsentOffice365Payload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminConsentOffice365(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdminConsentOffice365Payload(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9736,6 +9818,39 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var adminConsentOffice365PayloadImplementors = []string{"AdminConsentOffice365Payload"}
+
+func (ec *executionContext) _AdminConsentOffice365Payload(ctx context.Context, sel ast.SelectionSet, obj *model.AdminConsentOffice365Payload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adminConsentOffice365PayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdminConsentOffice365Payload")
+		case "adminConsentURL":
+			out.Values[i] = ec._AdminConsentOffice365Payload_adminConsentURL(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var auditChangeImplementors = []string{"AuditChange"}
 
 func (ec *executionContext) _AuditChange(ctx context.Context, sel ast.SelectionSet, obj *schematype.AuditChange) graphql.Marshaler {
@@ -10483,6 +10598,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "disconnectOffice365":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_disconnectOffice365(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminConsentOffice365":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminConsentOffice365(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -11842,6 +11964,14 @@ func (ec *executionContext) marshalNAPITokenOrderField2ᚖmailbridgeᚋentᚐAPI
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNAdminConsentOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐAdminConsentOffice365Payload(ctx context.Context, sel ast.SelectionSet, v *model.AdminConsentOffice365Payload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdminConsentOffice365Payload!")
+		return graphql.Null
+	}
+	return ec._AdminConsentOffice365Payload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNAuditChange2mailbridgeᚋentᚋschemaᚋschematypeᚐAuditChange(ctx context.Context, sel ast.SelectionSet, v schematype.AuditChange) graphql.Marshaler {

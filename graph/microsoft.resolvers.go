@@ -33,3 +33,15 @@ func (r *mutationResolver) DisconnectOffice365(ctx context.Context, input model.
 	}
 	return &model.DisconnectOffice365Payload{Mailbox: mb}, nil
 }
+
+// AdminConsentOffice365 is the resolver for the adminConsentOffice365 field.
+func (r *mutationResolver) AdminConsentOffice365(ctx context.Context) (*model.AdminConsentOffice365Payload, error) {
+	if r.office365 == nil {
+		return nil, errOffice365NotConfigured
+	}
+	u, err := r.office365.StartAdminConsent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AdminConsentOffice365Payload{AdminConsentURL: u}, nil
+}

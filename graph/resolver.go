@@ -28,6 +28,8 @@ type Office365 interface {
 	StartConnect(ctx context.Context, mailboxID int) (*ent.Mailbox, string, error)
 	// Disconnect disconnects one of the viewer's own mailboxes.
 	Disconnect(ctx context.Context, mailboxID int) (*ent.Mailbox, error)
+	// StartAdminConsent returns Microsoft's admin consent URL (admins only).
+	StartAdminConsent(ctx context.Context) (string, error)
 }
 
 // Deps are what NewHandler needs.

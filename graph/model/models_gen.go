@@ -8,6 +8,10 @@ import (
 	"mailbridge/ent/sequencestate"
 )
 
+type AdminConsentOffice365Payload struct {
+	AdminConsentURL string `json:"adminConsentURL"`
+}
+
 // Narrows the audit trail.
 type AuditEventFilterInput struct {
 	TargetID *int    `json:"targetID,omitempty"`

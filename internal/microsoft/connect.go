@@ -168,6 +168,8 @@ func (s *Service) Callback(w http.ResponseWriter, r *http.Request) {
 	switch st.Purpose {
 	case oauthstate.PurposeCONNECT:
 		s.finishConnect(w, r, st)
+	case oauthstate.PurposeADMIN_CONSENT:
+		s.finishAdminConsent(w, r, st)
 	default:
 		s.page(w, http.StatusBadRequest, "This sign-in link cannot be used", "This sign-in is not one Mailbridge can finish here. Start again from Mailbridge.")
 	}

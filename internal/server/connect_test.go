@@ -79,4 +79,10 @@ func TestMutation_ConnectOffice365(t *testing.T) {
 	n, err := e.client.MicrosoftAccount.Query().Count(e.sys)
 	require.NoError(t, err)
 	require.Zero(t, n)
+
+	// Admin consent: admins only.
+	require.Equal(t, "FORBIDDEN", e.gql(e.token(ann), `mutation { adminConsentOffice365 { adminConsentURL } }`, nil).code(t))
+	res = e.gql(e.token(other), `mutation { adminConsentOffice365 { adminConsentURL } }`, nil).noErrors(t)
+	consentURL, _ := res.get(t, "adminConsentOffice365.adminConsentURL").(string)
+	require.True(t, strings.HasPrefix(consentURL, sim.URL+"/organizations/v2.0/adminconsent?"), consentURL)
 }

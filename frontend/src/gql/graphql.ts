@@ -70,6 +70,11 @@ export type DisconnectOffice365MutationVariables = Exact<{
 
 export type DisconnectOffice365Mutation = { disconnectOffice365: { mailbox: { id: string, connectionState: MailboxConnectionState } } };
 
+export type AdminConsentOffice365MutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminConsentOffice365Mutation = { adminConsentOffice365: { adminConsentURL: string } };
+
 export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -144,6 +149,13 @@ export const DisconnectOffice365Document = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<DisconnectOffice365Mutation, DisconnectOffice365MutationVariables>;
+export const AdminConsentOffice365Document = new TypedDocumentString(`
+    mutation AdminConsentOffice365 {
+  adminConsentOffice365 {
+    adminConsentURL
+  }
+}
+    `) as unknown as TypedDocumentString<AdminConsentOffice365Mutation, AdminConsentOffice365MutationVariables>;
 export const MailboxesDocument = new TypedDocumentString(`
     query Mailboxes {
   viewer {

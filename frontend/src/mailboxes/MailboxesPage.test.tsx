@@ -1,10 +1,11 @@
-import { screen, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { MailboxesQuery } from "../gql/graphql";
 import { jsonResponse, operationName, stubFetch } from "../test/fetch";
 import { mailboxesData, viewerData } from "../test/fixtures";
-import { renderApp } from "../test/render";
+import { renderApp, renderWithProviders } from "../test/render";
+import { AdminConsent } from "./AdminConsent";
 
 function serve(mailboxes: MailboxesQuery = mailboxesData) {
   stubFetch((request) =>
@@ -64,5 +65,33 @@ describe("MailboxesPage after Connect with Office 365", () => {
     renderApp("/settings/mailboxes?connect=<script>&mailbox=mbx_2");
     expect(await screen.findByRole("list", { name: "Mailboxes" })).toBeInTheDocument();
     expect(screen.queryByTestId("connect-outcome")).toBeNull();
+  });
+});
+
+describe("MailboxesPage admin consent", () => {
+  it("offers admins to approve Mailbridge and goes to Microsoft", async () => {
+    const user = userEvent.setup();
+    const navigate = vi.fn();
+    stubFetch((request) =>
+      jsonResponse({
+        data:
+          operationName(request) === "AdminConsentOffice365"
+            ? { adminConsentOffice365: { adminConsentURL: "https://login.example/adminconsent" } }
+            : operationName(request) === "Viewer"
+              ? viewerData
+              : mailboxesData,
+      }),
+    );
+    renderWithProviders(<AdminConsent navigate={navigate} />);
+    await user.click(screen.getByRole("button", { name: "Approve Mailbridge for your organization" }));
+    await waitFor(() => expect(navigate).toHaveBeenCalledWith("https://login.example/adminconsent"));
+  });
+
+  it("explains the admin consent outcome", async () => {
+    serve();
+    renderApp("/settings/mailboxes?adminConsent=granted");
+    expect(await screen.findByTestId("admin-consent-outcome")).toHaveTextContent(
+      "Mailbridge is approved for your Microsoft organization.",
+    );
   });
 });

@@ -7,6 +7,7 @@ import { ErrorAlert } from "../ui/ErrorAlert";
 import { Loading } from "../ui/Loading";
 import { PageHeading } from "../ui/PageHeading";
 import { usePageTitle } from "../ui/usePageTitle";
+import { AdminConsent, adminConsentMessage } from "./AdminConsent";
 import { type Mailbox, MailboxRow } from "./MailboxRow";
 import { connectOutcomeMessage, isConnectOutcome } from "./labels";
 
@@ -29,6 +30,15 @@ export function MailboxesPage() {
         Office 365 OAuth, then turn on Syncing and Sending for the one you use.
       </p>
 
+      {adminConsentMessage(search.get("adminConsent"), search.get("code")) !== null && (
+        <div
+          role="status"
+          className={search.get("adminConsent") === "granted" ? "alert alert--success" : "alert alert--warning"}
+          data-testid="admin-consent-outcome"
+        >
+          <p>{adminConsentMessage(search.get("adminConsent"), search.get("code"))}</p>
+        </div>
+      )}
       {mailboxes !== undefined && (
         <ConnectOutcomeBanner
           search={search}
@@ -60,6 +70,7 @@ export function MailboxesPage() {
           ))}
         </ul>
       )}
+      {viewer.isAdmin && <AdminConsent />}
     </>
   );
 }
