@@ -62,6 +62,10 @@ type ComplexityRoot struct {
 		UserID      func(childComplexity int) int
 	}
 
+	AddMailboxPayload struct {
+		Mailbox func(childComplexity int) int
+	}
+
 	AdminConsentOffice365Payload struct {
 		AdminConsentURL func(childComplexity int) int
 	}
@@ -171,11 +175,13 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddMailbox            func(childComplexity int, input model.AddMailboxInput) int
 		AdminConsentOffice365 func(childComplexity int) int
 		ConnectOffice365      func(childComplexity int, input model.ConnectOffice365Input) int
 		CreateAPIToken        func(childComplexity int, input model.CreateAPITokenInput) int
 		DisconnectOffice365   func(childComplexity int, input model.DisconnectOffice365Input) int
 		MakeDefault           func(childComplexity int, input model.MakeDefaultInput) int
+		RemoveMailbox         func(childComplexity int, input model.RemoveMailboxInput) int
 		RevokeAPIToken        func(childComplexity int, input model.RevokeAPITokenInput) int
 		SetSend               func(childComplexity int, input model.SetSendInput) int
 		SetSync               func(childComplexity int, input model.SetSyncInput) int
@@ -214,6 +220,10 @@ type ComplexityRoot struct {
 		SequenceStates func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.SequenceStateFilterInput, orderBy *ent.SequenceStateOrder) int
 		Users          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder) int
 		Viewer         func(childComplexity int) int
+	}
+
+	RemoveMailboxPayload struct {
+		RemovedMailboxID func(childComplexity int) int
 	}
 
 	RevokeAPITokenPayload struct {
@@ -337,6 +347,8 @@ type MutationResolver interface {
 	ConnectOffice365(ctx context.Context, input model.ConnectOffice365Input) (*model.ConnectOffice365Payload, error)
 	DisconnectOffice365(ctx context.Context, input model.DisconnectOffice365Input) (*model.DisconnectOffice365Payload, error)
 	AdminConsentOffice365(ctx context.Context) (*model.AdminConsentOffice365Payload, error)
+	AddMailbox(ctx context.Context, input model.AddMailboxInput) (*model.AddMailboxPayload, error)
+	RemoveMailbox(ctx context.Context, input model.RemoveMailboxInput) (*model.RemoveMailboxPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -439,6 +451,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIToken.UserID(childComplexity), true
+
+	case "AddMailboxPayload.mailbox":
+		if e.ComplexityRoot.AddMailboxPayload.Mailbox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddMailboxPayload.Mailbox(childComplexity), true
 
 	case "AdminConsentOffice365Payload.adminConsentURL":
 		if e.ComplexityRoot.AdminConsentOffice365Payload.AdminConsentURL == nil {
@@ -867,6 +886,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MicrosoftAccount.UserPrincipalName(childComplexity), true
 
+	case "Mutation.addMailbox":
+		if e.ComplexityRoot.Mutation.AddMailbox == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addMailbox_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddMailbox(childComplexity, args["input"].(model.AddMailboxInput)), true
 	case "Mutation.adminConsentOffice365":
 		if e.ComplexityRoot.Mutation.AdminConsentOffice365 == nil {
 			break
@@ -917,6 +947,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MakeDefault(childComplexity, args["input"].(model.MakeDefaultInput)), true
+	case "Mutation.removeMailbox":
+		if e.ComplexityRoot.Mutation.RemoveMailbox == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeMailbox_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveMailbox(childComplexity, args["input"].(model.RemoveMailboxInput)), true
 	case "Mutation.revokeAPIToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -1123,6 +1164,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RemoveMailboxPayload.removedMailboxID":
+		if e.ComplexityRoot.RemoveMailboxPayload.RemovedMailboxID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveMailboxPayload.RemovedMailboxID(childComplexity), true
 
 	case "RevokeAPITokenPayload.apiToken":
 		if e.ComplexityRoot.RevokeAPITokenPayload.APIToken == nil {
@@ -1548,6 +1596,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("APITokenOrder", ec.unmarshalInputAPITokenOrder),
+			graphql.NewInputUnmarshaler("AddMailboxInput", ec.unmarshalInputAddMailboxInput),
 			graphql.NewInputUnmarshaler("AuditEventFilterInput", ec.unmarshalInputAuditEventFilterInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("ConnectOffice365Input", ec.unmarshalInputConnectOffice365Input),
@@ -1559,6 +1608,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MicrosoftAccountOrder", ec.unmarshalInputMicrosoftAccountOrder),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("ProspectOrder", ec.unmarshalInputProspectOrder),
+			graphql.NewInputUnmarshaler("RemoveMailboxInput", ec.unmarshalInputRemoveMailboxInput),
 			graphql.NewInputUnmarshaler("RevokeAPITokenInput", ec.unmarshalInputRevokeAPITokenInput),
 			graphql.NewInputUnmarshaler("ScheduledEmailOrder", ec.unmarshalInputScheduledEmailOrder),
 			graphql.NewInputUnmarshaler("SequenceOrder", ec.unmarshalInputSequenceOrder),
@@ -1690,6 +1740,14 @@ func (ec *executionContext) childFields_APIToken(ctx context.Context, field grap
 		return ec.fieldContext_APIToken_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type APIToken", field.Name)
+}
+
+func (ec *executionContext) childFields_AddMailboxPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mailbox":
+		return ec.fieldContext_AddMailboxPayload_mailbox(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddMailboxPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_AdminConsentOffice365Payload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1954,6 +2012,14 @@ func (ec *executionContext) childFields_Prospect(ctx context.Context, field grap
 		return ec.fieldContext_Prospect_company(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Prospect", field.Name)
+}
+
+func (ec *executionContext) childFields_RemoveMailboxPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removedMailboxID":
+		return ec.fieldContext_RemoveMailboxPayload_removedMailboxID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveMailboxPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RevokeAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2278,6 +2344,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_addMailbox_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddMailboxInput, error) {
+			return ec.unmarshalNAddMailboxInput2mailbridgeᚋgraphᚋmodelᚐAddMailboxInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_connectOffice365_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2326,6 +2406,20 @@ func (ec *executionContext) field_Mutation_makeDefault_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.MakeDefaultInput, error) {
 			return ec.unmarshalNMakeDefaultInput2mailbridgeᚋgraphᚋmodelᚐMakeDefaultInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeMailbox_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveMailboxInput, error) {
+			return ec.unmarshalNRemoveMailboxInput2mailbridgeᚋgraphᚋmodelᚐRemoveMailboxInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2957,6 +3051,38 @@ func (ec *executionContext) fieldContext_APIToken_user(_ context.Context, field 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AddMailboxPayload_mailbox(ctx context.Context, field graphql.CollectedField, obj *model.AddMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddMailboxPayload_mailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mailbox, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailbox) graphql.Marshaler {
+			return ec.marshalNMailbox2ᚖmailbridgeᚋentᚐMailbox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddMailboxPayload_mailbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddMailboxPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailbox(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5042,6 +5168,94 @@ func (ec *executionContext) fieldContext_Mutation_adminConsentOffice365(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addMailbox(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addMailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddMailbox(ctx, fc.Args["input"].(model.AddMailboxInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddMailboxPayload) graphql.Marshaler {
+			return ec.marshalNAddMailboxPayload2ᚖmailbridgeᚋgraphᚋmodelᚐAddMailboxPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addMailbox(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AddMailboxPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addMailbox_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeMailbox(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeMailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveMailbox(ctx, fc.Args["input"].(model.RemoveMailboxInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveMailboxPayload) graphql.Marshaler {
+			return ec.marshalNRemoveMailboxPayload2ᚖmailbridgeᚋgraphᚋmodelᚐRemoveMailboxPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeMailbox(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveMailboxPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeMailbox_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5789,6 +6003,29 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RemoveMailboxPayload_removedMailboxID(ctx context.Context, field graphql.CollectedField, obj *model.RemoveMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveMailboxPayload_removedMailboxID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedMailboxID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveMailboxPayload_removedMailboxID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveMailboxPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RevokeAPITokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.RevokeAPITokenPayload) (ret graphql.Marshaler) {
@@ -8647,6 +8884,48 @@ func UnmarshalAPITokenOrder(ctx context.Context, raw any) (ent.APITokenOrder, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAddMailboxInput(ctx context.Context, obj any) (model.AddMailboxInput, error) {
+	var it model.AddMailboxInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"address"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddMailboxInput unmarshals raw into the AddMailboxInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddMailboxInput(ctx context.Context, raw any) (model.AddMailboxInput, error) {
+	var out model.AddMailboxInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddMailboxInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAuditEventFilterInput(ctx context.Context, obj any) (model.AuditEventFilterInput, error) {
 	var it model.AuditEventFilterInput
 	if obj == nil {
@@ -9234,6 +9513,48 @@ func UnmarshalProspectOrder(ctx context.Context, raw any) (ent.ProspectOrder, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRemoveMailboxInput(ctx context.Context, obj any) (model.RemoveMailboxInput, error) {
+	var it model.RemoveMailboxInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"mailboxID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "mailboxID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mailboxID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MailboxID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRemoveMailboxInput unmarshals raw into the RemoveMailboxInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemoveMailboxInput(ctx context.Context, raw any) (model.RemoveMailboxInput, error) {
+	var out model.RemoveMailboxInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveMailboxInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRevokeAPITokenInput(ctx context.Context, obj any) (model.RevokeAPITokenInput, error) {
 	var it model.RevokeAPITokenInput
 	if obj == nil {
@@ -9801,6 +10122,39 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._APIToken_user(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var addMailboxPayloadImplementors = []string{"AddMailboxPayload"}
+
+func (ec *executionContext) _AddMailboxPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddMailboxPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addMailboxPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddMailboxPayload")
+		case "mailbox":
+			out.Values[i] = ec._AddMailboxPayload_mailbox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10609,6 +10963,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "addMailbox":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addMailbox(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeMailbox":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeMailbox(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10865,6 +11233,39 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var removeMailboxPayloadImplementors = []string{"RemoveMailboxPayload"}
+
+func (ec *executionContext) _RemoveMailboxPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveMailboxPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeMailboxPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveMailboxPayload")
+		case "removedMailboxID":
+			out.Values[i] = ec._RemoveMailboxPayload_removedMailboxID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11966,6 +12367,19 @@ func (ec *executionContext) marshalNAPITokenOrderField2ᚖmailbridgeᚋentᚐAPI
 	return v
 }
 
+func (ec *executionContext) unmarshalNAddMailboxInput2mailbridgeᚋgraphᚋmodelᚐAddMailboxInput(ctx context.Context, v any) (model.AddMailboxInput, error) {
+	res, err := ec.unmarshalInputAddMailboxInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddMailboxPayload2ᚖmailbridgeᚋgraphᚋmodelᚐAddMailboxPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddMailboxPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AddMailboxPayload!")
+		return graphql.Null
+	}
+	return ec._AddMailboxPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAdminConsentOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐAdminConsentOffice365Payload(ctx context.Context, sel ast.SelectionSet, v *model.AdminConsentOffice365Payload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AdminConsentOffice365Payload!")
@@ -12289,6 +12703,19 @@ func (ec *executionContext) marshalNProspectOrderField2ᚖmailbridgeᚋentᚐPro
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalNRemoveMailboxInput2mailbridgeᚋgraphᚋmodelᚐRemoveMailboxInput(ctx context.Context, v any) (model.RemoveMailboxInput, error) {
+	res, err := ec.unmarshalInputRemoveMailboxInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveMailboxPayload2ᚖmailbridgeᚋgraphᚋmodelᚐRemoveMailboxPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveMailboxPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RemoveMailboxPayload!")
+		return graphql.Null
+	}
+	return ec._RemoveMailboxPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRevokeAPITokenInput2mailbridgeᚋgraphᚋmodelᚐRevokeAPITokenInput(ctx context.Context, v any) (model.RevokeAPITokenInput, error) {

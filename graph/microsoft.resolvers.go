@@ -45,3 +45,27 @@ func (r *mutationResolver) AdminConsentOffice365(ctx context.Context) (*model.Ad
 	}
 	return &model.AdminConsentOffice365Payload{AdminConsentURL: u}, nil
 }
+
+// AddMailbox is the resolver for the addMailbox field.
+func (r *mutationResolver) AddMailbox(ctx context.Context, input model.AddMailboxInput) (*model.AddMailboxPayload, error) {
+	if r.office365 == nil {
+		return nil, errOffice365NotConfigured
+	}
+	mb, err := r.office365.AddMailbox(ctx, input.Address)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AddMailboxPayload{Mailbox: mb}, nil
+}
+
+// RemoveMailbox is the resolver for the removeMailbox field.
+func (r *mutationResolver) RemoveMailbox(ctx context.Context, input model.RemoveMailboxInput) (*model.RemoveMailboxPayload, error) {
+	if r.office365 == nil {
+		return nil, errOffice365NotConfigured
+	}
+	mb, err := r.office365.RemoveMailbox(ctx, input.MailboxID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RemoveMailboxPayload{RemovedMailboxID: mb.ID}, nil
+}

@@ -30,6 +30,10 @@ type Office365 interface {
 	Disconnect(ctx context.Context, mailboxID int) (*ent.Mailbox, error)
 	// StartAdminConsent returns Microsoft's admin consent URL (admins only).
 	StartAdminConsent(ctx context.Context) (string, error)
+	// AddMailbox adds a mailbox for the viewer.
+	AddMailbox(ctx context.Context, address string) (*ent.Mailbox, error)
+	// RemoveMailbox removes one of the viewer's mailboxes.
+	RemoveMailbox(ctx context.Context, mailboxID int) (*ent.Mailbox, error)
 }
 
 // Deps are what NewHandler needs.

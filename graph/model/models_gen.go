@@ -8,6 +8,14 @@ import (
 	"mailbridge/ent/sequencestate"
 )
 
+type AddMailboxInput struct {
+	Address string `json:"address"`
+}
+
+type AddMailboxPayload struct {
+	Mailbox *ent.Mailbox `json:"mailbox"`
+}
+
 type AdminConsentOffice365Payload struct {
 	AdminConsentURL string `json:"adminConsentURL"`
 }
@@ -72,6 +80,15 @@ type MakeDefaultPayload struct {
 	Mailbox *ent.Mailbox `json:"mailbox"`
 	// The mailbox that was default before, if it was another one.
 	PreviousDefault *ent.Mailbox `json:"previousDefault,omitempty"`
+}
+
+type RemoveMailboxInput struct {
+	MailboxID int `json:"mailboxID"`
+}
+
+type RemoveMailboxPayload struct {
+	// The ID of the removed mailbox.
+	RemovedMailboxID int `json:"removedMailboxID"`
 }
 
 type RevokeAPITokenInput struct {

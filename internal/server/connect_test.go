@@ -85,4 +85,14 @@ func TestMutation_ConnectOffice365(t *testing.T) {
 	res = e.gql(e.token(other), `mutation { adminConsentOffice365 { adminConsentURL } }`, nil).noErrors(t)
 	consentURL, _ := res.get(t, "adminConsentOffice365.adminConsentURL").(string)
 	require.True(t, strings.HasPrefix(consentURL, sim.URL+"/organizations/v2.0/adminconsent?"), consentURL)
+
+	// Mailboxes: add an alias, refuse a malformed one, remove it again.
+	res = e.gql(e.token(ann), `mutation { addMailbox(input: {address: "ann.sales@acme.test"}) { mailbox { id address connectionState } } }`, nil).noErrors(t)
+	require.Equal(t, "NOT_CONNECTED", res.get(t, "addMailbox.mailbox.connectionState"))
+	added, _ := res.get(t, "addMailbox.mailbox.id").(string)
+	bad := e.gql(e.token(ann), `mutation { addMailbox(input: {address: "nope"}) { mailbox { id } } }`, nil)
+	require.Equal(t, "VALIDATION_FAILED", bad.code(t))
+	require.Equal(t, "address", bad.Errors[0].Extensions.Field)
+	res = e.gql(e.token(ann), `mutation($id: ID!) { removeMailbox(input: {mailboxID: $id}) { removedMailboxID } }`, map[string]any{"id": added}).noErrors(t)
+	require.Equal(t, added, res.get(t, "removeMailbox.removedMailboxID"))
 }
