@@ -160,7 +160,7 @@ func (s *Service) Callback(w http.ResponseWriter, r *http.Request) {
 		s.page(w, http.StatusBadRequest, "This sign-in link cannot be used", msg)
 		return
 	}
-	if v := viewer.FromContext(ctx); v != nil && (st.UserID == nil || v.UserID != *st.UserID) {
+	if v := viewer.FromContext(ctx); v != nil && st.Purpose != oauthstate.PurposeSIGN_IN && (st.UserID == nil || v.UserID != *st.UserID) {
 		s.page(w, http.StatusForbidden, "Signed in as someone else",
 			"You are signed in to Mailbridge as a different user from the one who started connecting this mailbox. Nothing was changed. Sign out, sign in as the mailbox's owner and click Connect with Office 365 again.")
 		return
@@ -170,6 +170,8 @@ func (s *Service) Callback(w http.ResponseWriter, r *http.Request) {
 		s.finishConnect(w, r, st)
 	case oauthstate.PurposeADMIN_CONSENT:
 		s.finishAdminConsent(w, r, st)
+	case oauthstate.PurposeSIGN_IN:
+		s.finishSignIn(w, r, st)
 	default:
 		s.page(w, http.StatusBadRequest, "This sign-in link cannot be used", "This sign-in is not one Mailbridge can finish here. Start again from Mailbridge.")
 	}

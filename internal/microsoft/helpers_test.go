@@ -65,6 +65,8 @@ type env struct {
 	cfg    config.Microsoft
 	// refreshes counts the refresh grants every service of this env sent.
 	refreshes *refreshCounter
+	// signedIn records the users Sign in with Microsoft started sessions for.
+	signedIn chan int
 }
 
 type envOption func(*m365sim.Tenant)
@@ -131,6 +133,7 @@ func newEnv(t *testing.T, d *db.DB, opts ...envOption) *env {
 	e.ring, err = e.cfg.Ring()
 	require.NoError(t, err)
 	e.refreshes = &refreshCounter{}
+	e.signedIn = make(chan int, 10)
 	e.svc = e.newService(e.client)
 	e.org, err = e.client.Organization.Create().SetName("Contoso").Save(e.sys)
 	require.NoError(t, err)
@@ -144,6 +147,10 @@ func (e *env) newService(client *ent.Client) *microsoft.Service {
 		Config: e.cfg, PublicURL: publicURL, Client: client,
 		HTTPClient: &http.Client{Transport: e.refreshes, Timeout: 10 * time.Second},
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)), Now: e.clock.Now,
+		SignIn: func(_ context.Context, w http.ResponseWriter, _ *http.Request, userID int) error {
+			e.signedIn <- userID
+			return nil
+		},
 	})
 	require.NoError(e.t, err)
 	return svc

@@ -64,6 +64,9 @@ type Options struct {
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// SignIn starts a Mailbridge session for a user (auth.Service.SignIn),
+	// for Sign in with Microsoft.
+	SignIn func(ctx context.Context, w http.ResponseWriter, r *http.Request, userID int) error
 }
 
 // Service runs the Microsoft flows.
@@ -78,6 +81,7 @@ type Service struct {
 	oauth      *oauth2.Config
 	verifier   *verifier
 	graphHosts []string
+	signIn     func(ctx context.Context, w http.ResponseWriter, r *http.Request, userID int) error
 	// refreshes makes token refreshes single-flight per account.
 	refreshes singleflight.Group
 }
@@ -107,7 +111,7 @@ func New(o Options) (*Service, error) {
 	authority := strings.TrimRight(o.Config.LoginURL, "/") + "/" + url.PathEscape(o.Config.Tenant)
 	s := &Service{
 		cfg: o.Config, publicURL: strings.TrimRight(o.PublicURL, "/"), client: o.Client, ring: ring,
-		httpClient: o.HTTPClient, log: o.Logger, now: func() time.Time { return o.Now().UTC() },
+		httpClient: o.HTTPClient, log: o.Logger, signIn: o.SignIn, now: func() time.Time { return o.Now().UTC() },
 		oauth: &oauth2.Config{
 			ClientID:     o.Config.ClientID,
 			ClientSecret: o.Config.ClientSecret,

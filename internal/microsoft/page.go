@@ -11,7 +11,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <body><main>
 <h1>{{.Title}}</h1>
 <p>{{.Message}}</p>
-<p><a href="{{.Back}}">Back to Mailboxes</a></p>
+<p><a href="{{.Back}}">{{.BackLabel}}</a></p>
 </main></body></html>
 `))
 
@@ -21,8 +21,10 @@ func (s *Service) page(w http.ResponseWriter, status int, title, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = pageTmpl.Execute(w, struct{ Title, Message, Back string }{title, msg, MailboxesPath})
+	_ = pageTmpl.Execute(w, pageData{Title: title, Message: msg, Back: MailboxesPath, BackLabel: "Back to Mailboxes"})
 }
+
+type pageData struct{ Title, Message, Back, BackLabel string }
 
 func (s *Service) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	s.log.ErrorContext(r.Context(), "microsoft: callback: "+what, "error", err)

@@ -1,12 +1,13 @@
 package server
 
 import (
+	"mailbridge/internal/auth"
 	"mailbridge/internal/microsoft"
 )
 
 // newMicrosoft builds the Microsoft 365 service, or nil when it is not
 // configured (tests that build the handler without Microsoft settings).
-func newMicrosoft(d Deps) (*microsoft.Service, error) {
+func newMicrosoft(d Deps, authn *auth.Service) (*microsoft.Service, error) {
 	if !d.Config.Microsoft.Configured() {
 		return nil, nil
 	}
@@ -17,5 +18,6 @@ func newMicrosoft(d Deps) (*microsoft.Service, error) {
 		HTTPClient: d.MicrosoftHTTPClient,
 		Logger:     d.Logger,
 		Now:        d.Now,
+		SignIn:     authn.SignIn,
 	})
 }

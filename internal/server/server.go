@@ -57,7 +57,7 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	ms, err := newMicrosoft(d)
+	ms, err := newMicrosoft(d, authn)
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +82,7 @@ func New(d Deps) (http.Handler, error) {
 		// The callback works without a session (partners hand the URL to
 		// the user); with one, it must be the user who started the flow.
 		mux.Handle("GET "+microsoft.CallbackPath, authn.Middleware(http.HandlerFunc(ms.Callback)))
+		mux.HandleFunc("GET "+microsoft.SignInPath, ms.StartSignIn)
 	}
 	mux.HandleFunc("/auth/", notFound)
 	mux.HandleFunc("/api/", notFound)

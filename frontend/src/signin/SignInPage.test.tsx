@@ -110,7 +110,7 @@ describe("SignInPage", () => {
 
     expect(screen.getByRole("link", { name: "Sign in with Microsoft" })).toHaveAttribute(
       "href",
-      "/auth/signin",
+      "/auth/microsoft/signin",
     );
     expect(screen.queryByRole("list", { name: "Demo users" })).toBeNull();
     expect(sent).toHaveLength(0);
