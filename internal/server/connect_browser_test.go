@@ -61,7 +61,7 @@ func newConnectEnv(t *testing.T) *connectEnv {
 
 // startConnect signs in as name, opens the mailbox's settings and clicks
 // Connect with Office 365, then types the emulator password.
-func (c *connectEnv) startConnect(t *testing.T, ctx context.Context, name, address string) {
+func (c *connectEnv) startConnect(t *testing.T, ctx context.Context, name, address string, next chromedp.ID) {
 	t.Helper()
 	row := `//li[.//h2[contains(normalize-space(), "` + address + `")]]`
 	require.NoError(t, chromedp.Do(ctx,
@@ -80,7 +80,7 @@ func (c *connectEnv) startConnect(t *testing.T, ctx context.Context, name, addre
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("i0118"), demo.EmulatorPassword),
 		chromedp.Click(chromedp.ID("idSIButton9")),
-		chromedp.WaitVisible(chromedp.ID("idBtn_Accept")),
+		chromedp.WaitVisible(next),
 	))
 	browsertest.Screenshot(t, ctx, "connect-"+strings.Split(address, "@")[0]+"-consent")
 }
@@ -92,7 +92,7 @@ func TestIntegrationBrowser_ConnectOffice365(t *testing.T) {
 	t.Parallel()
 	c := newConnectEnv(t)
 	ctx := browsertest.Tab(t, browsertest.Chromium(t), 60*time.Second)
-	c.startConnect(t, ctx, "Sara Lee", "sara@acme.com")
+	c.startConnect(t, ctx, "Sara Lee", "sara@acme.com", chromedp.ID("idBtn_Accept"))
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("idBtn_Accept")),
@@ -123,7 +123,7 @@ func TestIntegrationBrowser_ConnectDeclined(t *testing.T) {
 	t.Parallel()
 	c := newConnectEnv(t)
 	ctx := browsertest.Tab(t, browsertest.Chromium(t), 60*time.Second)
-	c.startConnect(t, ctx, "John Smith", "john.work@acme.com")
+	c.startConnect(t, ctx, "John Smith", "john.work@acme.com", chromedp.ID("idBtn_Accept"))
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("declineLink")),
@@ -138,4 +138,31 @@ func TestIntegrationBrowser_ConnectDeclined(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, mailbox.ConnectionStateNOT_CONNECTED, mb.ConnectionState)
 	require.Nil(t, mb.MicrosoftAccountID)
+}
+
+// TestIntegrationBrowser_ConnectAdminApproval: in a tenant where users may
+// not consent, Sara meets Microsoft's "needs admin approval" page, goes
+// back to Mailbridge and sees Pending admin approval explained.
+func TestIntegrationBrowser_ConnectAdminApproval(t *testing.T) {
+	t.Parallel()
+	c := newConnectEnv(t)
+	require.NoError(t, c.sim.UpdateTenant(demo.Domain, func(tn *m365sim.Tenant) { tn.ConsentMode = m365sim.ConsentAdminRequired }))
+	ctx := browsertest.Tab(t, browsertest.Chromium(t), 60*time.Second)
+	c.startConnect(t, ctx, "Sara Lee", "sara@acme.com", chromedp.ID("returnToApp"))
+
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("returnToApp")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="connect-outcome"]`)),
+	))
+	banner, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="connect-outcome"]`)))
+	require.NoError(t, err)
+	require.Contains(t, banner, "sara@acme.com is Pending admin approval")
+	list, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`ul[aria-label="Mailboxes"]`)))
+	require.NoError(t, err)
+	require.Contains(t, list, "Pending admin approval")
+	browsertest.Screenshot(t, ctx, "connect-sara-pending-admin-approval")
+
+	mb, err := c.client.Mailbox.Query().Where(mailbox.Address("sara@acme.com")).Only(c.sys)
+	require.NoError(t, err)
+	require.Equal(t, mailbox.ConnectionStatePENDING_ADMIN_APPROVAL, mb.ConnectionState)
 }
