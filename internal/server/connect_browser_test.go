@@ -166,3 +166,51 @@ func TestIntegrationBrowser_ConnectAdminApproval(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, mailbox.ConnectionStatePENDING_ADMIN_APPROVAL, mb.ConnectionState)
 }
+
+// TestIntegrationBrowser_Reconnect: Microsoft revoked Sara's grant, so her
+// mailbox Needs reconnect; Reconnect runs the same flow and brings the same
+// mailbox back to Connected.
+func TestIntegrationBrowser_Reconnect(t *testing.T) {
+	t.Parallel()
+	c := newConnectEnv(t)
+	ctx := browsertest.Tab(t, browsertest.Chromium(t), 60*time.Second)
+	c.startConnect(t, ctx, "Sara Lee", "sara@acme.com", chromedp.ID("idBtn_Accept"))
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("idBtn_Accept")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="connect-outcome"]`)),
+	))
+	mb, err := c.client.Mailbox.Query().Where(mailbox.Address("sara@acme.com")).Only(c.sys)
+	require.NoError(t, err)
+	// What the token source does when Microsoft answers AADSTS50173.
+	const reason = "Microsoft revoked Mailbridge's access, for example after a password change or reset. Click Reconnect to connect the mailbox again. Microsoft error code: AADSTS50173."
+	require.NoError(t, c.client.Mailbox.UpdateOne(mb).SetConnectionState(mailbox.ConnectionStateNEEDS_RECONNECT).SetConnectionError(reason).Exec(c.sys))
+	require.NoError(t, c.client.MicrosoftAccount.UpdateOneID(*mb.MicrosoftAccountID).SetStatus("NEEDS_RECONNECT").Exec(c.sys))
+
+	row := `//li[.//h2[contains(normalize-space(), "sara@acme.com")]]`
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(c.url+"/settings/mailboxes"),
+		chromedp.WaitVisible(chromedp.Search(row)),
+		chromedp.Click(chromedp.Search(row+`//button[normalize-space()="Edit"]`)),
+		chromedp.WaitVisible(button("Reconnect")),
+	))
+	list, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`ul[aria-label="Mailboxes"]`)))
+	require.NoError(t, err)
+	require.Contains(t, list, "Needs reconnect")
+	require.Contains(t, list, "AADSTS50173")
+	browsertest.Screenshot(t, ctx, "reconnect-sara-needs-reconnect")
+
+	// Still signed in at Microsoft and consented: straight back.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(button("Reconnect")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="connect-outcome"]`)),
+	))
+	banner, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="connect-outcome"]`)))
+	require.NoError(t, err)
+	require.Contains(t, banner, "sara@acme.com is Connected")
+	browsertest.Screenshot(t, ctx, "reconnect-sara-connected")
+
+	again, err := c.client.Mailbox.Get(c.sys, mb.ID)
+	require.NoError(t, err)
+	require.Equal(t, mailbox.ConnectionStateCONNECTED, again.ConnectionState)
+	require.Equal(t, *mb.MicrosoftAccountID, *again.MicrosoftAccountID, "same mailbox, same grant")
+}
