@@ -75,6 +75,9 @@ type envOption func(*m365sim.Tenant)
 type refreshCounter struct {
 	mu sync.Mutex
 	n  int
+	// unavailable answers this many next refreshes with 503, as
+	// Microsoft's token endpoint does during an outage.
+	unavailable int
 }
 
 func (c *refreshCounter) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -87,7 +90,19 @@ func (c *refreshCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 		if strings.Contains(string(body), "grant_type=refresh_token") {
 			c.mu.Lock()
 			c.n++
+			fail := c.unavailable > 0
+			if fail {
+				c.unavailable--
+			}
 			c.mu.Unlock()
+			if fail {
+				return &http.Response{
+					StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable",
+					Header:  http.Header{"Content-Type": {"application/json"}},
+					Body:    io.NopCloser(strings.NewReader(`{"error":"temporarily_unavailable","error_description":"AADSTS90033: A transient error has occurred."}`)),
+					Request: r,
+				}, nil
+			}
 		}
 	}
 	return http.DefaultTransport.RoundTrip(r)

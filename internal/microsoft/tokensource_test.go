@@ -181,3 +181,33 @@ func TestTokenSource_RevokedGrantNeedsReconnect(t *testing.T) {
 	_, err = e.svc.Token(context.Background(), acct.ID)
 	require.NoError(t, err)
 }
+
+func TestTokenSource_TransientErrorsAreRetried(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, dbtest.SQLite(t))
+	_, mb, acct := connected(t, e, "adele@contoso.com")
+	e.refreshes.mu.Lock()
+	e.refreshes.unavailable = 2
+	e.refreshes.mu.Unlock()
+	e.clock.Advance(2 * time.Hour)
+
+	tok, err := e.svc.Token(context.Background(), acct.ID)
+	require.NoError(t, err, "two 503s, then success")
+	require.NotEmpty(t, tok.AccessToken)
+	require.Equal(t, 3, e.refreshes.count())
+	require.Equal(t, microsoftaccount.StatusACTIVE, e.account(acct.ID).Status)
+	requireState(t, e.mailbox(mb.ID), mailbox.ConnectionStateCONNECTED)
+
+	// An outage longer than the retries fails the call but changes nothing.
+	e.refreshes.mu.Lock()
+	e.refreshes.unavailable = 10
+	e.refreshes.mu.Unlock()
+	e.clock.Advance(2 * time.Hour)
+	_, err = e.svc.Token(context.Background(), acct.ID)
+	require.Error(t, err)
+	require.NotErrorIs(t, err, microsoft.ErrNeedsReconnect)
+	a := e.account(acct.ID)
+	require.Equal(t, microsoftaccount.StatusACTIVE, a.Status)
+	require.Nil(t, a.RefreshingUntil, "lease released")
+	requireState(t, e.mailbox(mb.ID), mailbox.ConnectionStateCONNECTED)
+}
