@@ -74,3 +74,41 @@ func RotateKeys(ctx context.Context, client *ent.Client, ring *tokencrypt.Ring) 
 		}
 	}
 }
+
+// CheckKeys fails when a stored token was encrypted with a key the ring
+// does not hold, naming the key id, so a removed key is noticed at
+// start-up rather than as failing mailboxes (QUALITY.md §7.4).
+func CheckKeys(ctx context.Context, client *ent.Client, ring *tokencrypt.Ring) error {
+	sys := viewer.SystemContext(ctx)
+	known := map[string]bool{}
+	for _, kid := range ring.KeyIDs() {
+		known[kid] = true
+	}
+	lastID := 0
+	for {
+		page, err := client.MicrosoftAccount.Query().
+			Where(microsoftaccount.IDGT(lastID)).
+			Order(ent.Asc(microsoftaccount.FieldID)).
+			Select(microsoftaccount.FieldID, microsoftaccount.FieldAccessToken, microsoftaccount.FieldRefreshToken).
+			Limit(1000).
+			All(sys)
+		if err != nil {
+			return fmt.Errorf("microsoft: check token keys: %w", err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		for _, a := range page {
+			lastID = a.ID
+			for _, v := range []*string{a.AccessToken, a.RefreshToken} {
+				if v == nil {
+					continue
+				}
+				kid, err := tokencrypt.KeyID(*v)
+				if err != nil || !known[kid] {
+					return fmt.Errorf("stored Microsoft tokens use key %q, which MAILBRIDGE_TOKEN_KEY does not hold: add it back (after the primary key), or run `mailbridge keys rotate` with both keys before removing it", kid)
+				}
+			}
+		}
+	}
+}

@@ -49,3 +49,17 @@ func TestRotateKeys(t *testing.T) {
 	require.ErrorIs(t, err, tokencrypt.ErrDecrypt)
 	require.Contains(t, err.Error(), "t2")
 }
+
+func TestCheckKeys(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, dbtest.SQLite(t))
+	connected(t, e, "adele@contoso.com")
+	require.NoError(t, microsoft.CheckKeys(context.Background(), e.client, e.ring))
+
+	other, err := tokencrypt.GenerateKey("t9")
+	require.NoError(t, err)
+	without, err := tokencrypt.ParseRing(other)
+	require.NoError(t, err)
+	err = microsoft.CheckKeys(context.Background(), e.client, without)
+	require.ErrorContains(t, err, `key "t1"`)
+}

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"time"
+
 	"mailbridge/internal/auth"
 	"mailbridge/internal/microsoft"
 )
@@ -11,7 +14,7 @@ func newMicrosoft(d Deps, authn *auth.Service) (*microsoft.Service, error) {
 	if !d.Config.Microsoft.Configured() {
 		return nil, nil
 	}
-	return microsoft.New(microsoft.Options{
+	ms, err := microsoft.New(microsoft.Options{
 		Config:     d.Config.Microsoft,
 		PublicURL:  d.Config.PublicURL,
 		Client:     d.Client,
@@ -20,4 +23,18 @@ func newMicrosoft(d Deps, authn *auth.Service) (*microsoft.Service, error) {
 		Now:        d.Now,
 		SignIn:     authn.SignIn,
 	})
+	if err != nil {
+		return nil, err
+	}
+	// Refuse to start when stored tokens need a key that was removed.
+	ring, err := d.Config.Microsoft.Ring()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := microsoft.CheckKeys(ctx, d.Client, ring); err != nil {
+		return nil, err
+	}
+	return ms, nil
 }
