@@ -12,6 +12,7 @@
 //	mailbridge token list --org … --user …
 //	                                  list a user's API tokens and their last use
 //	mailbridge m365sim [flags]        run the Microsoft 365 emulator on its own
+//	mailbridge keys rotate [flags]    re-encrypt Microsoft tokens under the first MAILBRIDGE_TOKEN_KEY
 //
 // Only serve and migrate create a database; the other commands need an
 // existing, migrated one.
@@ -81,11 +82,13 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		return userCmd(ctx, args, getenv, stdout, stderr)
 	case "m365sim":
 		return m365simCmd(ctx, args, getenv, stderr)
+	case "keys":
+		return keysCmd(ctx, args, getenv, stdout, stderr)
 	case "help":
-		fmt.Fprintln(stdout, "usage: mailbridge [serve|migrate|org create|user create|token create|token list|m365sim] [flags]; add -h for a command's flags")
+		fmt.Fprintln(stdout, "usage: mailbridge [serve|migrate|org create|user create|token create|token list|keys rotate|m365sim] [flags]; add -h for a command's flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: serve, migrate, org create, user create, token create, token list, m365sim)", cmd)
+	return fmt.Errorf("unknown command %q (try: serve, migrate, org create, user create, token create, token list, keys rotate, m365sim)", cmd)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -146,7 +149,8 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 	authn := auth.NewService(client, auth.ConfigOptions(cfg, demo.OrganizationName, log))
 
 	if cfg.Mode == config.ModeDemo {
-		stopSim, err := startDemo(ctx, cfg, d, log)
+		var stopSim func()
+		cfg, stopSim, err = startDemo(ctx, cfg, d, log)
 		if err != nil {
 			return err
 		}
@@ -253,12 +257,13 @@ func startJobs(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logge
 
 // startDemo seeds the demo data on an empty database and starts the
 // built-in Microsoft 365 emulator (state kept in DATA_DIR/m365sim.json).
-// The returned stop ends the emulator's notification retries, then saves
-// its state and closes it.
-func startDemo(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (func(), error) {
+// The returned config has the Microsoft settings left empty pointed at the
+// emulator. The returned stop ends the emulator's notification retries, then
+// saves its state and closes it.
+func startDemo(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (config.Config, func(), error) {
 	seeded, err := demo.Seed(ctx, d, demo.Options{})
 	if err != nil {
-		return nil, err
+		return cfg, nil, err
 	}
 	if seeded {
 		log.Info("mailbridge: seeded demo data", "organization", demo.OrganizationName, "users", len(demo.People))
@@ -268,7 +273,7 @@ func startDemo(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logge
 		Logger:    log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("demo: start the Microsoft 365 emulator on %s (set M365SIM_LISTEN to another port): %w", cfg.M365SimListen, err)
+		return cfg, nil, fmt.Errorf("demo: start the Microsoft 365 emulator on %s (set M365SIM_LISTEN to another port): %w", cfg.M365SimListen, err)
 	}
 	stop := func() {
 		sim.StopNotifications()
@@ -278,15 +283,20 @@ func startDemo(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logge
 	}
 	if err := demo.SetupEmulator(sim.Sim, cfg.PublicURL); err != nil {
 		stop()
-		return nil, err
+		return cfg, nil, err
 	}
 	if err := demo.FillEmulatorMailboxes(ctx, d.Client(), sim.Sim); err != nil {
 		stop()
-		return nil, err
+		return cfg, nil, err
+	}
+	// The Microsoft settings left empty point at the emulator.
+	if cfg.Microsoft, err = demo.Microsoft(cfg.Microsoft, sim.URL, cfg.DataDir); err != nil {
+		stop()
+		return cfg, nil, err
 	}
 	log.Info("mailbridge: Microsoft 365 emulator running", "url", sim.URL,
 		"authority", sim.Authority(demo.Domain), "graph", sim.GraphURL(), "password", demo.EmulatorPassword)
-	return stop, nil
+	return cfg, stop, nil
 }
 
 func migrateCmd(ctx context.Context, args []string, getenv config.Getenv, stderr io.Writer) error {

@@ -11,6 +11,7 @@ import (
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
+	"mailbridge/ent/oauthstate"
 	"mailbridge/ent/organization"
 	"mailbridge/ent/prospect"
 	"mailbridge/ent/scheduledemail"
@@ -89,6 +90,7 @@ func checkColumn(t, c string) error {
 			auditevent.Table:       auditevent.ValidColumn,
 			mailbox.Table:          mailbox.ValidColumn,
 			microsoftaccount.Table: microsoftaccount.ValidColumn,
+			oauthstate.Table:       oauthstate.ValidColumn,
 			organization.Table:     organization.ValidColumn,
 			prospect.Table:         prospect.ValidColumn,
 			scheduledemail.Table:   scheduledemail.ValidColumn,

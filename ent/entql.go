@@ -8,6 +8,7 @@ import (
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
+	"mailbridge/ent/oauthstate"
 	"mailbridge/ent/organization"
 	"mailbridge/ent/predicate"
 	"mailbridge/ent/prospect"
@@ -25,7 +26,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -174,6 +175,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   oauthstate.Table,
+			Columns: oauthstate.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: oauthstate.FieldID,
+			},
+		},
+		Type: "OAuthState",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			oauthstate.FieldStateHash:    {Type: field.TypeBytes, Column: oauthstate.FieldStateHash},
+			oauthstate.FieldPurpose:      {Type: field.TypeEnum, Column: oauthstate.FieldPurpose},
+			oauthstate.FieldOrgID:        {Type: field.TypeInt, Column: oauthstate.FieldOrgID},
+			oauthstate.FieldUserID:       {Type: field.TypeInt, Column: oauthstate.FieldUserID},
+			oauthstate.FieldMailboxID:    {Type: field.TypeInt, Column: oauthstate.FieldMailboxID},
+			oauthstate.FieldCodeVerifier: {Type: field.TypeString, Column: oauthstate.FieldCodeVerifier},
+			oauthstate.FieldNonce:        {Type: field.TypeString, Column: oauthstate.FieldNonce},
+			oauthstate.FieldCreatedAt:    {Type: field.TypeTime, Column: oauthstate.FieldCreatedAt},
+			oauthstate.FieldExpiresAt:    {Type: field.TypeTime, Column: oauthstate.FieldExpiresAt},
+			oauthstate.FieldUsedAt:       {Type: field.TypeTime, Column: oauthstate.FieldUsedAt},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -189,7 +213,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldAllowCrossOwnerAssignment: {Type: field.TypeBool, Column: organization.FieldAllowCrossOwnerAssignment},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prospect.Table,
 			Columns: prospect.Columns,
@@ -209,7 +233,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prospect.FieldCompany:   {Type: field.TypeString, Column: prospect.FieldCompany},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scheduledemail.Table,
 			Columns: scheduledemail.Columns,
@@ -244,7 +268,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scheduledemail.FieldErrorMessage:      {Type: field.TypeString, Column: scheduledemail.FieldErrorMessage},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sequence.Table,
 			Columns: sequence.Columns,
@@ -263,7 +287,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sequence.FieldStepCount: {Type: field.TypeInt, Column: sequence.FieldStepCount},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sequencestate.Table,
 			Columns: sequencestate.Columns,
@@ -286,7 +310,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sequencestate.FieldCurrentStep: {Type: field.TypeInt, Column: sequencestate.FieldCurrentStep},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -306,7 +330,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldSignInMethod: {Type: field.TypeString, Column: session.FieldSignInMethod},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -1461,6 +1485,96 @@ func (f *MicrosoftAccountFilter) WhereHasMailboxesWith(preds ...predicate.Mailbo
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OAuthStateQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OAuthStateQuery builder.
+func (_q *OAuthStateQuery) Filter() *OAuthStateFilter {
+	return &OAuthStateFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OAuthStateMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OAuthStateMutation builder.
+func (m *OAuthStateMutation) Filter() *OAuthStateFilter {
+	return &OAuthStateFilter{config: m.config, predicateAdder: m}
+}
+
+// OAuthStateFilter provides a generic filtering capability at runtime for OAuthStateQuery.
+type OAuthStateFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OAuthStateFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OAuthStateFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(oauthstate.FieldID))
+}
+
+// WhereStateHash applies the entql []byte predicate on the state_hash field.
+func (f *OAuthStateFilter) WhereStateHash(p entql.BytesP) {
+	f.Where(p.Field(oauthstate.FieldStateHash))
+}
+
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *OAuthStateFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(oauthstate.FieldPurpose))
+}
+
+// WhereOrgID applies the entql int predicate on the org_id field.
+func (f *OAuthStateFilter) WhereOrgID(p entql.IntP) {
+	f.Where(p.Field(oauthstate.FieldOrgID))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *OAuthStateFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(oauthstate.FieldUserID))
+}
+
+// WhereMailboxID applies the entql int predicate on the mailbox_id field.
+func (f *OAuthStateFilter) WhereMailboxID(p entql.IntP) {
+	f.Where(p.Field(oauthstate.FieldMailboxID))
+}
+
+// WhereCodeVerifier applies the entql string predicate on the code_verifier field.
+func (f *OAuthStateFilter) WhereCodeVerifier(p entql.StringP) {
+	f.Where(p.Field(oauthstate.FieldCodeVerifier))
+}
+
+// WhereNonce applies the entql string predicate on the nonce field.
+func (f *OAuthStateFilter) WhereNonce(p entql.StringP) {
+	f.Where(p.Field(oauthstate.FieldNonce))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OAuthStateFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(oauthstate.FieldCreatedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *OAuthStateFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(oauthstate.FieldExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *OAuthStateFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(oauthstate.FieldUsedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OrganizationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1489,7 +1603,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1549,7 +1663,7 @@ type ProspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1638,7 +1752,7 @@ type ScheduledEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduledEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1830,7 +1944,7 @@ type SequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1928,7 +2042,7 @@ type SequenceStateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SequenceStateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2102,7 +2216,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2191,7 +2305,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

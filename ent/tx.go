@@ -24,6 +24,8 @@ type Tx struct {
 	Mailbox *MailboxClient
 	// MicrosoftAccount is the client for interacting with the MicrosoftAccount builders.
 	MicrosoftAccount *MicrosoftAccountClient
+	// OAuthState is the client for interacting with the OAuthState builders.
+	OAuthState *OAuthStateClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// Prospect is the client for interacting with the Prospect builders.
@@ -174,6 +176,7 @@ func (tx *Tx) init() {
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Mailbox = NewMailboxClient(tx.config)
 	tx.MicrosoftAccount = NewMicrosoftAccountClient(tx.config)
+	tx.OAuthState = NewOAuthStateClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.Prospect = NewProspectClient(tx.config)
 	tx.ScheduledEmail = NewScheduledEmailClient(tx.config)

@@ -4,7 +4,7 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
 // files. The output in src/gql/ is committed, so a build needs no server.
 const config: CodegenConfig = {
   overwrite: true,
-  schema: ["../graph/schema.graphqls", "../graph/ent.graphql"],
+  schema: ["../graph/*.graphqls", "../graph/ent.graphql"],
   documents: ["src/**/*.graphql"],
   ignoreNoDocuments: false,
   generates: {

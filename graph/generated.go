@@ -64,6 +64,14 @@ type ComplexityRoot struct {
 		UserID      func(childComplexity int) int
 	}
 
+	AddMailboxPayload struct {
+		Mailbox func(childComplexity int) int
+	}
+
+	AdminConsentOffice365Payload struct {
+		AdminConsentURL func(childComplexity int) int
+	}
+
 	AssignMailboxPayload struct {
 		Assignment       func(childComplexity int) int
 		Background       func(childComplexity int) int
@@ -137,9 +145,18 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ConnectOffice365Payload struct {
+		AuthorizationURL func(childComplexity int) int
+		Mailbox          func(childComplexity int) int
+	}
+
 	CreateAPITokenPayload struct {
 		APIToken func(childComplexity int) int
 		Token    func(childComplexity int) int
+	}
+
+	DisconnectOffice365Payload struct {
+		Mailbox func(childComplexity int) int
 	}
 
 	Mailbox struct {
@@ -203,9 +220,14 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddMailbox                   func(childComplexity int, input model.AddMailboxInput) int
+		AdminConsentOffice365        func(childComplexity int) int
 		AssignMailbox                func(childComplexity int, input model.AssignMailboxInput) int
+		ConnectOffice365             func(childComplexity int, input model.ConnectOffice365Input) int
 		CreateAPIToken               func(childComplexity int, input model.CreateAPITokenInput) int
+		DisconnectOffice365          func(childComplexity int, input model.DisconnectOffice365Input) int
 		MakeDefault                  func(childComplexity int, input model.MakeDefaultInput) int
+		RemoveMailbox                func(childComplexity int, input model.RemoveMailboxInput) int
 		RevokeAPIToken               func(childComplexity int, input model.RevokeAPITokenInput) int
 		SetAllowCrossOwnerAssignment func(childComplexity int, input model.SetAllowCrossOwnerAssignmentInput) int
 		SetSend                      func(childComplexity int, input model.SetSendInput) int
@@ -248,6 +270,10 @@ type ComplexityRoot struct {
 		SequenceStates      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.SequenceStateFilterInput, orderBy *ent.SequenceStateOrder) int
 		Users               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder) int
 		Viewer              func(childComplexity int) int
+	}
+
+	RemoveMailboxPayload struct {
+		RemovedMailboxID func(childComplexity int) int
 	}
 
 	RevokeAPITokenPayload struct {
@@ -377,6 +403,11 @@ type MutationResolver interface {
 	RevokeAPIToken(ctx context.Context, input model.RevokeAPITokenInput) (*model.RevokeAPITokenPayload, error)
 	AssignMailbox(ctx context.Context, input model.AssignMailboxInput) (*model.AssignMailboxPayload, error)
 	SetAllowCrossOwnerAssignment(ctx context.Context, input model.SetAllowCrossOwnerAssignmentInput) (*model.SetAllowCrossOwnerAssignmentPayload, error)
+	ConnectOffice365(ctx context.Context, input model.ConnectOffice365Input) (*model.ConnectOffice365Payload, error)
+	DisconnectOffice365(ctx context.Context, input model.DisconnectOffice365Input) (*model.DisconnectOffice365Payload, error)
+	AdminConsentOffice365(ctx context.Context) (*model.AdminConsentOffice365Payload, error)
+	AddMailbox(ctx context.Context, input model.AddMailboxInput) (*model.AddMailboxPayload, error)
+	RemoveMailbox(ctx context.Context, input model.RemoveMailboxInput) (*model.RemoveMailboxPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -481,6 +512,20 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIToken.UserID(childComplexity), true
+
+	case "AddMailboxPayload.mailbox":
+		if e.ComplexityRoot.AddMailboxPayload.Mailbox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddMailboxPayload.Mailbox(childComplexity), true
+
+	case "AdminConsentOffice365Payload.adminConsentURL":
+		if e.ComplexityRoot.AdminConsentOffice365Payload.AdminConsentURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdminConsentOffice365Payload.AdminConsentURL(childComplexity), true
 
 	case "AssignMailboxPayload.assignment":
 		if e.ComplexityRoot.AssignMailboxPayload.Assignment == nil {
@@ -784,6 +829,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
+	case "ConnectOffice365Payload.authorizationURL":
+		if e.ComplexityRoot.ConnectOffice365Payload.AuthorizationURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectOffice365Payload.AuthorizationURL(childComplexity), true
+	case "ConnectOffice365Payload.mailbox":
+		if e.ComplexityRoot.ConnectOffice365Payload.Mailbox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectOffice365Payload.Mailbox(childComplexity), true
+
 	case "CreateAPITokenPayload.apiToken":
 		if e.ComplexityRoot.CreateAPITokenPayload.APIToken == nil {
 			break
@@ -796,6 +854,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateAPITokenPayload.Token(childComplexity), true
+
+	case "DisconnectOffice365Payload.mailbox":
+		if e.ComplexityRoot.DisconnectOffice365Payload.Mailbox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DisconnectOffice365Payload.Mailbox(childComplexity), true
 
 	case "Mailbox.address":
 		if e.ComplexityRoot.Mailbox.Address == nil {
@@ -1072,6 +1137,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MicrosoftAccount.UserPrincipalName(childComplexity), true
 
+	case "Mutation.addMailbox":
+		if e.ComplexityRoot.Mutation.AddMailbox == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addMailbox_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddMailbox(childComplexity, args["input"].(model.AddMailboxInput)), true
+	case "Mutation.adminConsentOffice365":
+		if e.ComplexityRoot.Mutation.AdminConsentOffice365 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.AdminConsentOffice365(childComplexity), true
 	case "Mutation.assignMailbox":
 		if e.ComplexityRoot.Mutation.AssignMailbox == nil {
 			break
@@ -1083,6 +1165,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignMailbox(childComplexity, args["input"].(model.AssignMailboxInput)), true
+	case "Mutation.connectOffice365":
+		if e.ComplexityRoot.Mutation.ConnectOffice365 == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_connectOffice365_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConnectOffice365(childComplexity, args["input"].(model.ConnectOffice365Input)), true
 	case "Mutation.createAPIToken":
 		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
 			break
@@ -1094,6 +1187,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(model.CreateAPITokenInput)), true
+	case "Mutation.disconnectOffice365":
+		if e.ComplexityRoot.Mutation.DisconnectOffice365 == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disconnectOffice365_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisconnectOffice365(childComplexity, args["input"].(model.DisconnectOffice365Input)), true
 	case "Mutation.makeDefault":
 		if e.ComplexityRoot.Mutation.MakeDefault == nil {
 			break
@@ -1105,6 +1209,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MakeDefault(childComplexity, args["input"].(model.MakeDefaultInput)), true
+	case "Mutation.removeMailbox":
+		if e.ComplexityRoot.Mutation.RemoveMailbox == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeMailbox_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveMailbox(childComplexity, args["input"].(model.RemoveMailboxInput)), true
 	case "Mutation.revokeAPIToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -1345,6 +1460,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RemoveMailboxPayload.removedMailboxID":
+		if e.ComplexityRoot.RemoveMailboxPayload.RemovedMailboxID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveMailboxPayload.RemovedMailboxID(childComplexity), true
 
 	case "RevokeAPITokenPayload.apiToken":
 		if e.ComplexityRoot.RevokeAPITokenPayload.APIToken == nil {
@@ -1777,17 +1899,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("APITokenOrder", ec.unmarshalInputAPITokenOrder),
+			graphql.NewInputUnmarshaler("AddMailboxInput", ec.unmarshalInputAddMailboxInput),
 			graphql.NewInputUnmarshaler("AssignMailboxInput", ec.unmarshalInputAssignMailboxInput),
 			graphql.NewInputUnmarshaler("AssignmentOrder", ec.unmarshalInputAssignmentOrder),
 			graphql.NewInputUnmarshaler("AuditEventFilterInput", ec.unmarshalInputAuditEventFilterInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
+			graphql.NewInputUnmarshaler("ConnectOffice365Input", ec.unmarshalInputConnectOffice365Input),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
+			graphql.NewInputUnmarshaler("DisconnectOffice365Input", ec.unmarshalInputDisconnectOffice365Input),
 			graphql.NewInputUnmarshaler("MailboxFilterInput", ec.unmarshalInputMailboxFilterInput),
 			graphql.NewInputUnmarshaler("MailboxOrder", ec.unmarshalInputMailboxOrder),
 			graphql.NewInputUnmarshaler("MakeDefaultInput", ec.unmarshalInputMakeDefaultInput),
 			graphql.NewInputUnmarshaler("MicrosoftAccountOrder", ec.unmarshalInputMicrosoftAccountOrder),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("ProspectOrder", ec.unmarshalInputProspectOrder),
+			graphql.NewInputUnmarshaler("RemoveMailboxInput", ec.unmarshalInputRemoveMailboxInput),
 			graphql.NewInputUnmarshaler("RevokeAPITokenInput", ec.unmarshalInputRevokeAPITokenInput),
 			graphql.NewInputUnmarshaler("ScheduledEmailOrder", ec.unmarshalInputScheduledEmailOrder),
 			graphql.NewInputUnmarshaler("SequenceOrder", ec.unmarshalInputSequenceOrder),
@@ -1872,7 +1998,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "schema.graphqls" "ent.graphql"
+//go:embed "microsoft.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1884,6 +2010,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "microsoft.graphqls", Input: sourceData("microsoft.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
@@ -1919,6 +2046,22 @@ func (ec *executionContext) childFields_APIToken(ctx context.Context, field grap
 		return ec.fieldContext_APIToken_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type APIToken", field.Name)
+}
+
+func (ec *executionContext) childFields_AddMailboxPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mailbox":
+		return ec.fieldContext_AddMailboxPayload_mailbox(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddMailboxPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AdminConsentOffice365Payload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "adminConsentURL":
+		return ec.fieldContext_AdminConsentOffice365Payload_adminConsentURL(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdminConsentOffice365Payload", field.Name)
 }
 
 func (ec *executionContext) childFields_AssignMailboxPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2067,6 +2210,16 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ConnectOffice365Payload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mailbox":
+		return ec.fieldContext_ConnectOffice365Payload_mailbox(ctx, field)
+	case "authorizationURL":
+		return ec.fieldContext_ConnectOffice365Payload_authorizationURL(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectOffice365Payload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "apiToken":
@@ -2075,6 +2228,14 @@ func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Contex
 		return ec.fieldContext_CreateAPITokenPayload_token(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateAPITokenPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DisconnectOffice365Payload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mailbox":
+		return ec.fieldContext_DisconnectOffice365Payload_mailbox(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DisconnectOffice365Payload", field.Name)
 }
 
 func (ec *executionContext) childFields_Mailbox(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2245,6 +2406,14 @@ func (ec *executionContext) childFields_Prospect(ctx context.Context, field grap
 		return ec.fieldContext_Prospect_company(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Prospect", field.Name)
+}
+
+func (ec *executionContext) childFields_RemoveMailboxPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removedMailboxID":
+		return ec.fieldContext_RemoveMailboxPayload_removedMailboxID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveMailboxPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RevokeAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2577,12 +2746,40 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mutation_addMailbox_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddMailboxInput, error) {
+			return ec.unmarshalNAddMailboxInput2mailbridgeᚋgraphᚋmodelᚐAddMailboxInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_assignMailbox_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AssignMailboxInput, error) {
 			return ec.unmarshalNAssignMailboxInput2mailbridgeᚋgraphᚋmodelᚐAssignMailboxInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_connectOffice365_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ConnectOffice365Input, error) {
+			return ec.unmarshalNConnectOffice365Input2mailbridgeᚋgraphᚋmodelᚐConnectOffice365Input(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2605,12 +2802,40 @@ func (ec *executionContext) field_Mutation_createAPIToken_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_disconnectOffice365_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DisconnectOffice365Input, error) {
+			return ec.unmarshalNDisconnectOffice365Input2mailbridgeᚋgraphᚋmodelᚐDisconnectOffice365Input(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_makeDefault_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.MakeDefaultInput, error) {
 			return ec.unmarshalNMakeDefaultInput2mailbridgeᚋgraphᚋmodelᚐMakeDefaultInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeMailbox_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveMailboxInput, error) {
+			return ec.unmarshalNRemoveMailboxInput2mailbridgeᚋgraphᚋmodelᚐRemoveMailboxInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3273,6 +3498,61 @@ func (ec *executionContext) fieldContext_APIToken_user(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AddMailboxPayload_mailbox(ctx context.Context, field graphql.CollectedField, obj *model.AddMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AddMailboxPayload_mailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mailbox, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailbox) graphql.Marshaler {
+			return ec.marshalNMailbox2ᚖmailbridgeᚋentᚐMailbox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AddMailboxPayload_mailbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AddMailboxPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdminConsentOffice365Payload_adminConsentURL(ctx context.Context, field graphql.CollectedField, obj *model.AdminConsentOffice365Payload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdminConsentOffice365Payload_adminConsentURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdminConsentURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdminConsentOffice365Payload_adminConsentURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdminConsentOffice365Payload", field, false, false, "String")
 }
 
 func (ec *executionContext) _AssignMailboxPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *model.AssignMailboxPayload) (ret graphql.Marshaler) {
@@ -4501,6 +4781,61 @@ func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ConnectOffice365Payload_mailbox(ctx context.Context, field graphql.CollectedField, obj *model.ConnectOffice365Payload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectOffice365Payload_mailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mailbox, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailbox) graphql.Marshaler {
+			return ec.marshalNMailbox2ᚖmailbridgeᚋentᚐMailbox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectOffice365Payload_mailbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectOffice365Payload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectOffice365Payload_authorizationURL(ctx context.Context, field graphql.CollectedField, obj *model.ConnectOffice365Payload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectOffice365Payload_authorizationURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthorizationURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectOffice365Payload_authorizationURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectOffice365Payload", field, false, false, "String")
+}
+
 func (ec *executionContext) _CreateAPITokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPITokenPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4554,6 +4889,38 @@ func (ec *executionContext) _CreateAPITokenPayload_token(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_CreateAPITokenPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreateAPITokenPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _DisconnectOffice365Payload_mailbox(ctx context.Context, field graphql.CollectedField, obj *model.DisconnectOffice365Payload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DisconnectOffice365Payload_mailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mailbox, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailbox) graphql.Marshaler {
+			return ec.marshalNMailbox2ᚖmailbridgeᚋentᚐMailbox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DisconnectOffice365Payload_mailbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DisconnectOffice365Payload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mailbox_id(ctx context.Context, field graphql.CollectedField, obj *ent.Mailbox) (ret graphql.Marshaler) {
@@ -5980,6 +6347,214 @@ func (ec *executionContext) fieldContext_Mutation_setAllowCrossOwnerAssignment(c
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_connectOffice365(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_connectOffice365(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConnectOffice365(ctx, fc.Args["input"].(model.ConnectOffice365Input))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConnectOffice365Payload) graphql.Marshaler {
+			return ec.marshalNConnectOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐConnectOffice365Payload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_connectOffice365(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectOffice365Payload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_connectOffice365_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_disconnectOffice365(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_disconnectOffice365(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DisconnectOffice365(ctx, fc.Args["input"].(model.DisconnectOffice365Input))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DisconnectOffice365Payload) graphql.Marshaler {
+			return ec.marshalNDisconnectOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐDisconnectOffice365Payload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_disconnectOffice365(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DisconnectOffice365Payload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_disconnectOffice365_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adminConsentOffice365(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adminConsentOffice365(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().AdminConsentOffice365(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdminConsentOffice365Payload) graphql.Marshaler {
+			return ec.marshalNAdminConsentOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐAdminConsentOffice365Payload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adminConsentOffice365(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdminConsentOffice365Payload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addMailbox(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addMailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddMailbox(ctx, fc.Args["input"].(model.AddMailboxInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AddMailboxPayload) graphql.Marshaler {
+			return ec.marshalNAddMailboxPayload2ᚖmailbridgeᚋgraphᚋmodelᚐAddMailboxPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addMailbox(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AddMailboxPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addMailbox_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeMailbox(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeMailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveMailbox(ctx, fc.Args["input"].(model.RemoveMailboxInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveMailboxPayload) graphql.Marshaler {
+			return ec.marshalNRemoveMailboxPayload2ᚖmailbridgeᚋgraphᚋmodelᚐRemoveMailboxPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeMailbox(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveMailboxPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeMailbox_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6826,6 +7401,29 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RemoveMailboxPayload_removedMailboxID(ctx context.Context, field graphql.CollectedField, obj *model.RemoveMailboxPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveMailboxPayload_removedMailboxID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedMailboxID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveMailboxPayload_removedMailboxID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveMailboxPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RevokeAPITokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.RevokeAPITokenPayload) (ret graphql.Marshaler) {
@@ -9716,6 +10314,48 @@ func UnmarshalAPITokenOrder(ctx context.Context, raw any) (ent.APITokenOrder, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAddMailboxInput(ctx context.Context, obj any) (model.AddMailboxInput, error) {
+	var it model.AddMailboxInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"address"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddMailboxInput unmarshals raw into the AddMailboxInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddMailboxInput(ctx context.Context, raw any) (model.AddMailboxInput, error) {
+	var out model.AddMailboxInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddMailboxInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAssignMailboxInput(ctx context.Context, obj any) (model.AssignMailboxInput, error) {
 	var it model.AssignMailboxInput
 	if obj == nil {
@@ -9948,6 +10588,48 @@ func UnmarshalAuditEventOrder(ctx context.Context, raw any) (ent.AuditEventOrder
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputConnectOffice365Input(ctx context.Context, obj any) (model.ConnectOffice365Input, error) {
+	var it model.ConnectOffice365Input
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"mailboxID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "mailboxID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mailboxID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MailboxID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConnectOffice365Input unmarshals raw into the ConnectOffice365Input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConnectOffice365Input(ctx context.Context, raw any) (model.ConnectOffice365Input, error) {
+	var out model.ConnectOffice365Input
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConnectOffice365Input", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Context, obj any) (model.CreateAPITokenInput, error) {
 	var it model.CreateAPITokenInput
 	if obj == nil {
@@ -10001,6 +10683,48 @@ func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Contex
 func UnmarshalCreateAPITokenInput(ctx context.Context, raw any) (model.CreateAPITokenInput, error) {
 	var out model.CreateAPITokenInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAPITokenInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDisconnectOffice365Input(ctx context.Context, obj any) (model.DisconnectOffice365Input, error) {
+	var it model.DisconnectOffice365Input
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"mailboxID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "mailboxID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mailboxID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MailboxID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDisconnectOffice365Input unmarshals raw into the DisconnectOffice365Input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDisconnectOffice365Input(ctx context.Context, raw any) (model.DisconnectOffice365Input, error) {
+	var out model.DisconnectOffice365Input
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DisconnectOffice365Input", raw, &out)
 	return out, err
 }
 
@@ -10346,6 +11070,48 @@ func (ec *executionContext) unmarshalInputProspectOrder(ctx context.Context, obj
 func UnmarshalProspectOrder(ctx context.Context, raw any) (ent.ProspectOrder, error) {
 	var out ent.ProspectOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProspectOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRemoveMailboxInput(ctx context.Context, obj any) (model.RemoveMailboxInput, error) {
+	var it model.RemoveMailboxInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"mailboxID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "mailboxID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mailboxID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MailboxID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRemoveMailboxInput unmarshals raw into the RemoveMailboxInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemoveMailboxInput(ctx context.Context, raw any) (model.RemoveMailboxInput, error) {
+	var out model.RemoveMailboxInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveMailboxInput", raw, &out)
 	return out, err
 }
 
@@ -10980,6 +11746,72 @@ func (ec *executionContext) _APIToken(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var addMailboxPayloadImplementors = []string{"AddMailboxPayload"}
+
+func (ec *executionContext) _AddMailboxPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddMailboxPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addMailboxPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AddMailboxPayload")
+		case "mailbox":
+			out.Values[i] = ec._AddMailboxPayload_mailbox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var adminConsentOffice365PayloadImplementors = []string{"AdminConsentOffice365Payload"}
+
+func (ec *executionContext) _AdminConsentOffice365Payload(ctx context.Context, sel ast.SelectionSet, obj *model.AdminConsentOffice365Payload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adminConsentOffice365PayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdminConsentOffice365Payload")
+		case "adminConsentURL":
+			out.Values[i] = ec._AdminConsentOffice365Payload_adminConsentURL(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var assignMailboxPayloadImplementors = []string{"AssignMailboxPayload"}
 
 func (ec *executionContext) _AssignMailboxPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AssignMailboxPayload) graphql.Marshaler {
@@ -11453,6 +12285,44 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var connectOffice365PayloadImplementors = []string{"ConnectOffice365Payload"}
+
+func (ec *executionContext) _ConnectOffice365Payload(ctx context.Context, sel ast.SelectionSet, obj *model.ConnectOffice365Payload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectOffice365PayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectOffice365Payload")
+		case "mailbox":
+			out.Values[i] = ec._ConnectOffice365Payload_mailbox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authorizationURL":
+			out.Values[i] = ec._ConnectOffice365Payload_authorizationURL(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createAPITokenPayloadImplementors = []string{"CreateAPITokenPayload"}
 
 func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPITokenPayload) graphql.Marshaler {
@@ -11471,6 +12341,39 @@ func (ec *executionContext) _CreateAPITokenPayload(ctx context.Context, sel ast.
 			}
 		case "token":
 			out.Values[i] = ec._CreateAPITokenPayload_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var disconnectOffice365PayloadImplementors = []string{"DisconnectOffice365Payload"}
+
+func (ec *executionContext) _DisconnectOffice365Payload(ctx context.Context, sel ast.SelectionSet, obj *model.DisconnectOffice365Payload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, disconnectOffice365PayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DisconnectOffice365Payload")
+		case "mailbox":
+			out.Values[i] = ec._DisconnectOffice365Payload_mailbox(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11930,6 +12833,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "connectOffice365":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_connectOffice365(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "disconnectOffice365":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_disconnectOffice365(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminConsentOffice365":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adminConsentOffice365(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addMailbox":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addMailbox(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeMailbox":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeMailbox(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12203,6 +13141,39 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var removeMailboxPayloadImplementors = []string{"RemoveMailboxPayload"}
+
+func (ec *executionContext) _RemoveMailboxPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveMailboxPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeMailboxPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveMailboxPayload")
+		case "removedMailboxID":
+			out.Values[i] = ec._RemoveMailboxPayload_removedMailboxID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13337,6 +14308,27 @@ func (ec *executionContext) marshalNAPITokenOrderField2ᚖmailbridgeᚋentᚐAPI
 	return v
 }
 
+func (ec *executionContext) unmarshalNAddMailboxInput2mailbridgeᚋgraphᚋmodelᚐAddMailboxInput(ctx context.Context, v any) (model.AddMailboxInput, error) {
+	res, err := ec.unmarshalInputAddMailboxInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAddMailboxPayload2ᚖmailbridgeᚋgraphᚋmodelᚐAddMailboxPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddMailboxPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AddMailboxPayload!")
+		return graphql.Null
+	}
+	return ec._AddMailboxPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAdminConsentOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐAdminConsentOffice365Payload(ctx context.Context, sel ast.SelectionSet, v *model.AdminConsentOffice365Payload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdminConsentOffice365Payload!")
+		return graphql.Null
+	}
+	return ec._AdminConsentOffice365Payload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAssignMailboxInput2mailbridgeᚋgraphᚋmodelᚐAssignMailboxInput(ctx context.Context, v any) (model.AssignMailboxInput, error) {
 	res, err := ec.unmarshalInputAssignMailboxInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13472,6 +14464,19 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNConnectOffice365Input2mailbridgeᚋgraphᚋmodelᚐConnectOffice365Input(ctx context.Context, v any) (model.ConnectOffice365Input, error) {
+	res, err := ec.unmarshalInputConnectOffice365Input(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConnectOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐConnectOffice365Payload(ctx context.Context, sel ast.SelectionSet, v *model.ConnectOffice365Payload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConnectOffice365Payload!")
+		return graphql.Null
+	}
+	return ec._ConnectOffice365Payload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateAPITokenInput2mailbridgeᚋgraphᚋmodelᚐCreateAPITokenInput(ctx context.Context, v any) (model.CreateAPITokenInput, error) {
 	res, err := ec.unmarshalInputCreateAPITokenInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13493,6 +14498,19 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNDisconnectOffice365Input2mailbridgeᚋgraphᚋmodelᚐDisconnectOffice365Input(ctx context.Context, v any) (model.DisconnectOffice365Input, error) {
+	res, err := ec.unmarshalInputDisconnectOffice365Input(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDisconnectOffice365Payload2ᚖmailbridgeᚋgraphᚋmodelᚐDisconnectOffice365Payload(ctx context.Context, sel ast.SelectionSet, v *model.DisconnectOffice365Payload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DisconnectOffice365Payload!")
+		return graphql.Null
+	}
+	return ec._DisconnectOffice365Payload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
@@ -13721,6 +14739,19 @@ func (ec *executionContext) marshalNProspectOrderField2ᚖmailbridgeᚋentᚐPro
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalNRemoveMailboxInput2mailbridgeᚋgraphᚋmodelᚐRemoveMailboxInput(ctx context.Context, v any) (model.RemoveMailboxInput, error) {
+	res, err := ec.unmarshalInputRemoveMailboxInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveMailboxPayload2ᚖmailbridgeᚋgraphᚋmodelᚐRemoveMailboxPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveMailboxPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RemoveMailboxPayload!")
+		return graphql.Null
+	}
+	return ec._RemoveMailboxPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRevokeAPITokenInput2mailbridgeᚋgraphᚋmodelᚐRevokeAPITokenInput(ctx context.Context, v any) (model.RevokeAPITokenInput, error) {

@@ -62,7 +62,7 @@ type Options struct {
 // NewHandler installs an ent interceptor on d.Client that charges the
 // queries of each request to that request's budget.
 func NewHandler(d Deps, o Options) http.Handler {
-	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, assigner: d.Assigner, auth: d.Auth, log: d.Logger}
+	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, assigner: d.Assigner, auth: d.Auth, office365: d.Office365, log: d.Logger}
 	cfg := Config{Resolvers: r}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))

@@ -4,6 +4,8 @@
 package graph
 
 import (
+	"context"
+
 	"entgo.io/contrib/entgql"
 
 	"log/slog"
@@ -19,7 +21,23 @@ type Resolver struct {
 	mailboxes *mailbox.Service
 	assigner  *mailbox.Assigner
 	auth      *auth.Service
+	office365 Office365
 	log       *slog.Logger
+}
+
+// Office365 starts Microsoft 365 sign-ins (internal/microsoft.Service).
+type Office365 interface {
+	// StartConnect returns Microsoft's authorize URL for one of the
+	// viewer's own mailboxes.
+	StartConnect(ctx context.Context, mailboxID int) (*ent.Mailbox, string, error)
+	// Disconnect disconnects one of the viewer's own mailboxes.
+	Disconnect(ctx context.Context, mailboxID int) (*ent.Mailbox, error)
+	// StartAdminConsent returns Microsoft's admin consent URL (admins only).
+	StartAdminConsent(ctx context.Context) (string, error)
+	// AddMailbox adds a mailbox for the viewer.
+	AddMailbox(ctx context.Context, address string) (*ent.Mailbox, error)
+	// RemoveMailbox removes one of the viewer's mailboxes.
+	RemoveMailbox(ctx context.Context, mailboxID int) (*ent.Mailbox, error)
 }
 
 // Deps are what NewHandler needs.
@@ -27,9 +45,10 @@ type Deps struct {
 	Client    *ent.Client
 	Mailboxes *mailbox.Service
 	// Assigner runs assignMailbox.
-	Assigner *mailbox.Assigner
-	Auth     *auth.Service
-	Logger   *slog.Logger
+	Assigner  *mailbox.Assigner
+	Auth      *auth.Service
+	Office365 Office365 // nil when Microsoft 365 is not configured
+	Logger    *slog.Logger
 	// TxOpener opens each mutation's transaction; txn.Opener shares it
 	// with River's InsertTx. Nil uses Client's own transactions.
 	TxOpener entgql.TxOpener

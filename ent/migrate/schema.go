@@ -290,6 +290,38 @@ var (
 			},
 		},
 	}
+	// OauthStatesColumns holds the columns for the "oauth_states" table.
+	OauthStatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "state_hash", Type: field.TypeBytes},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"CONNECT", "ADMIN_CONSENT", "SIGN_IN"}},
+		{Name: "org_id", Type: field.TypeInt, Nullable: true},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "mailbox_id", Type: field.TypeInt, Nullable: true},
+		{Name: "code_verifier", Type: field.TypeString},
+		{Name: "nonce", Type: field.TypeString},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+	}
+	// OauthStatesTable holds the schema information for the "oauth_states" table.
+	OauthStatesTable = &schema.Table{
+		Name:       "oauth_states",
+		Columns:    OauthStatesColumns,
+		PrimaryKey: []*schema.Column{OauthStatesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "oauthstate_state_hash",
+				Unique:  true,
+				Columns: []*schema.Column{OauthStatesColumns[1]},
+			},
+			{
+				Name:    "oauthstate_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{OauthStatesColumns[9]},
+			},
+		},
+	}
 	// OrganizationsColumns holds the columns for the "organizations" table.
 	OrganizationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -614,6 +646,7 @@ var (
 		AuditEventsTable,
 		MailboxesTable,
 		MicrosoftAccountsTable,
+		OauthStatesTable,
 		OrganizationsTable,
 		ProspectsTable,
 		ScheduledEmailsTable,
@@ -655,6 +688,9 @@ func init() {
 	MicrosoftAccountsTable.Annotation.Checks = map[string]string{
 		"microsoft_account_access_token_encrypted":  "access_token IS NULL OR access_token LIKE 'v1:%'",
 		"microsoft_account_refresh_token_encrypted": "refresh_token IS NULL OR refresh_token LIKE 'v1:%'",
+	}
+	OauthStatesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(51539607552),
 	}
 	OrganizationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),

@@ -21,6 +21,9 @@ type Mailbox func(*sql.Selector)
 // MicrosoftAccount is the predicate function for microsoftaccount builders.
 type MicrosoftAccount func(*sql.Selector)
 
+// OAuthState is the predicate function for oauthstate builders.
+type OAuthState func(*sql.Selector)
+
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
 

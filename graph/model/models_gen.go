@@ -13,6 +13,18 @@ import (
 	"time"
 )
 
+type AddMailboxInput struct {
+	Address string `json:"address"`
+}
+
+type AddMailboxPayload struct {
+	Mailbox *ent.Mailbox `json:"mailbox"`
+}
+
+type AdminConsentOffice365Payload struct {
+	AdminConsentURL string `json:"adminConsentURL"`
+}
+
 type AssignMailboxInput struct {
 	// These sequence states (at most 10,000). Pass either stateIDs or filter.
 	StateIDs []int `json:"stateIDs,omitempty"`
@@ -66,6 +78,17 @@ type AuditEventFilterInput struct {
 	ActorID  *int    `json:"actorID,omitempty"`
 }
 
+type ConnectOffice365Input struct {
+	MailboxID int `json:"mailboxID"`
+}
+
+type ConnectOffice365Payload struct {
+	Mailbox *ent.Mailbox `json:"mailbox"`
+	// Microsoft's sign-in page for this mailbox (authorization code flow with
+	// PKCE). Single use; expires after 10 minutes.
+	AuthorizationURL string `json:"authorizationURL"`
+}
+
 type CreateAPITokenInput struct {
 	// The user the token acts as; defaults to the viewer. Only admins may name
 	// another user.
@@ -80,6 +103,14 @@ type CreateAPITokenPayload struct {
 	APIToken *ent.APIToken `json:"apiToken"`
 	// The secret to put in `Authorization: Bearer …`. Shown only here, once.
 	Token string `json:"token"`
+}
+
+type DisconnectOffice365Input struct {
+	MailboxID int `json:"mailboxID"`
+}
+
+type DisconnectOffice365Payload struct {
+	Mailbox *ent.Mailbox `json:"mailbox"`
 }
 
 // Narrows the mailbox list. All given conditions must hold.
@@ -104,6 +135,15 @@ type MakeDefaultPayload struct {
 	Mailbox *ent.Mailbox `json:"mailbox"`
 	// The mailbox that was default before, if it was another one.
 	PreviousDefault *ent.Mailbox `json:"previousDefault,omitempty"`
+}
+
+type RemoveMailboxInput struct {
+	MailboxID int `json:"mailboxID"`
+}
+
+type RemoveMailboxPayload struct {
+	// The ID of the removed mailbox.
+	RemovedMailboxID int `json:"removedMailboxID"`
 }
 
 type RevokeAPITokenInput struct {

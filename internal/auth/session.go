@@ -22,6 +22,8 @@ const (
 	// SignInDemo is the passwordless demo sign-in; its sessions are refused
 	// outside demo mode.
 	SignInDemo SignInMethod = "demo"
+	// SignInMicrosoft is OpenID Connect sign-in with Microsoft.
+	SignInMicrosoft SignInMethod = "microsoft"
 )
 
 // SignIn creates a session for a user, recording how they signed in, and

@@ -73,6 +73,8 @@ type Config struct {
 	// AssignBackgroundThreshold: assignMailbox selections larger than this
 	// run as a background job (chunks of 1,000 states).
 	AssignBackgroundThreshold int
+	// Microsoft is the identity platform and Graph configuration.
+	Microsoft Microsoft
 }
 
 // Dev reports whether development conveniences (GraphQL introspection) are on.
@@ -84,11 +86,11 @@ func (c Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "ht
 
 // Redacted returns the configuration as log attributes, secrets hidden.
 func (c Config) Redacted() []any {
-	return []any{
+	return append([]any{
 		"mode", c.Mode, "listen", c.Listen, "public_url", c.PublicURL,
 		"database", redactURL(c.DatabaseURL), "data_dir", c.DataDir,
 		"session_idle_timeout", c.SessionIdleTimeout, "session_absolute_timeout", c.SessionAbsoluteTimeout,
-	}
+	}, c.Microsoft.redacted()...)
 }
 
 func redactURL(raw string) string {
@@ -151,6 +153,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	fs.IntVar(&c.RateLimitBurst, "rate-limit-burst", envInt(getenv, "RATE_LIMIT_BURST", 60, &errs), "API requests a caller may send at once before the per-minute rate applies (env RATE_LIMIT_BURST)")
 
 	fs.IntVar(&c.AssignBackgroundThreshold, "assign-background-threshold", envInt(getenv, "ASSIGN_BACKGROUND_THRESHOLD", 5000, &errs), "assignMailbox runs selections larger than this in the background (env ASSIGN_BACKGROUND_THRESHOLD)")
+	ms := addMicrosoftFlags(fs, getenv, &errs)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -216,6 +219,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	if c.AssignBackgroundThreshold < 1 {
 		errs = append(errs, errors.New("--assign-background-threshold / ASSIGN_BACKGROUND_THRESHOLD must be at least 1"))
 	}
+	c.Microsoft = ms.validate(c.Mode, &errs)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", err)
 	}

@@ -34,7 +34,8 @@ func TestParse_EnvAndFlags(t *testing.T) {
 	t.Parallel()
 	c, err := config.Parse([]string{"--log-level", "debug"}, env(map[string]string{
 		"PORT": "9000", "MAILBRIDGE_MODE": "production", "PUBLIC_URL": "https://mb.example.com/",
-		"DATABASE_URL": "postgres://u:secret@db/mailbridge",
+		"DATABASE_URL":        "postgres://u:secret@db/mailbridge",
+		"MICROSOFT_CLIENT_ID": "cid", "MICROSOFT_CLIENT_SECRET": "csecret", "MAILBRIDGE_TOKEN_KEY": testKey,
 	}), io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, ":9000", c.Listen)

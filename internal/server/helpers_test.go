@@ -54,6 +54,11 @@ func newEnv(t testing.TB, d *db.DB, o envOptions) *env {
 	vars := map[string]string{"MAILBRIDGE_MODE": string(o.mode), "DATA_DIR": t.TempDir(), "RATE_LIMIT_PER_MINUTE": "0"}
 	if o.mode == "" {
 		vars["MAILBRIDGE_MODE"] = string(config.ModeProduction)
+		// Production needs an app registration and a token key; tests that
+		// talk to Microsoft override them with the emulator's.
+		vars["MICROSOFT_CLIENT_ID"] = "00000000-0000-0000-0000-000000000000"
+		vars["MICROSOFT_CLIENT_SECRET"] = "test-secret"
+		vars["MAILBRIDGE_TOKEN_KEY"] = "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 	}
 	for k, v := range o.getenv {
 		vars[k] = v

@@ -26,6 +26,7 @@ import (
 	"mailbridge/internal/db"
 	"mailbridge/internal/jobs"
 	"mailbridge/internal/mailbox"
+	"mailbridge/internal/microsoft"
 	"mailbridge/internal/ratelimit"
 	"mailbridge/internal/txn"
 )
@@ -51,6 +52,9 @@ type Deps struct {
 	// background jobs with an insert-only River client (whoever works
 	// them registers mailbox.NewAssignWorker).
 	Assigner *mailbox.Assigner
+	// MicrosoftHTTPClient talks to Microsoft (default: a client with a
+	// 30 s timeout).
+	MicrosoftHTTPClient *http.Client
 }
 
 // New returns the complete handler.
@@ -80,6 +84,10 @@ func New(d Deps) (http.Handler, error) {
 			BackgroundThreshold: cfg.AssignBackgroundThreshold, Now: d.Now,
 		})
 	}
+	ms, err := newMicrosoft(d, authn)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	// Only the API authenticates; static files and health checks never
 	// touch the session store. The request deadline starts before
@@ -90,6 +98,7 @@ func New(d Deps) (http.Handler, error) {
 		Mailboxes: mailbox.NewService(d.Client, d.Dialect == dialect.Postgres),
 		Assigner:  assigner,
 		Auth:      authn,
+		Office365: ms,
 		Logger:    log,
 		TxOpener:  txn.Opener(d.DB),
 	}, graph.Options{
@@ -107,6 +116,12 @@ func New(d Deps) (http.Handler, error) {
 			"There is nothing at "+r.URL.Path+"; the GraphQL API is at /graphql."))
 	})
 	authn.Routes(mux)
+	if ms != nil {
+		// The callback works without a session (partners hand the URL to
+		// the user); with one, it must be the user who started the flow.
+		mux.Handle("GET "+microsoft.CallbackPath, authn.Middleware(http.HandlerFunc(ms.Callback)))
+		mux.HandleFunc("GET "+microsoft.SignInPath, ms.StartSignIn)
+	}
 	mux.HandleFunc("/auth/", notFound)
 	mux.HandleFunc("/api/", notFound)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,7 @@
 import { ApiError, codeForStatus, networkError, statusMessage } from "./errors";
 import { CSRF_HEADER_VALUE } from "./graphql";
 
-export const SIGN_IN_WITH_MICROSOFT_PATH = "/auth/signin";
+export const SIGN_IN_WITH_MICROSOFT_PATH = "/auth/microsoft/signin";
 const DEMO_USERS_PATH = "/auth/demo/users";
 const DEMO_SIGN_IN_PATH = "/auth/demo/signin";
 const SIGN_OUT_PATH = "/auth/signout";

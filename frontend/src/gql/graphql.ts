@@ -41,6 +41,14 @@ export type AssignmentStatus =
   | 'RUNNING'
   | 'SUCCEEDED';
 
+export type ConnectOffice365Input = {
+  mailboxID: string | number;
+};
+
+export type DisconnectOffice365Input = {
+  mailboxID: string | number;
+};
+
 /** MailboxConnectionState is enum for the field connection_state */
 export type MailboxConnectionState =
   | 'CONNECTED'
@@ -72,6 +80,49 @@ export type SequenceStateState =
   | 'FAILED'
   | 'FINISHED'
   | 'PAUSED';
+
+export type SetSendInput = {
+  enabled: boolean;
+  mailboxID: string | number;
+};
+
+export type SetSyncInput = {
+  enabled: boolean;
+  mailboxID: string | number;
+};
+
+export type ConnectOffice365MutationVariables = Exact<{
+  input: ConnectOffice365Input;
+}>;
+
+
+export type ConnectOffice365Mutation = { connectOffice365: { authorizationURL: string } };
+
+export type SetSyncMutationVariables = Exact<{
+  input: SetSyncInput;
+}>;
+
+
+export type SetSyncMutation = { setSync: { mailbox: { id: string, syncEnabled: boolean } } };
+
+export type SetSendMutationVariables = Exact<{
+  input: SetSendInput;
+}>;
+
+
+export type SetSendMutation = { setSend: { mailbox: { id: string, sendEnabled: boolean } } };
+
+export type DisconnectOffice365MutationVariables = Exact<{
+  input: DisconnectOffice365Input;
+}>;
+
+
+export type DisconnectOffice365Mutation = { disconnectOffice365: { mailbox: { id: string, connectionState: MailboxConnectionState } } };
+
+export type AdminConsentOffice365MutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AdminConsentOffice365Mutation = { adminConsentOffice365: { adminConsentURL: string } };
 
 export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -135,6 +186,50 @@ export class TypedDocumentString<TResult, TVariables>
   }
 }
 
+export const ConnectOffice365Document = new TypedDocumentString(`
+    mutation ConnectOffice365($input: ConnectOffice365Input!) {
+  connectOffice365(input: $input) {
+    authorizationURL
+  }
+}
+    `) as unknown as TypedDocumentString<ConnectOffice365Mutation, ConnectOffice365MutationVariables>;
+export const SetSyncDocument = new TypedDocumentString(`
+    mutation SetSync($input: SetSyncInput!) {
+  setSync(input: $input) {
+    mailbox {
+      id
+      syncEnabled
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SetSyncMutation, SetSyncMutationVariables>;
+export const SetSendDocument = new TypedDocumentString(`
+    mutation SetSend($input: SetSendInput!) {
+  setSend(input: $input) {
+    mailbox {
+      id
+      sendEnabled
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SetSendMutation, SetSendMutationVariables>;
+export const DisconnectOffice365Document = new TypedDocumentString(`
+    mutation DisconnectOffice365($input: DisconnectOffice365Input!) {
+  disconnectOffice365(input: $input) {
+    mailbox {
+      id
+      connectionState
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DisconnectOffice365Mutation, DisconnectOffice365MutationVariables>;
+export const AdminConsentOffice365Document = new TypedDocumentString(`
+    mutation AdminConsentOffice365 {
+  adminConsentOffice365 {
+    adminConsentURL
+  }
+}
+    `) as unknown as TypedDocumentString<AdminConsentOffice365Mutation, AdminConsentOffice365MutationVariables>;
 export const MailboxesDocument = new TypedDocumentString(`
     query Mailboxes {
   viewer {

@@ -1,7 +1,8 @@
-import { render, screen, within } from "@testing-library/react";
+import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import type { MailboxConnectionState } from "../gql/graphql";
+import { renderWithProviders } from "../test/render";
 import { type Mailbox, MailboxRow } from "./MailboxRow";
 
 function mailbox(overrides: Partial<Mailbox> = {}): Mailbox {
@@ -23,7 +24,7 @@ function mailbox(overrides: Partial<Mailbox> = {}): Mailbox {
 }
 
 function renderRow(m: Mailbox) {
-  render(
+  renderWithProviders(
     <ul>
       <MailboxRow mailbox={m} timeZone="America/New_York" />
     </ul>,
@@ -154,7 +155,7 @@ describe("MailboxRow", () => {
     expect(within(blank).queryByRole("button", { name: "Edit" })).toBeNull();
   });
 
-  it("opens a panel with the next steps, without pretending to connect", async () => {
+  it("opens the mailbox settings with the Email Provider drop-down", async () => {
     const user = userEvent.setup();
     const row = renderRow(mailbox({ provider: null, connectionState: "NOT_CONNECTED" }));
     const button = within(row).getByRole("button", { name: "Set up account" });
@@ -165,13 +166,10 @@ describe("MailboxRow", () => {
     expect(button).toHaveAttribute("aria-expanded", "true");
     const panel = within(row).getByRole("region", { name: "Set up account: john@acme.com" });
     expect(button).toHaveAttribute("aria-controls", panel.id);
-    expect(panel).toHaveTextContent("Office 365 OAuth (recommended)");
-    expect(panel).toHaveTextContent("Email Provider");
-    expect(panel).toHaveTextContent("Connect with Office 365");
-    expect(panel).toHaveTextContent("not available on this page yet");
+    const select = within(panel).getByRole("combobox", { name: "Email Provider" });
+    expect(select).toHaveValue("OFFICE365_OAUTH");
+    expect(within(panel).getByRole("button", { name: "Connect with Office 365" })).toBeInTheDocument();
     expect(within(panel).getByRole("heading")).toHaveFocus();
-    // Nothing in the panel claims to connect.
-    expect(within(panel).getAllByRole("button").map((b) => b.textContent)).toEqual(["Close"]);
   });
 
   it("closes the panel with Escape or Close and returns focus to the button", async () => {

@@ -1,3 +1,4 @@
+import { useSearchParams } from "react-router";
 import { useGraphQLQuery } from "../api/query";
 import { MailboxesDocument } from "../gql/graphql";
 import { useViewer } from "../shell/viewer";
@@ -6,7 +7,9 @@ import { ErrorAlert } from "../ui/ErrorAlert";
 import { Loading } from "../ui/Loading";
 import { PageHeading } from "../ui/PageHeading";
 import { usePageTitle } from "../ui/usePageTitle";
-import { MailboxRow } from "./MailboxRow";
+import { AdminConsent, adminConsentMessage } from "./AdminConsent";
+import { type Mailbox, MailboxRow } from "./MailboxRow";
+import { connectOutcomeMessage, isConnectOutcome } from "./labels";
 
 export const mailboxesQueryKey = ["mailboxes"] as const;
 
@@ -16,6 +19,7 @@ export function MailboxesPage() {
   const viewer = useViewer();
   const query = useGraphQLQuery(mailboxesQueryKey, MailboxesDocument, {});
   const mailboxes = query.data?.viewer.mailboxes;
+  const [search, setSearch] = useSearchParams();
 
   return (
     <>
@@ -26,6 +30,22 @@ export function MailboxesPage() {
         Office 365 OAuth, then turn on Syncing and Sending for the one you use.
       </p>
 
+      {adminConsentMessage(search.get("adminConsent"), search.get("code")) !== null && (
+        <div
+          role="status"
+          className={search.get("adminConsent") === "granted" ? "alert alert--success" : "alert alert--warning"}
+          data-testid="admin-consent-outcome"
+        >
+          <p>{adminConsentMessage(search.get("adminConsent"), search.get("code"))}</p>
+        </div>
+      )}
+      {mailboxes !== undefined && (
+        <ConnectOutcomeBanner
+          search={search}
+          mailboxes={mailboxes}
+          onDismiss={() => setSearch({}, { replace: true })}
+        />
+      )}
       {query.isPending && <Loading label="Loading mailboxes…" />}
       {query.isError && !query.error.isUnauthenticated && (
         <ErrorAlert
@@ -50,6 +70,44 @@ export function MailboxesPage() {
           ))}
         </ul>
       )}
+      {viewer.isAdmin && <AdminConsent />}
     </>
+  );
+}
+
+/**
+ * Says how "Connect with Office 365" ended when the browser comes back from
+ * Microsoft (?connect=<outcome>&mailbox=<id>).
+ */
+function ConnectOutcomeBanner({
+  search,
+  mailboxes,
+  onDismiss,
+}: {
+  search: URLSearchParams;
+  mailboxes: readonly Mailbox[];
+  onDismiss: () => void;
+}) {
+  const outcome = search.get("connect");
+  if (!isConnectOutcome(outcome)) {
+    return null;
+  }
+  const mailbox = mailboxes.find((m) => m.id === search.get("mailbox"));
+  const message = connectOutcomeMessage(outcome, mailbox?.address ?? "The mailbox", {
+    signedInAs: search.get("signedInAs"),
+    reason: mailbox?.connectionError ?? null,
+  });
+  const isGood = outcome === "connected";
+  return (
+    <div
+      role={isGood ? "status" : "alert"}
+      className={isGood ? "alert alert--success" : "alert alert--warning"}
+      data-testid="connect-outcome"
+    >
+      <p>{message}</p>
+      <button type="button" className="button button--secondary" onClick={onDismiss}>
+        Dismiss
+      </button>
+    </div>
   );
 }

@@ -82,7 +82,7 @@ function DemoSignIn() {
 
 /**
  * The signed-out page. In demo mode it lists the demo users; otherwise it
- * sends the user to Microsoft through the server's /auth/signin.
+ * sends the user to Microsoft through the server's /auth/microsoft/signin.
  */
 export function SignInPage() {
   usePageTitle("Sign in");
