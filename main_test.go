@@ -212,7 +212,10 @@ func TestIntegrationRun_DemoServeAndTokenCLI(t *testing.T) {
 func TestRun_AdminBootstrapCLI(t *testing.T) {
 	t.Parallel()
 	dataDir := t.TempDir()
-	vars := map[string]string{"DATA_DIR": dataDir, "MAILBRIDGE_MODE": "production", "PUBLIC_URL": "https://mb.example.com", "LOG_LEVEL": "warn"}
+	vars := map[string]string{"DATA_DIR": dataDir, "MAILBRIDGE_MODE": "production", "PUBLIC_URL": "https://mb.example.com", "LOG_LEVEL": "warn",
+		// Production needs a Microsoft app registration and a token key.
+		"MICROSOFT_CLIENT_ID": "00000000-0000-0000-0000-000000000000", "MICROSOFT_CLIENT_SECRET": "test-secret",
+		"MAILBRIDGE_TOKEN_KEY": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
 	getenv := func(k string) string { return vars[k] }
 	ctx := context.Background()
 	cmd := func(args ...string) (string, error) {
@@ -300,7 +303,10 @@ func TestRun_ServeRefusesABoundPort(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	vars := map[string]string{"DATA_DIR": t.TempDir(), "MAILBRIDGE_MODE": "production", "LISTEN_ADDR": ln.Addr().String(), "LOG_FORMAT": "json"}
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "MAILBRIDGE_MODE": "production", "LISTEN_ADDR": ln.Addr().String(), "LOG_FORMAT": "json",
+		// Production needs a Microsoft app registration and a token key.
+		"MICROSOFT_CLIENT_ID": "00000000-0000-0000-0000-000000000000", "MICROSOFT_CLIENT_SECRET": "test-secret",
+		"MAILBRIDGE_TOKEN_KEY": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
 	var logs bytes.Buffer
 	err = run(context.Background(), []string{"serve"}, func(k string) string { return vars[k] }, io.Discard, &logs)
 	require.ErrorContains(t, err, "listen on "+ln.Addr().String())

@@ -48,6 +48,7 @@ import (
 	"mailbridge/internal/jobs"
 	"mailbridge/internal/m365sim"
 	"mailbridge/internal/mailbox"
+	"mailbridge/internal/microsoft"
 	"mailbridge/internal/server"
 	"mailbridge/internal/viewer"
 )
@@ -157,6 +158,17 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 		// Runs after the background work below has stopped and before the
 		// database closes.
 		defer stopSim()
+	}
+
+	// Refuse to start when stored tokens need a key that was removed.
+	if cfg.Microsoft.Configured() {
+		ring, err := cfg.Microsoft.Ring()
+		if err != nil {
+			return err
+		}
+		if err := microsoft.CheckKeys(ctx, client, ring); err != nil {
+			return err
+		}
 	}
 
 	assigner, stopJobs, err := startJobs(ctx, cfg, d, log)

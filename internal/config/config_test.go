@@ -119,7 +119,7 @@ func TestParse_DemoListensOnLoopback(t *testing.T) {
 	c, err := config.Parse(nil, env(map[string]string{"PORT": "9000"}), io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:9000", c.Listen)
-	c, err = config.Parse(nil, env(map[string]string{"PORT": "9000", "MAILBRIDGE_MODE": "production"}), io.Discard)
+	c, err = config.Parse(nil, env(production(map[string]string{"PORT": "9000"})), io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, ":9000", c.Listen)
 }

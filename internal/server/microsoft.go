@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"mailbridge/internal/auth"
 	"mailbridge/internal/microsoft"
@@ -27,16 +26,6 @@ func newMicrosoft(d Deps, authn *auth.Service) (*microsoft.Service, error) {
 		},
 	})
 	if err != nil {
-		return nil, err
-	}
-	// Refuse to start when stored tokens need a key that was removed.
-	ring, err := d.Config.Microsoft.Ring()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := microsoft.CheckKeys(ctx, d.Client, ring); err != nil {
 		return nil, err
 	}
 	return ms, nil
