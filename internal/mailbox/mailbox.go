@@ -140,10 +140,17 @@ func (s *Service) MakeDefault(ctx context.Context, id int) (mb, previous *ent.Ma
 	return mb, previous, nil
 }
 
-// ownMailbox loads a mailbox the viewer may change: it must be visible
-// (privacy: NOT_FOUND otherwise) and theirs (FORBIDDEN for admins looking at
-// someone else's).
+// ownMailbox loads a mailbox whose settings the viewer may change.
 func ownMailbox(ctx context.Context, c *ent.Client, id int) (*ent.Mailbox, error) {
+	return OwnMailbox(ctx, c, id,
+		"Only the mailbox's owner can change its settings. Admins can view them but not change them.")
+}
+
+// OwnMailbox loads a mailbox the viewer may act on: it must be visible
+// (privacy: NOT_FOUND otherwise) and theirs (FORBIDDEN for admins looking at
+// someone else's, with notOwner as the message a person reads). Connect,
+// disconnect and remove use it too, so every owner-only action answers alike.
+func OwnMailbox(ctx context.Context, c *ent.Client, id int, notOwner string) (*ent.Mailbox, error) {
 	mb, err := c.Mailbox.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, apperr.NotFound("mailbox.notFound", "This mailbox does not exist or you cannot see it.")
@@ -152,8 +159,7 @@ func ownMailbox(ctx context.Context, c *ent.Client, id int) (*ent.Mailbox, error
 		return nil, fmt.Errorf("mailbox: load %d: %w", id, err)
 	}
 	if v := viewer.FromContext(ctx); v == nil || v.UserID != mb.UserID {
-		return nil, apperr.Forbidden("mailbox.notOwner",
-			"Only the mailbox's owner can change its settings. Admins can view them but not change them.")
+		return nil, apperr.Forbidden("mailbox.notOwner", notOwner)
 	}
 	return mb, nil
 }

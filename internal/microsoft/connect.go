@@ -23,6 +23,7 @@ import (
 	"mailbridge/ent/user"
 	"mailbridge/internal/apperr"
 	"mailbridge/internal/audit"
+	"mailbridge/internal/mailbox"
 	"mailbridge/internal/tokencrypt"
 	"mailbridge/internal/txn"
 	"mailbridge/internal/viewer"
@@ -61,16 +62,10 @@ func (s *Service) StartConnect(ctx context.Context, mailboxID int) (mb *ent.Mail
 		return nil, "", apperr.Unauthenticated("auth.required", "Sign in to connect a mailbox.")
 	}
 	c := txn.Client(ctx, s.client)
-	mb, err = c.Mailbox.Get(ctx, mailboxID)
-	if ent.IsNotFound(err) {
-		return nil, "", apperr.NotFound("mailbox.notFound", "This mailbox does not exist or you cannot see it.")
-	}
+	mb, err = mailbox.OwnMailbox(ctx, c, mailboxID,
+		"Only the mailbox's owner can connect it: they must sign in to Microsoft with their own account.")
 	if err != nil {
-		return nil, "", fmt.Errorf("microsoft: load mailbox %d: %w", mailboxID, err)
-	}
-	if mb.UserID != v.UserID {
-		return nil, "", apperr.Forbidden("mailbox.notOwner",
-			"Only the mailbox's owner can connect it: they must sign in to Microsoft with their own account.")
+		return nil, "", err
 	}
 	state, verifier, nonce := randomString(32), oauth2.GenerateVerifier(), randomString(24)
 	now := s.now()

@@ -9,6 +9,7 @@ import (
 	"mailbridge/ent/schema/schematype"
 	"mailbridge/internal/apperr"
 	"mailbridge/internal/audit"
+	"mailbridge/internal/mailbox"
 	"mailbridge/internal/txn"
 	"mailbridge/internal/viewer"
 )
@@ -25,15 +26,9 @@ func (s *Service) Disconnect(ctx context.Context, mailboxID int) (*ent.Mailbox, 
 	}
 	var out *ent.Mailbox
 	err := txn.Run(ctx, s.client, func(ctx context.Context, c *ent.Client) error {
-		mb, err := c.Mailbox.Get(ctx, mailboxID)
-		if ent.IsNotFound(err) {
-			return apperr.NotFound("mailbox.notFound", "This mailbox does not exist or you cannot see it.")
-		}
+		mb, err := mailbox.OwnMailbox(ctx, c, mailboxID, "Only the mailbox's owner can disconnect it.")
 		if err != nil {
-			return fmt.Errorf("microsoft: load mailbox %d: %w", mailboxID, err)
-		}
-		if mb.UserID != v.UserID {
-			return apperr.Forbidden("mailbox.notOwner", "Only the mailbox's owner can disconnect it.")
+			return err
 		}
 		if mb.Provider == nil || *mb.Provider != entmailbox.ProviderOFFICE365_OAUTH || mb.MicrosoftAccountID == nil {
 			return apperr.Conflict("mailbox.notOffice365", mb.Address+" is not connected with Office 365 OAuth, so there is nothing to disconnect.")

@@ -14,6 +14,7 @@ import (
 	"mailbridge/ent/schema/schematype"
 	"mailbridge/internal/apperr"
 	"mailbridge/internal/audit"
+	"mailbridge/internal/mailbox"
 	"mailbridge/internal/txn"
 	"mailbridge/internal/viewer"
 )
@@ -91,15 +92,9 @@ func (s *Service) RemoveMailbox(ctx context.Context, mailboxID int) (*ent.Mailbo
 	}
 	var out *ent.Mailbox
 	err := txn.Run(ctx, s.client, func(ctx context.Context, c *ent.Client) error {
-		mb, err := c.Mailbox.Get(ctx, mailboxID)
-		if ent.IsNotFound(err) {
-			return apperr.NotFound("mailbox.notFound", "This mailbox does not exist or you cannot see it.")
-		}
+		mb, err := mailbox.OwnMailbox(ctx, c, mailboxID, "Only the mailbox's owner can remove it.")
 		if err != nil {
-			return fmt.Errorf("microsoft: load mailbox %d: %w", mailboxID, err)
-		}
-		if mb.UserID != v.UserID {
-			return apperr.Forbidden("mailbox.notOwner", "Only the mailbox's owner can remove it.")
+			return err
 		}
 		if mb.IsDefault {
 			return apperr.Conflict("mailbox.isDefault", mb.Address+" is your default mailbox. Make another mailbox the default first.")
