@@ -175,6 +175,24 @@ describe("SequenceStatesPage", { timeout: 30_000 }, () => {
     expect(screen.queryByRole("table")).toBeNull();
   });
 
+  it("says when no sequence state matches the filters", async () => {
+    const user = userEvent.setup();
+    stubFetch((request) =>
+      jsonResponse({
+        data:
+          operationName(request) === "Viewer"
+            ? viewerData
+            : { sequenceStates: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] } },
+      }),
+    );
+    renderApp("/settings/sequence-states");
+    await screen.findByText("No sequence states yet");
+    await user.selectOptions(screen.getByLabelText("State"), "ACTIVE");
+    await user.click(screen.getByRole("button", { name: "Search" }));
+    expect(await screen.findByText("No sequence states match these filters")).toBeInTheDocument();
+    expect(screen.queryByText("No sequence states yet")).toBeNull();
+  });
+
   it("shows the server's error message", async () => {
     stubFetch((request) =>
       operationName(request) === "Viewer"

@@ -253,6 +253,8 @@ export function SequenceStatesPage() {
   const canGoPrevious = !isChangingPage && pageIndex > 0;
 
   const selectedOnPage = rows.filter((row) => selected.has(row.id)).length;
+  // An empty list under filters says so, not that nothing is enrolled.
+  const isFiltered = Object.values(filter).some((v) => v !== undefined && v !== null && v !== "");
   const toggle = (id: string, checked: boolean) => {
     setAllMatching(false);
     setSelected((current) => {
@@ -291,10 +293,16 @@ export function SequenceStatesPage() {
           onRetry={() => void query.refetch()}
         />
       )}
-      {connection !== undefined && rows.length === 0 && pageIndex === 0 && (
+      {connection !== undefined && rows.length === 0 && pageIndex === 0 && !isFiltered && (
         <div className="empty">
           <p className="empty__title">No sequence states yet</p>
           <p>Prospects appear here once they are enrolled in a sequence.</p>
+        </div>
+      )}
+      {connection !== undefined && rows.length === 0 && pageIndex === 0 && isFiltered && (
+        <div className="empty">
+          <p className="empty__title">No sequence states match these filters</p>
+          <p>Change or clear the filters to see more.</p>
         </div>
       )}
       {connection !== undefined && rows.length === 0 && pageIndex > 0 && (
