@@ -268,6 +268,7 @@ type ComplexityRoot struct {
 		Node                func(childComplexity int, id int) int
 		Nodes               func(childComplexity int, ids []int) int
 		SequenceStates      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.SequenceStateFilterInput, orderBy *ent.SequenceStateOrder) int
+		Sequences           func(childComplexity int) int
 		Users               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder) int
 		Viewer              func(childComplexity int) int
 	}
@@ -418,6 +419,7 @@ type QueryResolver interface {
 	Users(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder) (*ent.UserConnection, error)
 	AuditEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.AuditEventFilterInput, orderBy *ent.AuditEventOrder) (*ent.AuditEventConnection, error)
 	APITokens(ctx context.Context) ([]*ent.APIToken, error)
+	Sequences(ctx context.Context) ([]*ent.Sequence, error)
 	Assignment(ctx context.Context, id int) (*ent.Assignment, error)
 	AssignableMailboxes(ctx context.Context) ([]*model.AssignableMailbox, error)
 }
@@ -1443,6 +1445,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SequenceStates(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["filter"].(*model.SequenceStateFilterInput), args["orderBy"].(*ent.SequenceStateOrder)), true
+	case "Query.sequences":
+		if e.ComplexityRoot.Query.Sequences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Sequences(childComplexity), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -7246,6 +7254,38 @@ func (ec *executionContext) fieldContext_Query_apiTokens(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_APIToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_sequences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_sequences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Sequences(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Sequence) graphql.Marshaler {
+			return ec.marshalNSequence2ᚕᚖmailbridgeᚋentᚐSequenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_sequences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sequence(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13116,6 +13156,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_apiTokens(ctx, field)
 				})
+		case "sequences":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_sequences(ctx, field)
+				})
 		case "assignment":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -14797,6 +14843,22 @@ func (ec *executionContext) unmarshalNScheduledEmailState2mailbridgeᚋentᚋsch
 
 func (ec *executionContext) marshalNScheduledEmailState2mailbridgeᚋentᚋscheduledemailᚐState(ctx context.Context, sel ast.SelectionSet, v scheduledemail.State) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSequence2ᚕᚖmailbridgeᚋentᚐSequenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Sequence) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 64, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSequence2ᚖmailbridgeᚋentᚐSequence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNSequence2ᚖmailbridgeᚋentᚐSequence(ctx context.Context, sel ast.SelectionSet, v *ent.Sequence) graphql.Marshaler {

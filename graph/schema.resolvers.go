@@ -10,6 +10,7 @@ import (
 	"mailbridge/ent"
 	"mailbridge/ent/apitoken"
 	"mailbridge/ent/mailbox"
+	"mailbridge/ent/sequence"
 	"mailbridge/graph/model"
 	"mailbridge/internal/auth"
 	internalmailbox "mailbridge/internal/mailbox"
@@ -185,6 +186,18 @@ func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[in
 func (r *queryResolver) APITokens(ctx context.Context) ([]*ent.APIToken, error) {
 	q, err := r.client.APIToken.Query().
 		Order(apitoken.ByCreatedAt(sql.OrderDesc())).
+		CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return q.All(ctx)
+}
+
+// Sequences is the resolver for the sequences field.
+func (r *queryResolver) Sequences(ctx context.Context) ([]*ent.Sequence, error) {
+	q, err := r.client.Sequence.Query().
+		Order(sequence.ByName(), sequence.ByID()).
+		Limit(500).
 		CollectFields(ctx)
 	if err != nil {
 		return nil, err

@@ -162,6 +162,11 @@ export type SequenceStateOwnersQueryVariables = Exact<{ [key: string]: never; }>
 
 export type SequenceStateOwnersQuery = { users: { edges: Array<{ node: { id: string, name: string } | null } | null> | null } };
 
+export type SequenceStateSequencesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SequenceStateSequencesQuery = { sequences: Array<{ id: string, name: string }> };
+
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -359,6 +364,14 @@ export const SequenceStateOwnersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SequenceStateOwnersQuery, SequenceStateOwnersQueryVariables>;
+export const SequenceStateSequencesDocument = new TypedDocumentString(`
+    query SequenceStateSequences {
+  sequences {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<SequenceStateSequencesQuery, SequenceStateSequencesQueryVariables>;
 export const ViewerDocument = new TypedDocumentString(`
     query Viewer {
   viewer {

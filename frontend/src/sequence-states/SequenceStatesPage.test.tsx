@@ -161,6 +161,26 @@ describe("SequenceStatesPage", { timeout: 30_000 }, () => {
     });
   });
 
+  it("filters by sequence", async () => {
+    const user = userEvent.setup();
+    const sent = stubFetch((request) => {
+      if (operationName(request) === "Viewer") {
+        return jsonResponse({ data: viewerData });
+      }
+      if (operationName(request) === "SequenceStateSequences") {
+        return jsonResponse({ data: { sequences: [{ id: "30064771073", name: "Q4 outreach" }] } });
+      }
+      return jsonResponse({ data: sequenceStatesPage(1, 5, { totalCount: 5, hasNextPage: false }) });
+    });
+    renderApp("/settings/sequence-states");
+    await screen.findByText("5 sequence states");
+    await user.selectOptions(await screen.findByLabelText("Sequence"), "Q4 outreach");
+    await waitFor(() => {
+      const last = sent.filter((r) => operationName(r) === "SequenceStates").at(-1);
+      expect(operationVariables(last!)).toMatchObject({ filter: { sequenceID: "30064771073" } });
+    });
+  });
+
   it("shows an empty state", async () => {
     stubFetch((request) =>
       jsonResponse({

@@ -5,6 +5,7 @@ import { formatDateTime } from "../format";
 import {
   AssignableMailboxesDocument,
   SequenceStateOwnersDocument,
+  SequenceStateSequencesDocument,
   SequenceStatesDocument,
   type SequenceStateFilterInput,
   type SequenceStatesQuery,
@@ -74,9 +75,17 @@ function Filters({
   isAdmin: boolean;
   onChange: (filter: SequenceStateFilterInput) => void;
 }) {
-  const ids = { owner: useId(), mailbox: useId(), state: useId(), search: useId(), undelivered: useId() };
+  const ids = {
+    owner: useId(),
+    mailbox: useId(),
+    sequence: useId(),
+    state: useId(),
+    search: useId(),
+    undelivered: useId(),
+  };
   const owners = useGraphQLQuery(["owners"], SequenceStateOwnersDocument, {}, { enabled: isAdmin });
   const mailboxes = useGraphQLQuery(["assignableMailboxes"], AssignableMailboxesDocument, {});
+  const sequences = useGraphQLQuery(["sequences"], SequenceStateSequencesDocument, {});
   const [filter, setFilter] = useState<SequenceStateFilterInput>({});
   const [search, setSearch] = useState("");
   const apply = (next: SequenceStateFilterInput) => {
@@ -122,6 +131,17 @@ function Filters({
             <option key={mailbox.id} value={mailbox.id}>
               {mailbox.address}
               {mailboxLabel(mailbox.provider ?? null, mailbox.connectionState)}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="filters__field">
+        <label htmlFor={ids.sequence}>Sequence</label>
+        <select id={ids.sequence} value={filter.sequenceID ?? ""} onChange={(e) => set("sequenceID", e.target.value)}>
+          <option value="">Any sequence</option>
+          {(sequences.data?.sequences ?? []).map((sequence) => (
+            <option key={sequence.id} value={sequence.id}>
+              {sequence.name}
             </option>
           ))}
         </select>
