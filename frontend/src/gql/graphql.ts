@@ -96,7 +96,7 @@ export type ConnectOffice365MutationVariables = Exact<{
 }>;
 
 
-export type ConnectOffice365Mutation = { connectOffice365: { authorizationURL: string } };
+export type ConnectOffice365Mutation = { connectOffice365: { authorizationURL: string, warnings: Array<{ code: string, message: string }> } };
 
 export type SetSyncMutationVariables = Exact<{
   input: SetSyncInput;
@@ -127,7 +127,7 @@ export type AdminConsentOffice365Mutation = { adminConsentOffice365: { adminCons
 export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MailboxesQuery = { viewer: { mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null }> } };
+export type MailboxesQuery = { viewer: { outlookAddinMinVersion: string | null, user: { id: string, outlookAddinVersion: string | null }, mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null }> } };
 
 export type AssignableMailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -190,6 +190,10 @@ export const ConnectOffice365Document = new TypedDocumentString(`
     mutation ConnectOffice365($input: ConnectOffice365Input!) {
   connectOffice365(input: $input) {
     authorizationURL
+    warnings {
+      code
+      message
+    }
   }
 }
     `) as unknown as TypedDocumentString<ConnectOffice365Mutation, ConnectOffice365MutationVariables>;
@@ -233,6 +237,11 @@ export const AdminConsentOffice365Document = new TypedDocumentString(`
 export const MailboxesDocument = new TypedDocumentString(`
     query Mailboxes {
   viewer {
+    outlookAddinMinVersion
+    user {
+      id
+      outlookAddinVersion
+    }
     mailboxes {
       id
       address
