@@ -96,7 +96,7 @@ export type ConnectOffice365MutationVariables = Exact<{
 }>;
 
 
-export type ConnectOffice365Mutation = { connectOffice365: { authorizationURL: string, warnings: Array<{ code: string, message: string }> } };
+export type ConnectOffice365Mutation = { connectOffice365: { authorizationURL: string } };
 
 export type SetSyncMutationVariables = Exact<{
   input: SetSyncInput;
@@ -190,10 +190,6 @@ export const ConnectOffice365Document = new TypedDocumentString(`
     mutation ConnectOffice365($input: ConnectOffice365Input!) {
   connectOffice365(input: $input) {
     authorizationURL
-    warnings {
-      code
-      message
-    }
   }
 }
     `) as unknown as TypedDocumentString<ConnectOffice365Mutation, ConnectOffice365MutationVariables>;
