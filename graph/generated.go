@@ -148,6 +148,12 @@ type ComplexityRoot struct {
 	ConnectOffice365Payload struct {
 		AuthorizationURL func(childComplexity int) int
 		Mailbox          func(childComplexity int) int
+		Warnings         func(childComplexity int) int
+	}
+
+	ConnectWarning struct {
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
 	}
 
 	CreateAPITokenPayload struct {
@@ -228,6 +234,7 @@ type ComplexityRoot struct {
 		DisconnectOffice365          func(childComplexity int, input model.DisconnectOffice365Input) int
 		MakeDefault                  func(childComplexity int, input model.MakeDefaultInput) int
 		RemoveMailbox                func(childComplexity int, input model.RemoveMailboxInput) int
+		ReportOutlookAddinVersion    func(childComplexity int, input model.ReportOutlookAddinVersionInput) int
 		RevokeAPIToken               func(childComplexity int, input model.RevokeAPITokenInput) int
 		SetAllowCrossOwnerAssignment func(childComplexity int, input model.SetAllowCrossOwnerAssignmentInput) int
 		SetSend                      func(childComplexity int, input model.SetSendInput) int
@@ -275,6 +282,10 @@ type ComplexityRoot struct {
 
 	RemoveMailboxPayload struct {
 		RemovedMailboxID func(childComplexity int) int
+	}
+
+	ReportOutlookAddinVersionPayload struct {
+		User func(childComplexity int) int
 	}
 
 	RevokeAPITokenPayload struct {
@@ -378,10 +389,11 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		IsAdmin      func(childComplexity int) int
-		Mailboxes    func(childComplexity int) int
-		Organization func(childComplexity int) int
-		User         func(childComplexity int) int
+		IsAdmin                func(childComplexity int) int
+		Mailboxes              func(childComplexity int) int
+		Organization           func(childComplexity int) int
+		OutlookAddinMinVersion func(childComplexity int) int
+		User                   func(childComplexity int) int
 	}
 }
 
@@ -409,6 +421,7 @@ type MutationResolver interface {
 	AdminConsentOffice365(ctx context.Context) (*model.AdminConsentOffice365Payload, error)
 	AddMailbox(ctx context.Context, input model.AddMailboxInput) (*model.AddMailboxPayload, error)
 	RemoveMailbox(ctx context.Context, input model.RemoveMailboxInput) (*model.RemoveMailboxPayload, error)
+	ReportOutlookAddinVersion(ctx context.Context, input model.ReportOutlookAddinVersionInput) (*model.ReportOutlookAddinVersionPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -428,6 +441,7 @@ type ViewerResolver interface {
 	Organization(ctx context.Context, obj *model.Viewer) (*ent.Organization, error)
 
 	Mailboxes(ctx context.Context, obj *model.Viewer) ([]*ent.Mailbox, error)
+	OutlookAddinMinVersion(ctx context.Context, obj *model.Viewer) (*string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -843,6 +857,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConnectOffice365Payload.Mailbox(childComplexity), true
+	case "ConnectOffice365Payload.warnings":
+		if e.ComplexityRoot.ConnectOffice365Payload.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectOffice365Payload.Warnings(childComplexity), true
+
+	case "ConnectWarning.code":
+		if e.ComplexityRoot.ConnectWarning.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectWarning.Code(childComplexity), true
+	case "ConnectWarning.message":
+		if e.ComplexityRoot.ConnectWarning.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConnectWarning.Message(childComplexity), true
 
 	case "CreateAPITokenPayload.apiToken":
 		if e.ComplexityRoot.CreateAPITokenPayload.APIToken == nil {
@@ -1222,6 +1255,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveMailbox(childComplexity, args["input"].(model.RemoveMailboxInput)), true
+	case "Mutation.reportOutlookAddinVersion":
+		if e.ComplexityRoot.Mutation.ReportOutlookAddinVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportOutlookAddinVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportOutlookAddinVersion(childComplexity, args["input"].(model.ReportOutlookAddinVersionInput)), true
 	case "Mutation.revokeAPIToken":
 		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
 			break
@@ -1475,6 +1519,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RemoveMailboxPayload.RemovedMailboxID(childComplexity), true
+
+	case "ReportOutlookAddinVersionPayload.user":
+		if e.ComplexityRoot.ReportOutlookAddinVersionPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportOutlookAddinVersionPayload.User(childComplexity), true
 
 	case "RevokeAPITokenPayload.apiToken":
 		if e.ComplexityRoot.RevokeAPITokenPayload.APIToken == nil {
@@ -1890,6 +1941,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Organization(childComplexity), true
+	case "Viewer.outlookAddinMinVersion":
+		if e.ComplexityRoot.Viewer.OutlookAddinMinVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.OutlookAddinMinVersion(childComplexity), true
 	case "Viewer.user":
 		if e.ComplexityRoot.Viewer.User == nil {
 			break
@@ -1922,6 +1979,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("ProspectOrder", ec.unmarshalInputProspectOrder),
 			graphql.NewInputUnmarshaler("RemoveMailboxInput", ec.unmarshalInputRemoveMailboxInput),
+			graphql.NewInputUnmarshaler("ReportOutlookAddinVersionInput", ec.unmarshalInputReportOutlookAddinVersionInput),
 			graphql.NewInputUnmarshaler("RevokeAPITokenInput", ec.unmarshalInputRevokeAPITokenInput),
 			graphql.NewInputUnmarshaler("ScheduledEmailOrder", ec.unmarshalInputScheduledEmailOrder),
 			graphql.NewInputUnmarshaler("SequenceOrder", ec.unmarshalInputSequenceOrder),
@@ -2224,8 +2282,20 @@ func (ec *executionContext) childFields_ConnectOffice365Payload(ctx context.Cont
 		return ec.fieldContext_ConnectOffice365Payload_mailbox(ctx, field)
 	case "authorizationURL":
 		return ec.fieldContext_ConnectOffice365Payload_authorizationURL(ctx, field)
+	case "warnings":
+		return ec.fieldContext_ConnectOffice365Payload_warnings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConnectOffice365Payload", field.Name)
+}
+
+func (ec *executionContext) childFields_ConnectWarning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ConnectWarning_code(ctx, field)
+	case "message":
+		return ec.fieldContext_ConnectWarning_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConnectWarning", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2422,6 +2492,14 @@ func (ec *executionContext) childFields_RemoveMailboxPayload(ctx context.Context
 		return ec.fieldContext_RemoveMailboxPayload_removedMailboxID(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemoveMailboxPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportOutlookAddinVersionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_ReportOutlookAddinVersionPayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportOutlookAddinVersionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RevokeAPITokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2634,6 +2712,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_isAdmin(ctx, field)
 	case "mailboxes":
 		return ec.fieldContext_Viewer_mailboxes(ctx, field)
+	case "outlookAddinMinVersion":
+		return ec.fieldContext_Viewer_outlookAddinMinVersion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -2844,6 +2924,20 @@ func (ec *executionContext) field_Mutation_removeMailbox_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RemoveMailboxInput, error) {
 			return ec.unmarshalNRemoveMailboxInput2mailbridgeᚋgraphᚋmodelᚐRemoveMailboxInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reportOutlookAddinVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReportOutlookAddinVersionInput, error) {
+			return ec.unmarshalNReportOutlookAddinVersionInput2mailbridgeᚋgraphᚋmodelᚐReportOutlookAddinVersionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4844,6 +4938,84 @@ func (ec *executionContext) fieldContext_ConnectOffice365Payload_authorizationUR
 	return graphql.NewScalarFieldContext("ConnectOffice365Payload", field, false, false, "String")
 }
 
+func (ec *executionContext) _ConnectOffice365Payload_warnings(ctx context.Context, field graphql.CollectedField, obj *model.ConnectOffice365Payload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectOffice365Payload_warnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warnings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ConnectWarning) graphql.Marshaler {
+			return ec.marshalNConnectWarning2ᚕᚖmailbridgeᚋgraphᚋmodelᚐConnectWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectOffice365Payload_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConnectOffice365Payload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConnectWarning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConnectWarning_code(ctx context.Context, field graphql.CollectedField, obj *model.ConnectWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectWarning_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectWarning_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectWarning", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConnectWarning_message(ctx context.Context, field graphql.CollectedField, obj *model.ConnectWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConnectWarning_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConnectWarning_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConnectWarning", field, false, false, "String")
+}
+
 func (ec *executionContext) _CreateAPITokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPITokenPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6563,6 +6735,50 @@ func (ec *executionContext) fieldContext_Mutation_removeMailbox(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_reportOutlookAddinVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportOutlookAddinVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportOutlookAddinVersion(ctx, fc.Args["input"].(model.ReportOutlookAddinVersionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReportOutlookAddinVersionPayload) graphql.Marshaler {
+			return ec.marshalNReportOutlookAddinVersionPayload2ᚖmailbridgeᚋgraphᚋmodelᚐReportOutlookAddinVersionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportOutlookAddinVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportOutlookAddinVersionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportOutlookAddinVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7464,6 +7680,38 @@ func (ec *executionContext) _RemoveMailboxPayload_removedMailboxID(ctx context.C
 }
 func (ec *executionContext) fieldContext_RemoveMailboxPayload_removedMailboxID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RemoveMailboxPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReportOutlookAddinVersionPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.ReportOutlookAddinVersionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportOutlookAddinVersionPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmailbridgeᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportOutlookAddinVersionPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportOutlookAddinVersionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RevokeAPITokenPayload_apiToken(ctx context.Context, field graphql.CollectedField, obj *model.RevokeAPITokenPayload) (ret graphql.Marshaler) {
@@ -9226,6 +9474,29 @@ func (ec *executionContext) fieldContext_Viewer_mailboxes(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_outlookAddinMinVersion(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_outlookAddinMinVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().OutlookAddinMinVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_outlookAddinMinVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, true, true, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -11155,6 +11426,48 @@ func UnmarshalRemoveMailboxInput(ctx context.Context, raw any) (model.RemoveMail
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputReportOutlookAddinVersionInput(ctx context.Context, obj any) (model.ReportOutlookAddinVersionInput, error) {
+	var it model.ReportOutlookAddinVersionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"version"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportOutlookAddinVersionInput unmarshals raw into the ReportOutlookAddinVersionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportOutlookAddinVersionInput(ctx context.Context, raw any) (model.ReportOutlookAddinVersionInput, error) {
+	var out model.ReportOutlookAddinVersionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportOutlookAddinVersionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRevokeAPITokenInput(ctx context.Context, obj any) (model.RevokeAPITokenInput, error) {
 	var it model.RevokeAPITokenInput
 	if obj == nil {
@@ -12346,6 +12659,49 @@ func (ec *executionContext) _ConnectOffice365Payload(ctx context.Context, sel as
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "warnings":
+			out.Values[i] = ec._ConnectOffice365Payload_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var connectWarningImplementors = []string{"ConnectWarning"}
+
+func (ec *executionContext) _ConnectWarning(ctx context.Context, sel ast.SelectionSet, obj *model.ConnectWarning) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, connectWarningImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConnectWarning")
+		case "code":
+			out.Values[i] = ec._ConnectWarning_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ConnectWarning_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12908,6 +13264,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "reportOutlookAddinVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportOutlookAddinVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13218,6 +13581,39 @@ func (ec *executionContext) _RemoveMailboxPayload(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("RemoveMailboxPayload")
 		case "removedMailboxID":
 			out.Values[i] = ec._RemoveMailboxPayload_removedMailboxID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportOutlookAddinVersionPayloadImplementors = []string{"ReportOutlookAddinVersionPayload"}
+
+func (ec *executionContext) _ReportOutlookAddinVersionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReportOutlookAddinVersionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportOutlookAddinVersionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportOutlookAddinVersionPayload")
+		case "user":
+			out.Values[i] = ec._ReportOutlookAddinVersionPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13937,6 +14333,12 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_mailboxes(ctx, field, obj)
 				})
+		case "outlookAddinMinVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_outlookAddinMinVersion(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14523,6 +14925,30 @@ func (ec *executionContext) marshalNConnectOffice365Payload2ᚖmailbridgeᚋgrap
 	return ec._ConnectOffice365Payload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConnectWarning2ᚕᚖmailbridgeᚋgraphᚋmodelᚐConnectWarningᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConnectWarning) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 64, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConnectWarning2ᚖmailbridgeᚋgraphᚋmodelᚐConnectWarning(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConnectWarning2ᚖmailbridgeᚋgraphᚋmodelᚐConnectWarning(ctx context.Context, sel ast.SelectionSet, v *model.ConnectWarning) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConnectWarning!")
+		return graphql.Null
+	}
+	return ec._ConnectWarning(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateAPITokenInput2mailbridgeᚋgraphᚋmodelᚐCreateAPITokenInput(ctx context.Context, v any) (model.CreateAPITokenInput, error) {
 	res, err := ec.unmarshalInputCreateAPITokenInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14798,6 +15224,19 @@ func (ec *executionContext) marshalNRemoveMailboxPayload2ᚖmailbridgeᚋgraph�
 		return graphql.Null
 	}
 	return ec._RemoveMailboxPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportOutlookAddinVersionInput2mailbridgeᚋgraphᚋmodelᚐReportOutlookAddinVersionInput(ctx context.Context, v any) (model.ReportOutlookAddinVersionInput, error) {
+	res, err := ec.unmarshalInputReportOutlookAddinVersionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportOutlookAddinVersionPayload2ᚖmailbridgeᚋgraphᚋmodelᚐReportOutlookAddinVersionPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReportOutlookAddinVersionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportOutlookAddinVersionPayload!")
+		return graphql.Null
+	}
+	return ec._ReportOutlookAddinVersionPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRevokeAPITokenInput2mailbridgeᚋgraphᚋmodelᚐRevokeAPITokenInput(ctx context.Context, v any) (model.RevokeAPITokenInput, error) {

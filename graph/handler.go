@@ -26,6 +26,7 @@ import (
 
 	"mailbridge/ent"
 	"mailbridge/graph/model"
+	"mailbridge/internal/addin"
 	"mailbridge/internal/apperr"
 	"mailbridge/internal/auth"
 	"mailbridge/internal/ratelimit"
@@ -62,7 +63,10 @@ type Options struct {
 // NewHandler installs an ent interceptor on d.Client that charges the
 // queries of each request to that request's budget.
 func NewHandler(d Deps, o Options) http.Handler {
-	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, assigner: d.Assigner, auth: d.Auth, office365: d.Office365, log: d.Logger}
+	if d.OutlookAddin == nil {
+		d.OutlookAddin, _ = addin.NewService(d.Client, "", nil) // no minimum: cannot fail
+	}
+	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, assigner: d.Assigner, auth: d.Auth, office365: d.Office365, addin: d.OutlookAddin, log: d.Logger}
 	cfg := Config{Resolvers: r}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))

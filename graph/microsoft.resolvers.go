@@ -19,7 +19,15 @@ func (r *mutationResolver) ConnectOffice365(ctx context.Context, input model.Con
 	if err != nil {
 		return nil, err
 	}
-	return &model.ConnectOffice365Payload{Mailbox: mb, AuthorizationURL: authURL}, nil
+	warnings, err := r.addin.ConnectWarnings(ctx, mb.UserID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.ConnectWarning, 0, len(warnings))
+	for _, w := range warnings {
+		out = append(out, &model.ConnectWarning{Code: w.Code, Message: w.Message})
+	}
+	return &model.ConnectOffice365Payload{Mailbox: mb, AuthorizationURL: authURL, Warnings: out}, nil
 }
 
 // DisconnectOffice365 is the resolver for the disconnectOffice365 field.
@@ -68,4 +76,21 @@ func (r *mutationResolver) RemoveMailbox(ctx context.Context, input model.Remove
 		return nil, err
 	}
 	return &model.RemoveMailboxPayload{RemovedMailboxID: mb.ID}, nil
+}
+
+// ReportOutlookAddinVersion is the resolver for the reportOutlookAddinVersion field.
+func (r *mutationResolver) ReportOutlookAddinVersion(ctx context.Context, input model.ReportOutlookAddinVersionInput) (*model.ReportOutlookAddinVersionPayload, error) {
+	u, err := r.addin.Report(ctx, input.Version)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ReportOutlookAddinVersionPayload{User: u}, nil
+}
+
+// OutlookAddinMinVersion is the resolver for the outlookAddinMinVersion field.
+func (r *viewerResolver) OutlookAddinMinVersion(ctx context.Context, obj *model.Viewer) (*string, error) {
+	if m := r.addin.MinVersion(); m != "" {
+		return &m, nil
+	}
+	return nil, nil
 }

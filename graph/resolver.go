@@ -11,6 +11,7 @@ import (
 	"log/slog"
 
 	"mailbridge/ent"
+	"mailbridge/internal/addin"
 	"mailbridge/internal/auth"
 	"mailbridge/internal/mailbox"
 )
@@ -22,6 +23,7 @@ type Resolver struct {
 	assigner  *mailbox.Assigner
 	auth      *auth.Service
 	office365 Office365
+	addin     *addin.Service
 	log       *slog.Logger
 }
 
@@ -48,7 +50,9 @@ type Deps struct {
 	Assigner  *mailbox.Assigner
 	Auth      *auth.Service
 	Office365 Office365 // nil when Microsoft 365 is not configured
-	Logger    *slog.Logger
+	// OutlookAddin records add-in versions and checks the minimum.
+	OutlookAddin *addin.Service
+	Logger       *slog.Logger
 	// TxOpener opens each mutation's transaction; txn.Opener shares it
 	// with River's InsertTx. Nil uses Client's own transactions.
 	TxOpener entgql.TxOpener

@@ -30,7 +30,8 @@ func (User) Fields() []ent.Field {
 		// and warns before migrating a mailbox during work hours.
 		field.String("time_zone").Default("UTC").MaxLen(64),
 		// outlook_addin_version is the Outlook add-in version the user last
-		// reported; moving to Graph is blocked below the minimum version.
+		// reported (reportOutlookAddinVersion); connecting Graph warns below
+		// OUTLOOK_ADDIN_MIN_VERSION.
 		field.String("outlook_addin_version").Optional().Nillable().MaxLen(32),
 		field.Time("outlook_addin_reported_at").Optional().Nillable(),
 	}

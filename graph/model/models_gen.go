@@ -87,6 +87,16 @@ type ConnectOffice365Payload struct {
 	// Microsoft's sign-in page for this mailbox (authorization code flow with
 	// PKCE). Single use; expires after 10 minutes.
 	AuthorizationURL string `json:"authorizationURL"`
+	// Notes to show before sending the user to Microsoft; empty when none apply.
+	Warnings []*ConnectWarning `json:"warnings"`
+}
+
+// A note for the person connecting: the connection goes ahead regardless.
+type ConnectWarning struct {
+	// Stable: OUTLOOK_ADDIN_OUTDATED (the viewer's Outlook add-in last reported
+	// a version below `viewer.outlookAddinMinVersion`).
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 type CreateAPITokenInput struct {
@@ -144,6 +154,15 @@ type RemoveMailboxInput struct {
 type RemoveMailboxPayload struct {
 	// The ID of the removed mailbox.
 	RemovedMailboxID int `json:"removedMailboxID"`
+}
+
+type ReportOutlookAddinVersionInput struct {
+	// A dotted version of one to four numbers, such as 1.4.2.
+	Version string `json:"version"`
+}
+
+type ReportOutlookAddinVersionPayload struct {
+	User *ent.User `json:"user"`
 }
 
 type RevokeAPITokenInput struct {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"mailbridge/internal/addin"
 	"mailbridge/internal/tokencrypt"
 )
 
@@ -30,6 +31,10 @@ type Microsoft struct {
 	GraphURL string
 	// TokenKey is the token vault's key ring (tokencrypt.ParseRing format).
 	TokenKey string
+	// OutlookAddinMinVersion is the Outlook add-in version a mailbox needs
+	// before it moves from EWS to Microsoft Graph (a dotted version such as
+	// 1.4.2); connecting warns below it. Empty: no check.
+	OutlookAddinMinVersion string
 }
 
 // Configured reports whether the Microsoft integration has what it needs
@@ -50,7 +55,7 @@ func (m Microsoft) redacted() []any {
 	return []any{
 		"microsoft_client_id", m.ClientID, "microsoft_client_secret", map[bool]string{true: "set", false: "unset"}[m.ClientSecret != ""],
 		"microsoft_tenant", m.Tenant, "microsoft_login_url", m.LoginURL, "microsoft_graph_url", m.GraphURL,
-		"token_keys", kids,
+		"token_keys", kids, "outlook_addin_min_version", m.OutlookAddinMinVersion,
 	}
 }
 
@@ -75,6 +80,7 @@ func addMicrosoftFlags(fs *flag.FlagSet, getenv Getenv, errs *[]error) *microsof
 	fs.StringVar(&f.m.LoginURL, "microsoft-login-url", getenv("MICROSOFT_LOGIN_URL"), "identity platform origin; default https://login.microsoftonline.com, the emulator in demo mode (env MICROSOFT_LOGIN_URL)")
 	fs.StringVar(&f.m.GraphURL, "microsoft-graph-url", getenv("MICROSOFT_GRAPH_URL"), "Microsoft Graph origin; default https://graph.microsoft.com, the emulator in demo mode (env MICROSOFT_GRAPH_URL)")
 	fs.StringVar(&f.m.TokenKey, "token-key", secret("MAILBRIDGE_TOKEN_KEY"), "token vault keys: <kid>:<base64 of 32 bytes>[,<older kid>:<key>…], first encrypts (env MAILBRIDGE_TOKEN_KEY or MAILBRIDGE_TOKEN_KEY_FILE)")
+	fs.StringVar(&f.m.OutlookAddinMinVersion, "outlook-addin-min-version", getenv("OUTLOOK_ADDIN_MIN_VERSION"), "minimum Outlook add-in version (such as 1.4.2) for mailboxes on Microsoft Graph; connecting warns below it; empty: no check (env OUTLOOK_ADDIN_MIN_VERSION)")
 	return f
 }
 
@@ -120,6 +126,11 @@ func (f *microsoftFlags) validate(mode Mode, errs *[]error) Microsoft {
 	if m.TokenKey != "" {
 		if _, err := tokencrypt.ParseRing(m.TokenKey); err != nil {
 			*errs = append(*errs, fmt.Errorf("MAILBRIDGE_TOKEN_KEY: %w", err))
+		}
+	}
+	if m.OutlookAddinMinVersion != "" {
+		if _, err := addin.ParseVersion(m.OutlookAddinMinVersion); err != nil {
+			*errs = append(*errs, fmt.Errorf("--outlook-addin-min-version / OUTLOOK_ADDIN_MIN_VERSION: %w", err))
 		}
 	}
 	return m

@@ -109,3 +109,26 @@ func TestParse_MicrosoftDemoLeavesBlanksForTheEmulator(t *testing.T) {
 	require.NoError(t, err, "http is fine for loopback")
 	require.Equal(t, "http://127.0.0.1:9365", c.Microsoft.LoginURL)
 }
+
+// TestParse_OutlookAddinMinVersion: empty by default (no check), set by the
+// variable or the flag, and refused unless it is a dotted version.
+func TestParse_OutlookAddinMinVersion(t *testing.T) {
+	t.Parallel()
+	c, err := config.Parse(nil, env(production(nil)), io.Discard)
+	require.NoError(t, err)
+	require.Empty(t, c.Microsoft.OutlookAddinMinVersion)
+
+	c, err = config.Parse(nil, env(production(map[string]string{"OUTLOOK_ADDIN_MIN_VERSION": "1.4.2"})), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "1.4.2", c.Microsoft.OutlookAddinMinVersion)
+
+	c, err = config.Parse([]string{"--outlook-addin-min-version", "16.0.17328.20124"}, env(production(map[string]string{"OUTLOOK_ADDIN_MIN_VERSION": "1.0"})), io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "16.0.17328.20124", c.Microsoft.OutlookAddinMinVersion, "the flag wins over the variable")
+
+	for _, bad := range []string{"latest", "1.2-beta", "v2", "1..2", "1.2.3.4.5", " 1.2"} {
+		_, err := config.Parse(nil, env(production(map[string]string{"OUTLOOK_ADDIN_MIN_VERSION": bad})), io.Discard)
+		require.ErrorContains(t, err, "OUTLOOK_ADDIN_MIN_VERSION", bad)
+		require.ErrorContains(t, err, "such as 1.4.2", bad)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"mailbridge/ent"
 	"mailbridge/frontend"
 	"mailbridge/graph"
+	"mailbridge/internal/addin"
 	"mailbridge/internal/apperr"
 	"mailbridge/internal/auth"
 	"mailbridge/internal/config"
@@ -88,19 +89,24 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	outlookAddin, err := addin.NewService(d.Client, cfg.Microsoft.OutlookAddinMinVersion, d.Now)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	// Only the API authenticates; static files and health checks never
 	// touch the session store. The request deadline starts before
 	// authentication, so a database that does not answer cannot hold a
 	// request longer than REQUEST_TIMEOUT.
 	api := authn.Middleware(graph.NewHandler(graph.Deps{
-		Client:    d.Client,
-		Mailboxes: mailbox.NewService(d.Client, d.Dialect == dialect.Postgres),
-		Assigner:  assigner,
-		Auth:      authn,
-		Office365: ms,
-		Logger:    log,
-		TxOpener:  txn.Opener(d.DB),
+		Client:       d.Client,
+		Mailboxes:    mailbox.NewService(d.Client, d.Dialect == dialect.Postgres),
+		Assigner:     assigner,
+		Auth:         authn,
+		Office365:    ms,
+		OutlookAddin: outlookAddin,
+		Logger:       log,
+		TxOpener:     txn.Opener(d.DB),
 	}, graph.Options{
 		Dev:             cfg.Dev(),
 		ComplexityLimit: cfg.ComplexityLimit,

@@ -127,7 +127,7 @@ export type AdminConsentOffice365Mutation = { adminConsentOffice365: { adminCons
 export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MailboxesQuery = { viewer: { mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null }> } };
+export type MailboxesQuery = { viewer: { outlookAddinMinVersion: string | null, user: { id: string, outlookAddinVersion: string | null }, mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null }> } };
 
 export type AssignableMailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -238,6 +238,11 @@ export const AdminConsentOffice365Document = new TypedDocumentString(`
 export const MailboxesDocument = new TypedDocumentString(`
     query Mailboxes {
   viewer {
+    outlookAddinMinVersion
+    user {
+      id
+      outlookAddinVersion
+    }
     mailboxes {
       id
       address

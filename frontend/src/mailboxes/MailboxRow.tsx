@@ -1,7 +1,7 @@
 import { useId, useRef, useState } from "react";
 import { countNoun, formatDateTime } from "../format";
 import type { MailboxesQuery } from "../gql/graphql";
-import { MailboxSetupPanel } from "./MailboxSetupPanel";
+import { type AddinVersions, MailboxSetupPanel } from "./MailboxSetupPanel";
 import {
   connectionStateHints,
   connectionStateLabels,
@@ -16,6 +16,8 @@ interface MailboxRowProps {
   mailbox: Mailbox;
   /** The viewer's IANA time zone, for timestamps. */
   timeZone: string;
+  /** The viewer's reported Outlook add-in version and the minimum. */
+  addin?: AddinVersions | undefined;
 }
 
 function OnOff({ on }: { on: boolean }) {
@@ -27,7 +29,7 @@ function OnOff({ on }: { on: boolean }) {
  * default, provider, connection status, Syncing / Sending, held emails of
  * legacy EWS mailboxes, and "Edit" or "Set up account".
  */
-export function MailboxRow({ mailbox, timeZone }: MailboxRowProps) {
+export function MailboxRow({ mailbox, timeZone, addin }: MailboxRowProps) {
   const headingID = useId();
   const panelID = useId();
   const [isPanelOpen, setPanelOpen] = useState(false);
@@ -150,6 +152,8 @@ export function MailboxRow({ mailbox, timeZone }: MailboxRowProps) {
             mailbox={mailbox}
             title={`${actionLabel}: ${mailbox.address}`}
             onClose={closePanel}
+            timeZone={timeZone}
+            addin={addin}
           />
         )}
       </article>

@@ -1,5 +1,6 @@
-import { screen, waitFor, within } from "@testing-library/react";
+import { cleanup, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import type { ComponentProps } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { graphqlError, jsonResponse, operationName, operationVariables, stubFetch } from "../test/fetch";
 import { renderWithProviders } from "../test/render";
@@ -24,9 +25,16 @@ function mailbox(overrides: Partial<Mailbox> = {}): Mailbox {
   };
 }
 
-function renderPanel(m: Mailbox, navigate = vi.fn()) {
+function renderPanel(m: Mailbox, navigate = vi.fn(), extra: Partial<ComponentProps<typeof MailboxSetupPanel>> = {}) {
   renderWithProviders(
-    <MailboxSetupPanel id="p" mailbox={m} title={`Edit: ${m.address}`} onClose={() => {}} navigate={navigate} />,
+    <MailboxSetupPanel
+      id="p"
+      mailbox={m}
+      title={`Edit: ${m.address}`}
+      onClose={() => {}}
+      navigate={navigate}
+      {...extra}
+    />,
   );
   return { panel: screen.getByRole("region", { name: `Edit: ${m.address}` }), navigate };
 }
@@ -84,6 +92,74 @@ describe("MailboxSetupPanel", () => {
     const { panel } = renderPanel(mailbox({ provider: "EXCHANGE_EWS", connectionState: "CONNECTED" }));
     expect(panel).toHaveTextContent(/before or after work hours/);
     expect(panel).toHaveTextContent(/Outlook add-in/);
+  });
+
+  it("shows the user's local time and warns during work hours on weekdays", () => {
+    // Monday 2026-11-30 13:30 UTC is 14:30 in Berlin: within work hours.
+    const ews = mailbox({ provider: "EXCHANGE_EWS", connectionState: "CONNECTED" });
+    const { panel } = renderPanel(ews, vi.fn(), {
+      timeZone: "Europe/Berlin",
+      now: () => new Date("2026-11-30T13:30:00Z"),
+    });
+    const note = within(panel).getByTestId("work-hours-note");
+    expect(note).toHaveTextContent("Your local time is Monday 14:30 (Europe/Berlin).");
+    expect(note).toHaveTextContent(/within work hours/);
+  });
+
+  it("says outside work hours in the evening and at weekends, in the user's zone", () => {
+    const ews = mailbox({ provider: "EXCHANGE_EWS", connectionState: "CONNECTED" });
+    // 13:30 UTC on Monday is 05:30 in Los Angeles.
+    const first = renderPanel(ews, vi.fn(), {
+      timeZone: "America/Los_Angeles",
+      now: () => new Date("2026-11-30T13:30:00Z"),
+    });
+    expect(within(first.panel).getByTestId("work-hours-note")).toHaveTextContent(
+      "Your local time is Monday 05:30 (America/Los_Angeles). That is outside work hours",
+    );
+
+  });
+
+  it("says outside work hours on a Saturday afternoon", () => {
+    const ews = mailbox({ provider: "EXCHANGE_EWS", connectionState: "CONNECTED" });
+    const { panel } = renderPanel(ews, vi.fn(), { timeZone: "UTC", now: () => new Date("2026-11-28T14:00:00Z") });
+    const note = within(panel).getByTestId("work-hours-note");
+    expect(note).toHaveTextContent("Saturday 14:00");
+    expect(note).toHaveTextContent(/outside work hours/);
+  });
+
+  it("does not show the work-hours note on a mailbox that is not on EWS", () => {
+    const { panel } = renderPanel(mailbox(), vi.fn(), { now: () => new Date("2026-11-30T10:00:00Z") });
+    expect(within(panel).queryByTestId("work-hours-note")).toBeNull();
+    expect(panel).not.toHaveTextContent(/before or after work hours/);
+  });
+
+  it("warns when the Outlook add-in is below the minimum version, and still offers Connect", () => {
+    const { panel } = renderPanel(mailbox({ provider: "EXCHANGE_EWS", connectionState: "CONNECTED" }), vi.fn(), {
+      addin: { version: "2.0.9", minVersion: "2.1" },
+    });
+    const warning = within(panel).getByRole("note", { name: "Outlook add-in" });
+    expect(warning).toHaveTextContent("Your Outlook add-in is version 2.0.9; mailboxes on Microsoft Graph need version 2.1 or later.");
+    expect(within(panel).getByRole("button", { name: "Connect with Office 365" })).toBeEnabled();
+  });
+
+  it("does not warn when the add-in meets the minimum, or has not reported, or there is no minimum", () => {
+    for (const addin of [
+      { version: "2.10", minVersion: "2.1" },
+      { version: "2.1.0", minVersion: "2.1" },
+      { version: null, minVersion: "2.1" },
+      { version: "0.1", minVersion: null },
+    ]) {
+      const { panel } = renderPanel(mailbox({ provider: "EXCHANGE_EWS", connectionState: "CONNECTED" }), vi.fn(), { addin });
+      expect(within(panel).queryByTestId("addin-warning"), JSON.stringify(addin)).toBeNull();
+      cleanup();
+    }
+  });
+
+  it("names the minimum add-in version in the migration note", () => {
+    const { panel } = renderPanel(mailbox({ provider: "EXCHANGE_EWS", connectionState: "CONNECTED" }), vi.fn(), {
+      addin: { version: null, minVersion: "2.1" },
+    });
+    expect(panel).toHaveTextContent("If you use the Outlook add-in, upgrade it to version 2.1 or later first.");
   });
 
   it("saves the Syncing and Sending toggles of a connected mailbox", async () => {

@@ -12,6 +12,7 @@ import {
 import { ErrorAlert } from "../ui/ErrorAlert";
 import type { Mailbox } from "./MailboxRow";
 import { connectionStateLabels, ewsBlockedReason, providerOptionLabels } from "./labels";
+import { isAddinBelowMinimum, localTime } from "./migrationNotes";
 
 interface MailboxSetupPanelProps {
   id: string;
@@ -20,6 +21,18 @@ interface MailboxSetupPanelProps {
   onClose: () => void;
   /** Where the browser goes to sign in to Microsoft (a full-page redirect). */
   navigate?: (url: string) => void;
+  /** The viewer's IANA time zone, for the work-hours note. */
+  timeZone?: string;
+  /** The viewer's reported Outlook add-in version and the minimum. */
+  addin?: AddinVersions | undefined;
+  /** The clock (tests set it). */
+  now?: () => Date;
+}
+
+/** The Outlook add-in version the viewer's add-in last reported, and the organization's minimum. */
+export interface AddinVersions {
+  version: string | null;
+  minVersion: string | null;
 }
 
 function assignLocation(url: string) {
@@ -38,6 +51,9 @@ export function MailboxSetupPanel({
   title,
   onClose,
   navigate = assignLocation,
+  timeZone = "UTC",
+  addin,
+  now = () => new Date(),
 }: MailboxSetupPanelProps) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
@@ -103,6 +119,8 @@ export function MailboxSetupPanel({
     state === "NEEDS_RECONNECT" || (isConnected && isGraph) ? "Reconnect" : "Connect with Office 365";
   const isChanged = sync !== mailbox.syncEnabled || send !== mailbox.sendEnabled;
   const headingID = `${id}-heading`;
+  const local = localTime(now(), timeZone);
+  const addinOutdated = isAddinBelowMinimum(addin?.version ?? null, addin?.minVersion ?? null);
 
   return (
     <section id={id} className="panel" aria-labelledby={headingID} onKeyDown={onKeyDown}>
@@ -142,10 +160,31 @@ export function MailboxSetupPanel({
             administrator must approve Mailbridge.
           </p>
           {mailbox.provider === "EXCHANGE_EWS" && (
-            <p className="panel__note" role="note">
-              We recommend migrating to Microsoft Graph before or after work hours. This mailbox
-              keeps its settings and scheduled emails. If you use the Outlook add-in, upgrade it to
-              its latest version first.
+            <div className="panel__note" role="note" aria-label="Migrating to Microsoft Graph">
+              <p>
+                We recommend migrating to Microsoft Graph before or after work hours. This mailbox
+                keeps its settings and scheduled emails.
+                {!addinOutdated && (
+                  <>
+                    {" "}
+                    If you use the Outlook add-in, upgrade it to
+                    {addin?.minVersion ? ` version ${addin.minVersion} or later` : " its latest version"} first.
+                  </>
+                )}
+              </p>
+              <p data-testid="work-hours-note">
+                Your local time is {local.label} ({timeZone}).{" "}
+                {local.duringWorkHours
+                  ? "That is within work hours (9:00–17:00, Monday to Friday): consider waiting until after work."
+                  : "That is outside work hours: a good time to migrate."}
+              </p>
+            </div>
+          )}
+          {addinOutdated && (
+            <p className="alert alert--warning" role="note" aria-label="Outlook add-in" data-testid="addin-warning">
+              Your Outlook add-in is version {addin?.version}; mailboxes on Microsoft Graph need version{" "}
+              {addin?.minVersion} or later. Upgrade the add-in before connecting, or it stops working
+              for this mailbox. You can still connect now.
             </p>
           )}
           <button

@@ -36,6 +36,7 @@ describe("MailboxesPage after Connect with Office 365", () => {
   it("shows the reason Mailbridge recorded for an Error", async () => {
     const data: MailboxesQuery = {
       viewer: {
+        ...mailboxesData.viewer,
         mailboxes: mailboxesData.viewer.mailboxes.map((m) =>
           m.id === "mbx_2"
             ? { ...m, connectionState: "ERROR", connectionError: "Your Microsoft account is disabled. Microsoft error code: AADSTS50057." }
@@ -92,6 +93,25 @@ describe("MailboxesPage admin consent", () => {
     renderApp("/settings/mailboxes?adminConsent=granted");
     expect(await screen.findByTestId("admin-consent-outcome")).toHaveTextContent(
       "Mailbridge is approved for your Microsoft organization.",
+    );
+  });
+});
+
+describe("MailboxesPage Outlook add-in version", () => {
+  it("passes the viewer's reported add-in version and the minimum to the setup panel", async () => {
+    const user = userEvent.setup();
+    serve({
+      viewer: {
+        ...mailboxesData.viewer,
+        outlookAddinMinVersion: "2.1",
+        user: { id: "usr_ada", outlookAddinVersion: "1.9" },
+      },
+    });
+    renderApp("/settings/mailboxes");
+    const ews = await screen.findByRole("article", { name: /^ada@acme\.com/ });
+    await user.click(within(ews).getByRole("button", { name: "Edit" }));
+    expect(await screen.findByTestId("addin-warning")).toHaveTextContent(
+      "Your Outlook add-in is version 1.9; mailboxes on Microsoft Graph need version 2.1 or later.",
     );
   });
 });

@@ -66,7 +66,15 @@ export function MailboxesPage() {
       {mailboxes !== undefined && mailboxes.length > 0 && (
         <ul className="mailbox-list" aria-label="Mailboxes" aria-busy={query.isFetching}>
           {mailboxes.map((mailbox) => (
-            <MailboxRow key={mailbox.id} mailbox={mailbox} timeZone={viewer.user.timeZone} />
+            <MailboxRow
+              key={mailbox.id}
+              mailbox={mailbox}
+              timeZone={viewer.user.timeZone}
+              addin={{
+                version: query.data?.viewer.user.outlookAddinVersion ?? null,
+                minVersion: query.data?.viewer.outlookAddinMinVersion ?? null,
+              }}
+            />
           ))}
         </ul>
       )}

@@ -10,6 +10,8 @@ export const viewerData: ViewerQuery = {
 
 export const mailboxesData: MailboxesQuery = {
   viewer: {
+    outlookAddinMinVersion: null,
+    user: { id: "usr_ada", outlookAddinVersion: null },
     mailboxes: [
       {
         id: "mbx_1",
