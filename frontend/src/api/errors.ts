@@ -8,6 +8,9 @@ export const ErrorCode = {
   NotFound: "NOT_FOUND",
   ValidationFailed: "VALIDATION_FAILED",
   Conflict: "CONFLICT",
+  QueryTooCostly: "QUERY_TOO_COSTLY",
+  RateLimited: "RATE_LIMITED",
+  Unavailable: "UNAVAILABLE",
   Internal: "INTERNAL",
   Network: "NETWORK",
 } as const;
@@ -79,6 +82,8 @@ const statusCodes: Record<number, string> = {
   404: ErrorCode.NotFound,
   409: ErrorCode.Conflict,
   422: ErrorCode.ValidationFailed,
+  429: ErrorCode.RateLimited,
+  503: ErrorCode.Unavailable,
 };
 
 /** The error code that best describes an HTTP status without a body we understand. */
@@ -95,6 +100,10 @@ export function statusMessage(status: number): string {
       return "You don't have access to this.";
     case ErrorCode.NotFound:
       return "Not found.";
+    case ErrorCode.RateLimited:
+      return "Too many requests in a short time. Wait a moment, then try again.";
+    case ErrorCode.Unavailable:
+      return "Mailbridge is not answering right now (its database did not respond in time). Try again in a moment.";
     default:
       return `The server could not complete the request (HTTP ${status}). Try again in a moment.`;
   }

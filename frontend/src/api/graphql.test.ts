@@ -106,6 +106,17 @@ describe("executeGraphQL", () => {
     expect(error.message).not.toMatch(/html/);
   });
 
+  it("names rate limiting and unavailability when the body is unreadable", async () => {
+    stubFetch(() => new Response("slow down", { status: 429 }));
+    const limited = await rejection(executeGraphQL(endpoint, ViewerDocument, {}));
+    expect(limited.code).toBe(ErrorCode.RateLimited);
+    expect(limited.message).toMatch(/Too many requests/);
+    stubFetch(() => new Response("", { status: 503 }));
+    const down = await rejection(executeGraphQL(endpoint, ViewerDocument, {}));
+    expect(down.code).toBe(ErrorCode.Unavailable);
+    expect(down.message).toMatch(/not answering/);
+  });
+
   it("treats a bare 403 (cross-origin protection) as FORBIDDEN", async () => {
     stubFetch(() => new Response("cross-origin request detected", { status: 403 }));
     const error = await rejection(executeGraphQL(endpoint, ViewerDocument, {}));
