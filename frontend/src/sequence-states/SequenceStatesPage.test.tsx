@@ -26,6 +26,18 @@ function stubPagedServer() {
   });
 }
 
+/** Serves the viewer and an empty list of sequence states. */
+function stubEmptyServer() {
+  return stubFetch((request) =>
+    jsonResponse({
+      data:
+        operationName(request) === "Viewer"
+          ? viewerData
+          : { sequenceStates: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] } },
+    }),
+  );
+}
+
 function bodyRows(): HTMLElement[] {
   const table = screen.getByRole("table", { name: "Sequences States" });
   return within(table).getAllByRole("row").slice(1);
@@ -182,14 +194,7 @@ describe("SequenceStatesPage", { timeout: 30_000 }, () => {
   });
 
   it("shows an empty state", async () => {
-    stubFetch((request) =>
-      jsonResponse({
-        data:
-          operationName(request) === "Viewer"
-            ? viewerData
-            : { sequenceStates: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] } },
-      }),
-    );
+    stubEmptyServer();
     renderApp("/settings/sequence-states");
     expect(await screen.findByText("No sequence states yet")).toBeInTheDocument();
     expect(screen.queryByRole("table")).toBeNull();
@@ -197,14 +202,7 @@ describe("SequenceStatesPage", { timeout: 30_000 }, () => {
 
   it("says when no sequence state matches the filters", async () => {
     const user = userEvent.setup();
-    stubFetch((request) =>
-      jsonResponse({
-        data:
-          operationName(request) === "Viewer"
-            ? viewerData
-            : { sequenceStates: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] } },
-      }),
-    );
+    stubEmptyServer();
     renderApp("/settings/sequence-states");
     await screen.findByText("No sequence states yet");
     await user.selectOptions(screen.getByLabelText("State"), "ACTIVE");
