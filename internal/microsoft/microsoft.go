@@ -197,15 +197,26 @@ func graphMiddlewares() []khttp.Middleware {
 // Graph returns a Graph client whose requests carry tokens from ts, to
 // MICROSOFT_GRAPH_URL/v1.0 only.
 func (s *Service) Graph(ts oauth2.TokenSource) (*msgraphsdk.GraphServiceClient, error) {
+	return s.graph(ts, nil)
+}
+
+// graph builds a Graph client; limit, when set, wraps the HTTP transport
+// below the middleware chain.
+func (s *Service) graph(ts oauth2.TokenSource, limit *limitTransport) (*msgraphsdk.GraphServiceClient, error) {
 	hosts, err := abs.NewAllowedHostsValidatorErrorCheck(s.graphHosts)
 	if err != nil {
 		return nil, fmt.Errorf("microsoft: graph hosts: %w", err)
 	}
 	auth := abs.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{ts: ts, hosts: hosts})
-	hc := khttp.GetDefaultClient(graphMiddlewares()...)
-	if s.httpClient.Transport != nil {
-		hc.Transport = khttp.NewCustomTransportWithParentTransport(s.httpClient.Transport, graphMiddlewares()...)
+	parent := s.httpClient.Transport
+	if parent == nil {
+		parent = http.DefaultTransport
 	}
+	if limit != nil {
+		limit.parent, parent = parent, limit
+	}
+	hc := khttp.GetDefaultClient(graphMiddlewares()...)
+	hc.Transport = khttp.NewCustomTransportWithParentTransport(parent, graphMiddlewares()...)
 	hc.Timeout = 60 * time.Second
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, hc)
 	if err != nil {
