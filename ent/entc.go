@@ -13,6 +13,12 @@ import (
 	"entgo.io/ent/entc/gen"
 )
 
+// paginateCounts makes Paginate count only when totalCount is selected
+// (ent/template/gql_pagination_counts.tmpl).
+var paginateCounts = gen.MustParse(gen.NewTemplate("gql_pagination_counts").
+	Funcs(entgql.TemplateFuncs).
+	ParseFiles("ent/template/gql_pagination_counts.tmpl"))
+
 func main() {
 	ex, err := entgql.NewExtension(
 		entgql.WithSchemaGenerator(),
@@ -22,6 +28,9 @@ func main() {
 		// by indexes, rather than generated where-inputs over every column.
 		entgql.WithWhereInputs(false),
 		entgql.WithRelaySpec(true),
+		// entgql's templates, then our overrides of some of their
+		// definitions (later definitions win).
+		entgql.WithTemplates(append(entgql.AllTemplates, paginateCounts)...),
 	)
 	if err != nil {
 		log.Fatalf("entc: creating entgql extension: %v", err)

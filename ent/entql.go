@@ -298,16 +298,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "SequenceState",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			sequencestate.FieldOrgID:       {Type: field.TypeInt, Column: sequencestate.FieldOrgID},
-			sequencestate.FieldCreatedAt:   {Type: field.TypeTime, Column: sequencestate.FieldCreatedAt},
-			sequencestate.FieldUpdatedAt:   {Type: field.TypeTime, Column: sequencestate.FieldUpdatedAt},
-			sequencestate.FieldSequenceID:  {Type: field.TypeInt, Column: sequencestate.FieldSequenceID},
-			sequencestate.FieldProspectID:  {Type: field.TypeInt, Column: sequencestate.FieldProspectID},
-			sequencestate.FieldUserID:      {Type: field.TypeInt, Column: sequencestate.FieldUserID},
-			sequencestate.FieldMailboxID:   {Type: field.TypeInt, Column: sequencestate.FieldMailboxID},
-			sequencestate.FieldState:       {Type: field.TypeEnum, Column: sequencestate.FieldState},
-			sequencestate.FieldStateReason: {Type: field.TypeString, Column: sequencestate.FieldStateReason},
-			sequencestate.FieldCurrentStep: {Type: field.TypeInt, Column: sequencestate.FieldCurrentStep},
+			sequencestate.FieldOrgID:                 {Type: field.TypeInt, Column: sequencestate.FieldOrgID},
+			sequencestate.FieldCreatedAt:             {Type: field.TypeTime, Column: sequencestate.FieldCreatedAt},
+			sequencestate.FieldUpdatedAt:             {Type: field.TypeTime, Column: sequencestate.FieldUpdatedAt},
+			sequencestate.FieldSequenceID:            {Type: field.TypeInt, Column: sequencestate.FieldSequenceID},
+			sequencestate.FieldProspectID:            {Type: field.TypeInt, Column: sequencestate.FieldProspectID},
+			sequencestate.FieldUserID:                {Type: field.TypeInt, Column: sequencestate.FieldUserID},
+			sequencestate.FieldMailboxID:             {Type: field.TypeInt, Column: sequencestate.FieldMailboxID},
+			sequencestate.FieldState:                 {Type: field.TypeEnum, Column: sequencestate.FieldState},
+			sequencestate.FieldStateReason:           {Type: field.TypeString, Column: sequencestate.FieldStateReason},
+			sequencestate.FieldCurrentStep:           {Type: field.TypeInt, Column: sequencestate.FieldCurrentStep},
+			sequencestate.FieldUndeliveredEmailCount: {Type: field.TypeInt, Column: sequencestate.FieldUndeliveredEmailCount},
+			sequencestate.FieldHasUndeliveredEmails:  {Type: field.TypeBool, Column: sequencestate.FieldHasUndeliveredEmails},
 		},
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
@@ -2101,6 +2103,16 @@ func (f *SequenceStateFilter) WhereStateReason(p entql.StringP) {
 // WhereCurrentStep applies the entql int predicate on the current_step field.
 func (f *SequenceStateFilter) WhereCurrentStep(p entql.IntP) {
 	f.Where(p.Field(sequencestate.FieldCurrentStep))
+}
+
+// WhereUndeliveredEmailCount applies the entql int predicate on the undelivered_email_count field.
+func (f *SequenceStateFilter) WhereUndeliveredEmailCount(p entql.IntP) {
+	f.Where(p.Field(sequencestate.FieldUndeliveredEmailCount))
+}
+
+// WhereHasUndeliveredEmails applies the entql bool predicate on the has_undelivered_emails field.
+func (f *SequenceStateFilter) WhereHasUndeliveredEmails(p entql.BoolP) {
+	f.Where(p.Field(sequencestate.FieldHasUndeliveredEmails))
 }
 
 // WhereHasOrganization applies a predicate to check if query has an edge organization.

@@ -12715,32 +12715,35 @@ func (m *SequenceMutation) ResetEdge(name string) error {
 // SequenceStateMutation represents an operation that mutates the SequenceState nodes in the graph.
 type SequenceStateMutation struct {
 	config
-	op                      Op
-	typ                     string
-	id                      *int
-	created_at              *time.Time
-	updated_at              *time.Time
-	state                   *sequencestate.State
-	state_reason            *string
-	current_step            *int
-	addcurrent_step         *int
-	clearedFields           map[string]struct{}
-	organization            *int
-	clearedorganization     bool
-	sequence                *int
-	clearedsequence         bool
-	prospect                *int
-	clearedprospect         bool
-	user                    *int
-	cleareduser             bool
-	mailbox                 *int
-	clearedmailbox          bool
-	scheduled_emails        map[int]struct{}
-	removedscheduled_emails map[int]struct{}
-	clearedscheduled_emails bool
-	done                    bool
-	oldValue                func(context.Context) (*SequenceState, error)
-	predicates              []predicate.SequenceState
+	op                         Op
+	typ                        string
+	id                         *int
+	created_at                 *time.Time
+	updated_at                 *time.Time
+	state                      *sequencestate.State
+	state_reason               *string
+	current_step               *int
+	addcurrent_step            *int
+	undelivered_email_count    *int
+	addundelivered_email_count *int
+	has_undelivered_emails     *bool
+	clearedFields              map[string]struct{}
+	organization               *int
+	clearedorganization        bool
+	sequence                   *int
+	clearedsequence            bool
+	prospect                   *int
+	clearedprospect            bool
+	user                       *int
+	cleareduser                bool
+	mailbox                    *int
+	clearedmailbox             bool
+	scheduled_emails           map[int]struct{}
+	removedscheduled_emails    map[int]struct{}
+	clearedscheduled_emails    bool
+	done                       bool
+	oldValue                   func(context.Context) (*SequenceState, error)
+	predicates                 []predicate.SequenceState
 }
 
 var _ ent.Mutation = (*SequenceStateMutation)(nil)
@@ -13234,6 +13237,98 @@ func (m *SequenceStateMutation) ResetCurrentStep() {
 	m.addcurrent_step = nil
 }
 
+// SetUndeliveredEmailCount sets the "undelivered_email_count" field.
+func (m *SequenceStateMutation) SetUndeliveredEmailCount(i int) {
+	m.undelivered_email_count = &i
+	m.addundelivered_email_count = nil
+}
+
+// UndeliveredEmailCount returns the value of the "undelivered_email_count" field in the mutation.
+func (m *SequenceStateMutation) UndeliveredEmailCount() (r int, exists bool) {
+	v := m.undelivered_email_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUndeliveredEmailCount returns the old "undelivered_email_count" field's value of the SequenceState entity.
+// If the SequenceState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SequenceStateMutation) OldUndeliveredEmailCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUndeliveredEmailCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUndeliveredEmailCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUndeliveredEmailCount: %w", err)
+	}
+	return oldValue.UndeliveredEmailCount, nil
+}
+
+// AddUndeliveredEmailCount adds i to the "undelivered_email_count" field.
+func (m *SequenceStateMutation) AddUndeliveredEmailCount(i int) {
+	if m.addundelivered_email_count != nil {
+		*m.addundelivered_email_count += i
+	} else {
+		m.addundelivered_email_count = &i
+	}
+}
+
+// AddedUndeliveredEmailCount returns the value that was added to the "undelivered_email_count" field in this mutation.
+func (m *SequenceStateMutation) AddedUndeliveredEmailCount() (r int, exists bool) {
+	v := m.addundelivered_email_count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUndeliveredEmailCount resets all changes to the "undelivered_email_count" field.
+func (m *SequenceStateMutation) ResetUndeliveredEmailCount() {
+	m.undelivered_email_count = nil
+	m.addundelivered_email_count = nil
+}
+
+// SetHasUndeliveredEmails sets the "has_undelivered_emails" field.
+func (m *SequenceStateMutation) SetHasUndeliveredEmails(b bool) {
+	m.has_undelivered_emails = &b
+}
+
+// HasUndeliveredEmails returns the value of the "has_undelivered_emails" field in the mutation.
+func (m *SequenceStateMutation) HasUndeliveredEmails() (r bool, exists bool) {
+	v := m.has_undelivered_emails
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHasUndeliveredEmails returns the old "has_undelivered_emails" field's value of the SequenceState entity.
+// If the SequenceState object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SequenceStateMutation) OldHasUndeliveredEmails(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHasUndeliveredEmails is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHasUndeliveredEmails requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHasUndeliveredEmails: %w", err)
+	}
+	return oldValue.HasUndeliveredEmails, nil
+}
+
+// ResetHasUndeliveredEmails resets all changes to the "has_undelivered_emails" field.
+func (m *SequenceStateMutation) ResetHasUndeliveredEmails() {
+	m.has_undelivered_emails = nil
+}
+
 // SetOrganizationID sets the "organization" edge to the Organization entity by id.
 func (m *SequenceStateMutation) SetOrganizationID(id int) {
 	m.organization = &id
@@ -13470,7 +13565,7 @@ func (m *SequenceStateMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SequenceStateMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 12)
 	if m.organization != nil {
 		fields = append(fields, sequencestate.FieldOrgID)
 	}
@@ -13501,6 +13596,12 @@ func (m *SequenceStateMutation) Fields() []string {
 	if m.current_step != nil {
 		fields = append(fields, sequencestate.FieldCurrentStep)
 	}
+	if m.undelivered_email_count != nil {
+		fields = append(fields, sequencestate.FieldUndeliveredEmailCount)
+	}
+	if m.has_undelivered_emails != nil {
+		fields = append(fields, sequencestate.FieldHasUndeliveredEmails)
+	}
 	return fields
 }
 
@@ -13529,6 +13630,10 @@ func (m *SequenceStateMutation) Field(name string) (ent.Value, bool) {
 		return m.StateReason()
 	case sequencestate.FieldCurrentStep:
 		return m.CurrentStep()
+	case sequencestate.FieldUndeliveredEmailCount:
+		return m.UndeliveredEmailCount()
+	case sequencestate.FieldHasUndeliveredEmails:
+		return m.HasUndeliveredEmails()
 	}
 	return nil, false
 }
@@ -13558,6 +13663,10 @@ func (m *SequenceStateMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldStateReason(ctx)
 	case sequencestate.FieldCurrentStep:
 		return m.OldCurrentStep(ctx)
+	case sequencestate.FieldUndeliveredEmailCount:
+		return m.OldUndeliveredEmailCount(ctx)
+	case sequencestate.FieldHasUndeliveredEmails:
+		return m.OldHasUndeliveredEmails(ctx)
 	}
 	return nil, fmt.Errorf("unknown SequenceState field %s", name)
 }
@@ -13637,6 +13746,20 @@ func (m *SequenceStateMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCurrentStep(v)
 		return nil
+	case sequencestate.FieldUndeliveredEmailCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUndeliveredEmailCount(v)
+		return nil
+	case sequencestate.FieldHasUndeliveredEmails:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHasUndeliveredEmails(v)
+		return nil
 	}
 	return fmt.Errorf("unknown SequenceState field %s", name)
 }
@@ -13648,6 +13771,9 @@ func (m *SequenceStateMutation) AddedFields() []string {
 	if m.addcurrent_step != nil {
 		fields = append(fields, sequencestate.FieldCurrentStep)
 	}
+	if m.addundelivered_email_count != nil {
+		fields = append(fields, sequencestate.FieldUndeliveredEmailCount)
+	}
 	return fields
 }
 
@@ -13658,6 +13784,8 @@ func (m *SequenceStateMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case sequencestate.FieldCurrentStep:
 		return m.AddedCurrentStep()
+	case sequencestate.FieldUndeliveredEmailCount:
+		return m.AddedUndeliveredEmailCount()
 	}
 	return nil, false
 }
@@ -13673,6 +13801,13 @@ func (m *SequenceStateMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddCurrentStep(v)
+		return nil
+	case sequencestate.FieldUndeliveredEmailCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUndeliveredEmailCount(v)
 		return nil
 	}
 	return fmt.Errorf("unknown SequenceState numeric field %s", name)
@@ -13739,6 +13874,12 @@ func (m *SequenceStateMutation) ResetField(name string) error {
 		return nil
 	case sequencestate.FieldCurrentStep:
 		m.ResetCurrentStep()
+		return nil
+	case sequencestate.FieldUndeliveredEmailCount:
+		m.ResetUndeliveredEmailCount()
+		return nil
+	case sequencestate.FieldHasUndeliveredEmails:
+		m.ResetHasUndeliveredEmails()
 		return nil
 	}
 	return fmt.Errorf("unknown SequenceState field %s", name)

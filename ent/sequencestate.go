@@ -42,6 +42,10 @@ type SequenceState struct {
 	StateReason *string `json:"state_reason,omitempty"`
 	// CurrentStep holds the value of the "current_step" field.
 	CurrentStep int `json:"current_step,omitempty"`
+	// UndeliveredEmailCount holds the value of the "undelivered_email_count" field.
+	UndeliveredEmailCount int `json:"undelivered_email_count,omitempty"`
+	// HasUndeliveredEmails holds the value of the "has_undelivered_emails" field.
+	HasUndeliveredEmails bool `json:"has_undelivered_emails,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SequenceStateQuery when eager-loading is set.
 	Edges        SequenceStateEdges `json:"edges"`
@@ -140,7 +144,9 @@ func (*SequenceState) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case sequencestate.FieldID, sequencestate.FieldOrgID, sequencestate.FieldSequenceID, sequencestate.FieldProspectID, sequencestate.FieldUserID, sequencestate.FieldMailboxID, sequencestate.FieldCurrentStep:
+		case sequencestate.FieldHasUndeliveredEmails:
+			values[i] = new(sql.NullBool)
+		case sequencestate.FieldID, sequencestate.FieldOrgID, sequencestate.FieldSequenceID, sequencestate.FieldProspectID, sequencestate.FieldUserID, sequencestate.FieldMailboxID, sequencestate.FieldCurrentStep, sequencestate.FieldUndeliveredEmailCount:
 			values[i] = new(sql.NullInt64)
 		case sequencestate.FieldState, sequencestate.FieldStateReason:
 			values[i] = new(sql.NullString)
@@ -227,6 +233,18 @@ func (_m *SequenceState) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field current_step", values[i])
 			} else if value.Valid {
 				_m.CurrentStep = int(value.Int64)
+			}
+		case sequencestate.FieldUndeliveredEmailCount:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field undelivered_email_count", values[i])
+			} else if value.Valid {
+				_m.UndeliveredEmailCount = int(value.Int64)
+			}
+		case sequencestate.FieldHasUndeliveredEmails:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field has_undelivered_emails", values[i])
+			} else if value.Valid {
+				_m.HasUndeliveredEmails = value.Bool
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -325,6 +343,12 @@ func (_m *SequenceState) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("current_step=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CurrentStep))
+	builder.WriteString(", ")
+	builder.WriteString("undelivered_email_count=")
+	builder.WriteString(fmt.Sprintf("%v", _m.UndeliveredEmailCount))
+	builder.WriteString(", ")
+	builder.WriteString("has_undelivered_emails=")
+	builder.WriteString(fmt.Sprintf("%v", _m.HasUndeliveredEmails))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -128,6 +128,34 @@ func (_c *SequenceStateCreate) SetNillableCurrentStep(v *int) *SequenceStateCrea
 	return _c
 }
 
+// SetUndeliveredEmailCount sets the "undelivered_email_count" field.
+func (_c *SequenceStateCreate) SetUndeliveredEmailCount(v int) *SequenceStateCreate {
+	_c.mutation.SetUndeliveredEmailCount(v)
+	return _c
+}
+
+// SetNillableUndeliveredEmailCount sets the "undelivered_email_count" field if the given value is not nil.
+func (_c *SequenceStateCreate) SetNillableUndeliveredEmailCount(v *int) *SequenceStateCreate {
+	if v != nil {
+		_c.SetUndeliveredEmailCount(*v)
+	}
+	return _c
+}
+
+// SetHasUndeliveredEmails sets the "has_undelivered_emails" field.
+func (_c *SequenceStateCreate) SetHasUndeliveredEmails(v bool) *SequenceStateCreate {
+	_c.mutation.SetHasUndeliveredEmails(v)
+	return _c
+}
+
+// SetNillableHasUndeliveredEmails sets the "has_undelivered_emails" field if the given value is not nil.
+func (_c *SequenceStateCreate) SetNillableHasUndeliveredEmails(v *bool) *SequenceStateCreate {
+	if v != nil {
+		_c.SetHasUndeliveredEmails(*v)
+	}
+	return _c
+}
+
 // SetOrganizationID sets the "organization" edge to the Organization entity by ID.
 func (_c *SequenceStateCreate) SetOrganizationID(id int) *SequenceStateCreate {
 	_c.mutation.SetOrganizationID(id)
@@ -233,6 +261,14 @@ func (_c *SequenceStateCreate) defaults() error {
 		v := sequencestate.DefaultCurrentStep
 		_c.mutation.SetCurrentStep(v)
 	}
+	if _, ok := _c.mutation.UndeliveredEmailCount(); !ok {
+		v := sequencestate.DefaultUndeliveredEmailCount
+		_c.mutation.SetUndeliveredEmailCount(v)
+	}
+	if _, ok := _c.mutation.HasUndeliveredEmails(); !ok {
+		v := sequencestate.DefaultHasUndeliveredEmails
+		_c.mutation.SetHasUndeliveredEmails(v)
+	}
 	return nil
 }
 
@@ -279,6 +315,12 @@ func (_c *SequenceStateCreate) check() error {
 		if err := sequencestate.CurrentStepValidator(v); err != nil {
 			return &ValidationError{Name: "current_step", err: fmt.Errorf(`ent: validator failed for field "SequenceState.current_step": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.UndeliveredEmailCount(); !ok {
+		return &ValidationError{Name: "undelivered_email_count", err: errors.New(`ent: missing required field "SequenceState.undelivered_email_count"`)}
+	}
+	if _, ok := _c.mutation.HasUndeliveredEmails(); !ok {
+		return &ValidationError{Name: "has_undelivered_emails", err: errors.New(`ent: missing required field "SequenceState.has_undelivered_emails"`)}
 	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
 		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "SequenceState.organization"`)}
@@ -341,6 +383,14 @@ func (_c *SequenceStateCreate) createSpec() (*SequenceState, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.CurrentStep(); ok {
 		_spec.SetField(sequencestate.FieldCurrentStep, field.TypeInt, value)
 		_node.CurrentStep = value
+	}
+	if value, ok := _c.mutation.UndeliveredEmailCount(); ok {
+		_spec.SetField(sequencestate.FieldUndeliveredEmailCount, field.TypeInt, value)
+		_node.UndeliveredEmailCount = value
+	}
+	if value, ok := _c.mutation.HasUndeliveredEmails(); ok {
+		_spec.SetField(sequencestate.FieldHasUndeliveredEmails, field.TypeBool, value)
+		_node.HasUndeliveredEmails = value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -601,6 +651,12 @@ func (u *SequenceStateUpsertOne) UpdateNewValues() *SequenceStateUpsertOne {
 		}
 		if _, exists := u.create.mutation.ProspectID(); exists {
 			s.SetIgnore(sequencestate.FieldProspectID)
+		}
+		if _, exists := u.create.mutation.UndeliveredEmailCount(); exists {
+			s.SetIgnore(sequencestate.FieldUndeliveredEmailCount)
+		}
+		if _, exists := u.create.mutation.HasUndeliveredEmails(); exists {
+			s.SetIgnore(sequencestate.FieldHasUndeliveredEmails)
 		}
 	}))
 	return u
@@ -918,6 +974,12 @@ func (u *SequenceStateUpsertBulk) UpdateNewValues() *SequenceStateUpsertBulk {
 			}
 			if _, exists := b.mutation.ProspectID(); exists {
 				s.SetIgnore(sequencestate.FieldProspectID)
+			}
+			if _, exists := b.mutation.UndeliveredEmailCount(); exists {
+				s.SetIgnore(sequencestate.FieldUndeliveredEmailCount)
+			}
+			if _, exists := b.mutation.HasUndeliveredEmails(); exists {
+				s.SetIgnore(sequencestate.FieldHasUndeliveredEmails)
 			}
 		}
 	}))

@@ -12,6 +12,11 @@
 //
 //   - an existing file is served as is; hashed assets/* are cached for a
 //     year as immutable, everything else is revalidated (no-cache + ETag);
+//     when the build wrote compressed copies of it (NAME.br, NAME.gz: see
+//     scripts/precompress.ts), the copy the request's Accept-Encoding
+//     allows is served instead (brotli first), with Content-Encoding, its
+//     own ETag, the original's Content-Type and Vary: Accept-Encoding; the
+//     copies are not reachable under their own names;
 //   - any other GET or HEAD that accepts HTML gets index.html, so deep links
 //     such as /settings/mailboxes reach the client-side router;
 //   - other methods get 405 and requests that don't accept HTML get 406,
@@ -161,8 +166,9 @@ func NewHandler(cfg Config, log *slog.Logger) (http.Handler, error) {
 type handler struct {
 	app fs.FS
 	// assets maps each servable file under dist/app (no dotfiles, no
-	// index.html) to its ETag. Only these names are ever opened.
-	assets map[string]string
+	// index.html, no compressed copies) to its ETag and compressed copies.
+	// Only these names and their copies are ever opened.
+	assets map[string]asset
 	// index is the rendered index.html, or the placeholder page.
 	index     []byte
 	indexETag string
@@ -181,7 +187,7 @@ func newHandler(fsys fs.FS, cfg Config, log *slog.Logger) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend: %w", err)
 	}
-	h := &handler{app: app, assets: map[string]string{}}
+	h := &handler{app: app, assets: map[string]asset{}}
 
 	switch {
 	case cfg.DevServerURL != "":
@@ -223,8 +229,27 @@ func newHandler(fsys fs.FS, cfg Config, log *slog.Logger) (*handler, error) {
 	return h, nil
 }
 
-// indexAssets records every servable file under dist/app with its ETag.
+// asset is one servable file: its ETag and the compressed copies the build
+// wrote next to it.
+type asset struct {
+	etag    string
+	encoded []encodedCopy // in order of preference
+}
+
+// encodedCopy is a compressed copy of an asset: the file NAME+suffix,
+// served with Content-Encoding: coding.
+type encodedCopy struct {
+	coding, suffix, etag string
+}
+
+// codings are the compressed copies the handler serves, most preferred
+// first (brotli is smaller than gzip).
+var codings = []struct{ coding, suffix string }{{"br", ".br"}, {"gzip", ".gz"}}
+
+// indexAssets records every servable file under dist/app with its ETag,
+// and the compressed copies next to it.
 func (h *handler) indexAssets() error {
+	contents := map[string][]byte{}
 	err := fs.WalkDir(h.app, ".", func(name string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) && name == "." {
 			return fs.SkipAll // not built
@@ -245,13 +270,68 @@ func (h *handler) indexAssets() error {
 		if err != nil {
 			return err
 		}
-		h.assets[name] = etag(content)
+		contents[name] = content
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("frontend: index built files: %w", err)
 	}
+	for name, content := range contents {
+		if isCopy(name, contents) {
+			continue
+		}
+		a := asset{etag: etag(content)}
+		for _, c := range codings {
+			if enc, ok := contents[name+c.suffix]; ok {
+				a.encoded = append(a.encoded, encodedCopy{coding: c.coding, suffix: c.suffix, etag: etag(enc)})
+			}
+		}
+		h.assets[name] = a
+	}
 	return nil
+}
+
+// isCopy reports whether name is a compressed copy of another built file.
+func isCopy(name string, files map[string][]byte) bool {
+	for _, c := range codings {
+		if orig, ok := strings.CutSuffix(name, c.suffix); ok {
+			if _, ok := files[orig]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// acceptsEncoding reports whether an Accept-Encoding header allows coding:
+// named, or matched by "*", with a non-zero quality.
+func acceptsEncoding(values []string, coding string) bool {
+	star, named := false, false
+	for _, value := range values {
+		for _, item := range strings.Split(value, ",") {
+			token, params, _ := strings.Cut(strings.TrimSpace(item), ";")
+			token = strings.ToLower(strings.TrimSpace(token))
+			if token != coding && token != "*" {
+				continue
+			}
+			ok := true
+			for _, p := range strings.Split(params, ";") {
+				if k, v, found := strings.Cut(strings.TrimSpace(p), "="); found && strings.EqualFold(strings.TrimSpace(k), "q") {
+					q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+					ok = err == nil && q > 0
+				}
+			}
+			if token == coding {
+				if !ok {
+					return false // refused by name, whatever "*" says
+				}
+				named = true
+			} else {
+				star = ok
+			}
+		}
+	}
+	return named || star
 }
 
 func etag(content []byte) string {
@@ -365,11 +445,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(clean, "/")
 	isIndex := name == "" || name == indexName
 
-	if tag, ok := h.assets[name]; ok {
+	if a, ok := h.assets[name]; ok {
 		if !allowMethod(w, r) {
 			return
 		}
-		h.serveAsset(w, r, name, tag)
+		h.serveAsset(w, r, name, a)
 		return
 	}
 	if isIndex {
@@ -452,9 +532,22 @@ func (h *handler) serveIndex(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, indexName, time.Time{}, bytes.NewReader(h.index))
 }
 
-func (h *handler) serveAsset(w http.ResponseWriter, r *http.Request, name, tag string) {
-	f, err := h.app.Open(name)
+func (h *handler) serveAsset(w http.ResponseWriter, r *http.Request, name string, a asset) {
+	header := w.Header()
+	file, tag := name, a.etag
+	if len(a.encoded) > 0 {
+		header.Add("Vary", "Accept-Encoding")
+		for _, c := range a.encoded {
+			if acceptsEncoding(r.Header.Values("Accept-Encoding"), c.coding) {
+				file, tag = name+c.suffix, c.etag
+				header.Set("Content-Encoding", c.coding)
+				break
+			}
+		}
+	}
+	f, err := h.app.Open(file)
 	if err != nil {
+		header.Del("Content-Encoding")
 		http.Error(w, "500 internal server error", http.StatusInternalServerError)
 		return
 	}
@@ -464,17 +557,22 @@ func (h *handler) serveAsset(w http.ResponseWriter, r *http.Request, name, tag s
 	if !ok {
 		raw, err := io.ReadAll(f)
 		if err != nil {
+			header.Del("Content-Encoding")
 			http.Error(w, "500 internal server error", http.StatusInternalServerError)
 			return
 		}
 		content = bytes.NewReader(raw)
 	}
 
-	header := w.Header()
 	if strings.HasPrefix(name, assetsPrefix) {
 		header.Set("Cache-Control", cacheImmutable)
 	} else {
 		header.Set("Cache-Control", cacheNoCache)
+	}
+	// The original's type: ServeContent would otherwise name a .br or .gz
+	// copy by its own extension.
+	if ctype := mime.TypeByExtension(path.Ext(name)); ctype != "" {
+		header.Set("Content-Type", ctype)
 	}
 	header.Set("ETag", tag)
 	header.Set("X-Content-Type-Options", "nosniff")

@@ -2,14 +2,18 @@ package frontend
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"html"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -628,4 +632,86 @@ func TestAcceptsHTML(t *testing.T) {
 	}
 	require.True(t, acceptsHTML([]string{"application/json", "text/html"}), "several Accept headers")
 	require.False(t, acceptsHTML(nil))
+}
+
+// TestHandler_Precompressed checks that the build's brotli and gzip copies
+// are served to browsers that accept them, with the original's type, their
+// own ETags and Vary: Accept-Encoding, that other clients get the original,
+// and that the copies have no URL of their own.
+func TestHandler_Precompressed(t *testing.T) {
+	t.Parallel()
+	script := []byte(strings.Repeat("console.log('mailbridge');\n", 100))
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, err := zw.Write(script)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	br := []byte("brotli bytes (opaque to the server)")
+	fsys := builtFS()
+	fsys["dist/app/"+testScript] = &fstest.MapFile{Data: script}
+	fsys["dist/app/"+testScript+".gz"] = &fstest.MapFile{Data: gz.Bytes()}
+	fsys["dist/app/"+testScript+".br"] = &fstest.MapFile{Data: br}
+	h, err := newHandler(fsys, testConfig(), nil)
+	require.NoError(t, err)
+
+	get := func(acceptEncoding string, header ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/"+testScript, nil)
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		for i := 0; i < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	etags := map[string]string{}
+	for _, c := range []struct{ accept, coding string }{
+		{"gzip, deflate, br, zstd", "br"},
+		{"br;q=1.0, gzip;q=0.8", "br"},
+		{"gzip", "gzip"},
+		{"gzip, br;q=0", "gzip"},
+		{"*", "br"},
+		{"*, br;q=0", "gzip"},
+		{"", ""},
+		{"identity", ""},
+		{"gzip;q=0, br;q=0", ""},
+		{"deflate", ""},
+	} {
+		rec := get(c.accept)
+		require.Equal(t, http.StatusOK, rec.Code, c.accept)
+		require.Equal(t, c.coding, rec.Header().Get("Content-Encoding"), c.accept)
+		require.Equal(t, "text/javascript; charset=utf-8", rec.Header().Get("Content-Type"), c.accept)
+		require.Equal(t, "Accept-Encoding", rec.Header().Get("Vary"), c.accept)
+		require.Equal(t, cacheImmutable, rec.Header().Get("Cache-Control"), c.accept)
+		want := map[string][]byte{"br": br, "gzip": gz.Bytes(), "": script}[c.coding]
+		require.Equal(t, want, rec.Body.Bytes(), c.accept)
+		if c.coding == "" {
+			require.Equal(t, strconv.Itoa(len(want)), rec.Header().Get("Content-Length"), c.accept)
+		}
+		etags[c.coding] = rec.Header().Get("ETag")
+	}
+	require.Len(t, etags, 3)
+	require.NotEqual(t, etags["br"], etags["gzip"])
+	require.NotEqual(t, etags[""], etags["gzip"])
+
+	zr, err := gzip.NewReader(bytes.NewReader(get("gzip").Body.Bytes()))
+	require.NoError(t, err)
+	plain, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	require.Equal(t, script, plain)
+
+	// Revalidation matches each representation's own ETag.
+	require.Equal(t, http.StatusNotModified, get("gzip", "If-None-Match", etags["gzip"]).Code)
+	require.Equal(t, http.StatusOK, get("br", "If-None-Match", etags["gzip"]).Code)
+
+	// Files without copies are not varied; copies have no URL of their own.
+	rec := get("br", "Accept", "*/*")
+	require.Equal(t, "br", rec.Header().Get("Content-Encoding"))
+	style := serve(t, h, http.MethodGet, "/"+testStyle, "")
+	require.Empty(t, style.Header().Get("Vary"))
+	require.Empty(t, style.Header().Get("Content-Encoding"))
+	require.Equal(t, http.StatusNotFound, serve(t, h, http.MethodGet, "/"+testScript+".br", "").Code)
+	require.Equal(t, http.StatusNotFound, serve(t, h, http.MethodGet, "/"+testScript+".gz", "").Code)
 }

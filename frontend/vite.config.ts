@@ -1,6 +1,7 @@
 /// <reference types="vitest/config" />
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
+import { precompress } from "./scripts/precompress";
 
 // The Go server (package frontend) serves the build from dist/app: it renders
 // public/index.html as an html/template and takes the hashed entry names from
@@ -18,7 +19,8 @@ const viteOwn = /^\/(@|src\/|node_modules\/|favicon\.svg)/;
 const goPaths = /^\/(graphql|auth|healthz|readyz)(\/|\?|$)/;
 
 export default defineConfig({
-  plugins: [react()],
+  // precompress writes .gz and .br copies of the build for the Go server.
+  plugins: [react(), precompress("dist/app")],
   build: {
     outDir: "dist/app",
     emptyOutDir: true,

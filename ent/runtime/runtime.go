@@ -651,6 +651,14 @@ func init() {
 	sequencestate.DefaultCurrentStep = sequencestateDescCurrentStep.Default.(int)
 	// sequencestate.CurrentStepValidator is a validator for the "current_step" field. It is called by the builders before save.
 	sequencestate.CurrentStepValidator = sequencestateDescCurrentStep.Validators[0].(func(int) error)
+	// sequencestateDescUndeliveredEmailCount is the schema descriptor for undelivered_email_count field.
+	sequencestateDescUndeliveredEmailCount := sequencestateFields[7].Descriptor()
+	// sequencestate.DefaultUndeliveredEmailCount holds the default value on creation for the undelivered_email_count field.
+	sequencestate.DefaultUndeliveredEmailCount = sequencestateDescUndeliveredEmailCount.Default.(int)
+	// sequencestateDescHasUndeliveredEmails is the schema descriptor for has_undelivered_emails field.
+	sequencestateDescHasUndeliveredEmails := sequencestateFields[8].Descriptor()
+	// sequencestate.DefaultHasUndeliveredEmails holds the default value on creation for the has_undelivered_emails field.
+	sequencestate.DefaultHasUndeliveredEmails = sequencestateDescHasUndeliveredEmails.Default.(bool)
 	session.Policy = privacy.NewPolicies(schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

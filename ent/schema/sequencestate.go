@@ -32,6 +32,14 @@ func (SequenceState) Fields() []ent.Field {
 		// (e.g. "Replied", "Bounced").
 		field.String("state_reason").Optional().Nillable().MaxLen(500),
 		field.Int("current_step").Default(1).Min(1),
+		// How many of the state's scheduled emails are undelivered
+		// (mailbox.Undelivered), and whether that is more than none (the
+		// hasUndeliveredEmails filter). Database triggers on
+		// scheduled_emails keep both current, whoever changes the emails
+		// and however (internal/mailbox/undelivered_sql.go); nothing else
+		// writes them.
+		field.Int("undelivered_email_count").Default(0).Immutable().Annotations(entgql.Skip()),
+		field.Bool("has_undelivered_emails").Default(false).Immutable().Annotations(entgql.Skip()),
 	}
 }
 
@@ -59,6 +67,9 @@ func (SequenceState) Indexes() []ent.Index {
 		index.Fields("org_id", "id"),
 		// The same for the STATE order (state, then id).
 		index.Fields("org_id", "state", "id"),
+		// Pages of the hasUndeliveredEmails filter, either way, in the
+		// default order, and its counts.
+		index.Fields("org_id", "has_undelivered_emails", "id"),
 		// The prospectEmailContains filter finds prospects first, then
 		// their states.
 		index.Fields("prospect_id"),

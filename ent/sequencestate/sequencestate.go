@@ -38,6 +38,10 @@ const (
 	FieldStateReason = "state_reason"
 	// FieldCurrentStep holds the string denoting the current_step field in the database.
 	FieldCurrentStep = "current_step"
+	// FieldUndeliveredEmailCount holds the string denoting the undelivered_email_count field in the database.
+	FieldUndeliveredEmailCount = "undelivered_email_count"
+	// FieldHasUndeliveredEmails holds the string denoting the has_undelivered_emails field in the database.
+	FieldHasUndeliveredEmails = "has_undelivered_emails"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// EdgeSequence holds the string denoting the sequence edge name in mutations.
@@ -109,6 +113,8 @@ var Columns = []string{
 	FieldState,
 	FieldStateReason,
 	FieldCurrentStep,
+	FieldUndeliveredEmailCount,
+	FieldHasUndeliveredEmails,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -141,6 +147,10 @@ var (
 	DefaultCurrentStep int
 	// CurrentStepValidator is a validator for the "current_step" field. It is called by the builders before save.
 	CurrentStepValidator func(int) error
+	// DefaultUndeliveredEmailCount holds the default value on creation for the "undelivered_email_count" field.
+	DefaultUndeliveredEmailCount int
+	// DefaultHasUndeliveredEmails holds the default value on creation for the "has_undelivered_emails" field.
+	DefaultHasUndeliveredEmails bool
 )
 
 // State defines the type for the "state" enum field.
@@ -227,6 +237,16 @@ func ByStateReason(opts ...sql.OrderTermOption) OrderOption {
 // ByCurrentStep orders the results by the current_step field.
 func ByCurrentStep(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCurrentStep, opts...).ToFunc()
+}
+
+// ByUndeliveredEmailCount orders the results by the undelivered_email_count field.
+func ByUndeliveredEmailCount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUndeliveredEmailCount, opts...).ToFunc()
+}
+
+// ByHasUndeliveredEmails orders the results by the has_undelivered_emails field.
+func ByHasUndeliveredEmails(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHasUndeliveredEmails, opts...).ToFunc()
 }
 
 // ByOrganizationField orders the results by organization field.

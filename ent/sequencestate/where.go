@@ -100,6 +100,16 @@ func CurrentStep(v int) predicate.SequenceState {
 	return predicate.SequenceState(sql.FieldEQ(FieldCurrentStep, v))
 }
 
+// UndeliveredEmailCount applies equality check predicate on the "undelivered_email_count" field. It's identical to UndeliveredEmailCountEQ.
+func UndeliveredEmailCount(v int) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldEQ(FieldUndeliveredEmailCount, v))
+}
+
+// HasUndeliveredEmails applies equality check predicate on the "has_undelivered_emails" field. It's identical to HasUndeliveredEmailsEQ.
+func HasUndeliveredEmails(v bool) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldEQ(FieldHasUndeliveredEmails, v))
+}
+
 // OrgIDEQ applies the EQ predicate on the "org_id" field.
 func OrgIDEQ(v int) predicate.SequenceState {
 	return predicate.SequenceState(sql.FieldEQ(FieldOrgID, v))
@@ -413,6 +423,56 @@ func CurrentStepLT(v int) predicate.SequenceState {
 // CurrentStepLTE applies the LTE predicate on the "current_step" field.
 func CurrentStepLTE(v int) predicate.SequenceState {
 	return predicate.SequenceState(sql.FieldLTE(FieldCurrentStep, v))
+}
+
+// UndeliveredEmailCountEQ applies the EQ predicate on the "undelivered_email_count" field.
+func UndeliveredEmailCountEQ(v int) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldEQ(FieldUndeliveredEmailCount, v))
+}
+
+// UndeliveredEmailCountNEQ applies the NEQ predicate on the "undelivered_email_count" field.
+func UndeliveredEmailCountNEQ(v int) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldNEQ(FieldUndeliveredEmailCount, v))
+}
+
+// UndeliveredEmailCountIn applies the In predicate on the "undelivered_email_count" field.
+func UndeliveredEmailCountIn(vs ...int) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldIn(FieldUndeliveredEmailCount, vs...))
+}
+
+// UndeliveredEmailCountNotIn applies the NotIn predicate on the "undelivered_email_count" field.
+func UndeliveredEmailCountNotIn(vs ...int) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldNotIn(FieldUndeliveredEmailCount, vs...))
+}
+
+// UndeliveredEmailCountGT applies the GT predicate on the "undelivered_email_count" field.
+func UndeliveredEmailCountGT(v int) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldGT(FieldUndeliveredEmailCount, v))
+}
+
+// UndeliveredEmailCountGTE applies the GTE predicate on the "undelivered_email_count" field.
+func UndeliveredEmailCountGTE(v int) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldGTE(FieldUndeliveredEmailCount, v))
+}
+
+// UndeliveredEmailCountLT applies the LT predicate on the "undelivered_email_count" field.
+func UndeliveredEmailCountLT(v int) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldLT(FieldUndeliveredEmailCount, v))
+}
+
+// UndeliveredEmailCountLTE applies the LTE predicate on the "undelivered_email_count" field.
+func UndeliveredEmailCountLTE(v int) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldLTE(FieldUndeliveredEmailCount, v))
+}
+
+// HasUndeliveredEmailsEQ applies the EQ predicate on the "has_undelivered_emails" field.
+func HasUndeliveredEmailsEQ(v bool) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldEQ(FieldHasUndeliveredEmails, v))
+}
+
+// HasUndeliveredEmailsNEQ applies the NEQ predicate on the "has_undelivered_emails" field.
+func HasUndeliveredEmailsNEQ(v bool) predicate.SequenceState {
+	return predicate.SequenceState(sql.FieldNEQ(FieldHasUndeliveredEmails, v))
 }
 
 // HasOrganization applies the HasEdge predicate on the "organization" edge.

@@ -3,6 +3,7 @@ package mailbox
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"mailbridge/ent"
 	entmailbox "mailbridge/ent/mailbox"
@@ -34,28 +35,34 @@ func WhereNeedsMigration(want bool) predicate.Mailbox {
 	return entmailbox.Or(entmailbox.ProviderIsNil(), entmailbox.Not(legacy))
 }
 
-// Undelivered reports whether a scheduled email has not gone out yet and
-// is waiting for its send time: it still belongs to its mailbox, moves with
-// its sequence state when an admin assigns another mailbox, and is held
-// while the mailbox needs migration.
-func Undelivered(e *ent.ScheduledEmail) bool { return e.State == scheduledemail.StateSCHEDULED }
+// undeliveredStates are the states of a scheduled email that has not gone
+// out yet and is waiting for its send time: it still belongs to its
+// mailbox, moves with its sequence state when an admin assigns another
+// mailbox, and is held while the mailbox needs migration. Undelivered,
+// WhereUndelivered and the database triggers behind WhereHasUndelivered
+// (UndeliveredTriggerSQL) are all made from this list.
+var undeliveredStates = []scheduledemail.State{scheduledemail.StateSCHEDULED}
+
+// Undelivered reports whether a scheduled email is undelivered (see
+// undeliveredStates).
+func Undelivered(e *ent.ScheduledEmail) bool { return slices.Contains(undeliveredStates, e.State) }
 
 // WhereUndelivered selects the scheduled emails for which Undelivered holds.
 // scheduled_emails has an index starting with (sequence_state_id, state)
 // and one with (mailbox_id, state) for it.
 func WhereUndelivered() predicate.ScheduledEmail {
-	return scheduledemail.StateEQ(scheduledemail.StateSCHEDULED)
+	return scheduledemail.StateIn(undeliveredStates...)
 }
 
 // WhereHasUndelivered selects the sequence states that have (want) or do not
-// have (!want) an undelivered email. The EXISTS probe is served by the
-// (sequence_state_id, state) index, one lookup per state.
+// have (!want) an undelivered email. It reads the state's
+// has_undelivered_emails column, which database triggers on
+// scheduled_emails keep equal to "some email of the state is Undelivered"
+// (UndeliveredTriggerSQL), so the filter is an index range on
+// (org_id, has_undelivered_emails, id) in list order, with no probe into
+// scheduled_emails per row.
 func WhereHasUndelivered(want bool) predicate.SequenceState {
-	has := sequencestate.HasScheduledEmailsWith(WhereUndelivered())
-	if want {
-		return has
-	}
-	return sequencestate.Not(has)
+	return sequencestate.HasUndeliveredEmails(want)
 }
 
 // UndeliveredCounts counts the undelivered emails of each mailbox in one

@@ -96,3 +96,54 @@ func TestQueryCount_ListsAreNotNPlusOne(t *testing.T) {
 		}
 	})
 }
+
+// TestQueryCount_CountsOnlyForTotalCount proves a list counts its filtered
+// set only when totalCount is selected: pageInfo is answered by fetching
+// one row more than the page, forwards and backwards, with or without
+// edges.
+func TestQueryCount_CountsOnlyForTotalCount(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		rec := &recorder{Driver: d.Driver()}
+		e := newEnv(t, d, envOptions{client: d.Client(ent.Driver(rec))})
+		org := e.org("Acme")
+		admin := e.user(org, "admin@acme.com", user.RoleADMIN)
+		tok := e.token(admin)
+		mb := e.mailbox(admin, "admin@acme.com", connected(mailbox.ProviderOFFICE365_OAUTH), isDefault)
+		e.sequenceStates(admin, mb, 3)
+
+		counts := func() int {
+			n := 0
+			for _, s := range rec.selects() {
+				if strings.Contains(strings.ToUpper(s), "COUNT(") {
+					n++
+				}
+			}
+			return n
+		}
+		for _, c := range []struct {
+			query         string
+			next, prev    bool
+			count, counts int
+		}{
+			{`{ sequenceStates(first: 2) { pageInfo { hasNextPage hasPreviousPage } edges { node { id } } } }`, true, false, -1, 0},
+			{`{ sequenceStates(first: 3) { pageInfo { hasNextPage hasPreviousPage } edges { node { id } } } }`, false, false, -1, 0},
+			{`{ sequenceStates(first: 2) { pageInfo { hasNextPage hasPreviousPage } } }`, true, false, -1, 0},
+			{`{ sequenceStates(first: 5) { pageInfo { hasNextPage hasPreviousPage } } }`, false, false, -1, 0},
+			{`{ sequenceStates(last: 2) { pageInfo { hasNextPage hasPreviousPage } } }`, false, true, -1, 0},
+			{`{ sequenceStates(first: 2) { totalCount pageInfo { hasNextPage hasPreviousPage } } }`, true, false, 3, 1},
+			{`{ sequenceStates(first: 1) { totalCount } }`, false, false, 3, 1},
+		} {
+			counts()
+			res := e.gql(tok, c.query, nil).noErrors(t)
+			require.Equal(t, c.counts, counts(), "COUNT statements of %s", c.query)
+			if strings.Contains(c.query, "pageInfo") {
+				require.Equal(t, c.next, res.get(t, "sequenceStates.pageInfo.hasNextPage"), c.query)
+				require.Equal(t, c.prev, res.get(t, "sequenceStates.pageInfo.hasPreviousPage"), c.query)
+			}
+			if c.count >= 0 {
+				require.EqualValues(t, c.count, res.get(t, "sequenceStates.totalCount"), c.query)
+			}
+		}
+	})
+}

@@ -116,7 +116,7 @@ func New(d Deps) (http.Handler, error) {
 		MaxAliases:      cfg.MaxAliases,
 		RateLimit:       ratelimit.New(cfg.RateLimitPerMinute, cfg.RateLimitBurst, d.Now),
 	}))
-	mux.Handle("/graphql", apiEdge(cfg.RequestTimeout, api))
+	mux.Handle("/graphql", compressResponses(apiEdge(cfg.RequestTimeout, api)))
 	mux.HandleFunc("/graphql/", func(w http.ResponseWriter, r *http.Request) {
 		graph.WriteError(w, http.StatusNotFound, apperr.NotFound("request.noSuchPath",
 			"There is nothing at "+r.URL.Path+"; the GraphQL API is at /graphql."))
