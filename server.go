@@ -47,9 +47,9 @@ import (
 	"mailbridge/internal/demo"
 	"mailbridge/internal/jobs"
 	"mailbridge/internal/m365sim"
-	"mailbridge/internal/migration"
 	"mailbridge/internal/mailbox"
 	"mailbridge/internal/microsoft"
+	"mailbridge/internal/migration"
 	"mailbridge/internal/server"
 	"mailbridge/internal/viewer"
 )
