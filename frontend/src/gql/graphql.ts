@@ -133,6 +133,10 @@ export type MailboxSyncStage =
   | 'INITIAL_SYNC'
   | 'PAUSED';
 
+export type MakeDefaultInput = {
+  mailboxID: string | number;
+};
+
 /**
  * What a user has to do next to finish moving to Microsoft Graph, in the
  * help article's order.
@@ -231,6 +235,13 @@ export type AdminConsentOffice365MutationVariables = Exact<{ [key: string]: neve
 
 
 export type AdminConsentOffice365Mutation = { adminConsentOffice365: { adminConsentURL: string } };
+
+export type MakeDefaultMutationVariables = Exact<{
+  input: MakeDefaultInput;
+}>;
+
+
+export type MakeDefaultMutation = { makeDefault: { mailbox: { id: string, isDefault: boolean } } };
 
 export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -413,6 +424,16 @@ export const AdminConsentOffice365Document = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AdminConsentOffice365Mutation, AdminConsentOffice365MutationVariables>;
+export const MakeDefaultDocument = new TypedDocumentString(`
+    mutation MakeDefault($input: MakeDefaultInput!) {
+  makeDefault(input: $input) {
+    mailbox {
+      id
+      isDefault
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MakeDefaultMutation, MakeDefaultMutationVariables>;
 export const MailboxesDocument = new TypedDocumentString(`
     query Mailboxes {
   viewer {
