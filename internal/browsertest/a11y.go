@@ -21,9 +21,17 @@ import (
 // "textbox". The name is the aria-label, the aria-labelledby text, the
 // label's text, or the element's text, in that order.
 func ByRole(role, name string) chromedp.JSPath {
+	return ByRoleIn("document", role, name)
+}
+
+// ByRoleIn is ByRole inside the element the JavaScript expression scope
+// gives (no match while it gives null), e.g. ArticleNamed's.
+func ByRoleIn(scope, role, name string) chromedp.JSPath {
 	r, _ := json.Marshal(role)
 	n, _ := json.Marshal(name)
 	return chromedp.JSPath(`(() => {
+  const root = ` + scope + `;
+  if (!root) return [];
   const role = ` + string(r) + `, want = ` + string(n) + `;
   const implicit = {
     button: 'button, input[type=submit], input[type=button]',
@@ -35,6 +43,8 @@ func ByRole(role, name string) chromedp.JSPath {
     table: 'table',
     region: 'section[aria-label], section[aria-labelledby]',
     img: 'img, svg[role=img]',
+    navigation: 'nav',
+    radio: 'input[type=radio]',
   }[role];
   const sel = '[role="' + role + '"]' + (implicit ? ', ' + implicit : '');
   const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
@@ -45,8 +55,42 @@ func ByRole(role, name string) chromedp.JSPath {
     if (el.labels && el.labels.length > 0) return [...el.labels].map((l) => l.textContent).join(' ');
     return el.textContent;
   };
-  return [...document.querySelectorAll(sel)].filter((el) => norm(nameOf(el)) === want);
+  return [...root.querySelectorAll(sel)].filter((el) => norm(nameOf(el)) === want);
 })()`)
+}
+
+// ArticleNamed is a scope for ByRoleIn: the article whose heading starts
+// with prefix (a mailbox row of Settings > You > Mailboxes by its address).
+func ArticleNamed(prefix string) string {
+	p, _ := json.Marshal(prefix)
+	return `[...document.querySelectorAll('article')].find((a) => (a.querySelector('h1, h2, h3')?.textContent || '').trim().startsWith(` + string(p) + `))`
+}
+
+// SelectOption picks the option with this text (or, failing that, the
+// first whose text starts with it and a space) in the select sel, as a
+// person does (the page sees a change event).
+func SelectOption(sel chromedp.JSPath, option string) chromedp.Action[chromedp.Void] {
+	o, _ := json.Marshal(option)
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		ok, err := chromedp.Evaluate[bool](`(() => {
+  const s = (` + string(sel) + `)[0];
+  if (!s) return false;
+  const text = (o) => o.textContent.replace(/\s+/g, ' ').trim();
+  const opt = [...s.options].find((o) => text(o) === ` + string(o) + `) ||
+    [...s.options].find((o) => text(o).startsWith(` + string(o) + ` + ' '));
+  if (!opt) return false;
+  s.value = opt.value;
+  s.dispatchEvent(new Event('change', {bubbles: true}));
+  return true;
+})()`)(ctx, t)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("no option %q in %s", option, sel)
+		}
+		return nil
+	})
 }
 
 // axeScript is axe-core's browser build, from the web app's packages.
