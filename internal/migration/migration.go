@@ -42,6 +42,12 @@ const (
 	StepDone        Step = "DONE"
 )
 
+// UsersTurn reports whether only the user can take the step: everything
+// before assigning the sequence states, which an admin can do too.
+func (s Step) UsersTurn() bool {
+	return s != StepAssign && s != StepDone
+}
+
 // Steps lists the steps in order; a step's index is its place in the list.
 var Steps = []Step{StepConnect, StepEnable, StepDisableOld, StepMakeDefault, StepAssign, StepDone}
 

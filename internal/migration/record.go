@@ -21,11 +21,13 @@ import (
 // next visit.
 const ReminderMessage = "Your admin asks you to finish moving your mailbox to Microsoft Graph: " +
 	"Exchange Online is blocking the old Exchange (EWS) connection. " +
-	"Open Settings > You > Mailboxes and click Connect with Office 365 on the mailbox you use."
+	"Open Settings > You > Mailboxes: click Connect with Office 365 on the mailbox you use, " +
+	"turn Syncing and Sending on for it and off for the old one, and make it your default mailbox."
 
 // Notify reminds users who still have to act (admins only): each of
-// userIDs whose next step is not DONE, or all of them when userIDs is
-// empty, gets a banner on their next visit. A user with an open reminder
+// userIDs whose next step only they can take (connecting, enabling,
+// disabling the old mailbox, making the new one default), or all of them
+// when userIDs is empty, gets a banner on their next visit. A user with an open reminder
 // does not get a second one. The reminders and an audit event are recorded
 // in one transaction; Notify returns how many users were reminded.
 func (s *Service) Notify(ctx context.Context, userIDs []int) (int, error) {
@@ -41,7 +43,7 @@ func (s *Service) Notify(ctx context.Context, userIDs []int) (int, error) {
 		}
 		var todo []int
 		for _, p := range o.Users {
-			if p.Step != StepDone && (len(userIDs) == 0 || slices.Contains(userIDs, p.User.ID)) {
+			if p.Step.UsersTurn() && (len(userIDs) == 0 || slices.Contains(userIDs, p.User.ID)) {
 				todo = append(todo, p.User.ID)
 			}
 		}
