@@ -174,7 +174,7 @@ function APITokens() {
         </div>
       )}
       {list.length > 0 && (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0}>
           <table className="table" aria-label="API tokens">
             <thead>
               <tr>

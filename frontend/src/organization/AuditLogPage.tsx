@@ -165,7 +165,7 @@ function AuditLog() {
       )}
       {rows.length > 0 && (
         <>
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0}>
             <table className="table" aria-label="Audit log" aria-busy={query.isPlaceholderData}>
               <thead>
                 <tr>

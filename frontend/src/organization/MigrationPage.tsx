@@ -238,7 +238,7 @@ function Migration() {
               </div>
             ) : (
               <>
-                <div className="table-wrap">
+                <div className="table-wrap" tabIndex={0}>
                   <table className="table" aria-labelledby="users-heading" aria-busy={query.isPlaceholderData}>
                     <thead>
                       <tr>

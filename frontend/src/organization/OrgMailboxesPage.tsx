@@ -178,7 +178,7 @@ function OrgMailboxes() {
       {connection !== undefined && rows.length > 0 && (
         <>
           <p className="table-toolbar__count">{countNoun(connection.totalCount, "mailbox", "mailboxes")}</p>
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0}>
             <table className="table" aria-labelledby={headingID} aria-busy={isChangingPage}>
               <thead>
                 <tr>
