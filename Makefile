@@ -65,6 +65,7 @@ bench: ## run the benchmarks (ratios against in-run baselines)
 	go test -run '^$$' -bench . -benchtime 3x ./...
 
 .PHONY: lint
-lint: ## go vet and gofmt
+lint: frontend/node_modules/.package-lock.json ## go vet, gofmt, and ESLint on the web app
+	cd frontend && npm run lint
 	go vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^ent/'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '^ent/'); exit 1; }

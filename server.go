@@ -49,6 +49,7 @@ import (
 	"mailbridge/internal/m365sim"
 	"mailbridge/internal/mailbox"
 	"mailbridge/internal/microsoft"
+	"mailbridge/internal/migration"
 	"mailbridge/internal/server"
 	"mailbridge/internal/viewer"
 )
@@ -218,6 +219,8 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 		wg.Wait()
 	}()
 	wg.Go(func() { authn.PurgeSessionsEvery(bg, 15*time.Minute) })
+	// The migration dashboard's progress chart: one snapshot a day.
+	wg.Go(func() { migration.NewService(client, nil).RecordSnapshotsEvery(bg, time.Hour, log) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -16,6 +16,8 @@ import (
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
+	"mailbridge/ent/migrationsnapshot"
+	"mailbridge/ent/notification"
 	"mailbridge/ent/oauthstate"
 	"mailbridge/ent/organization"
 	"mailbridge/ent/prospect"
@@ -48,6 +50,10 @@ type Client struct {
 	Mailbox *MailboxClient
 	// MicrosoftAccount is the client for interacting with the MicrosoftAccount builders.
 	MicrosoftAccount *MicrosoftAccountClient
+	// MigrationSnapshot is the client for interacting with the MigrationSnapshot builders.
+	MigrationSnapshot *MigrationSnapshotClient
+	// Notification is the client for interacting with the Notification builders.
+	Notification *NotificationClient
 	// OAuthState is the client for interacting with the OAuthState builders.
 	OAuthState *OAuthStateClient
 	// Organization is the client for interacting with the Organization builders.
@@ -80,6 +86,8 @@ func (c *Client) init() {
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Mailbox = NewMailboxClient(c.config)
 	c.MicrosoftAccount = NewMicrosoftAccountClient(c.config)
+	c.MigrationSnapshot = NewMigrationSnapshotClient(c.config)
+	c.Notification = NewNotificationClient(c.config)
 	c.OAuthState = NewOAuthStateClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.Prospect = NewProspectClient(c.config)
@@ -178,21 +186,23 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		APIToken:         NewAPITokenClient(cfg),
-		Assignment:       NewAssignmentClient(cfg),
-		AuditEvent:       NewAuditEventClient(cfg),
-		Mailbox:          NewMailboxClient(cfg),
-		MicrosoftAccount: NewMicrosoftAccountClient(cfg),
-		OAuthState:       NewOAuthStateClient(cfg),
-		Organization:     NewOrganizationClient(cfg),
-		Prospect:         NewProspectClient(cfg),
-		ScheduledEmail:   NewScheduledEmailClient(cfg),
-		Sequence:         NewSequenceClient(cfg),
-		SequenceState:    NewSequenceStateClient(cfg),
-		Session:          NewSessionClient(cfg),
-		User:             NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		APIToken:          NewAPITokenClient(cfg),
+		Assignment:        NewAssignmentClient(cfg),
+		AuditEvent:        NewAuditEventClient(cfg),
+		Mailbox:           NewMailboxClient(cfg),
+		MicrosoftAccount:  NewMicrosoftAccountClient(cfg),
+		MigrationSnapshot: NewMigrationSnapshotClient(cfg),
+		Notification:      NewNotificationClient(cfg),
+		OAuthState:        NewOAuthStateClient(cfg),
+		Organization:      NewOrganizationClient(cfg),
+		Prospect:          NewProspectClient(cfg),
+		ScheduledEmail:    NewScheduledEmailClient(cfg),
+		Sequence:          NewSequenceClient(cfg),
+		SequenceState:     NewSequenceStateClient(cfg),
+		Session:           NewSessionClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -210,21 +220,23 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		APIToken:         NewAPITokenClient(cfg),
-		Assignment:       NewAssignmentClient(cfg),
-		AuditEvent:       NewAuditEventClient(cfg),
-		Mailbox:          NewMailboxClient(cfg),
-		MicrosoftAccount: NewMicrosoftAccountClient(cfg),
-		OAuthState:       NewOAuthStateClient(cfg),
-		Organization:     NewOrganizationClient(cfg),
-		Prospect:         NewProspectClient(cfg),
-		ScheduledEmail:   NewScheduledEmailClient(cfg),
-		Sequence:         NewSequenceClient(cfg),
-		SequenceState:    NewSequenceStateClient(cfg),
-		Session:          NewSessionClient(cfg),
-		User:             NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		APIToken:          NewAPITokenClient(cfg),
+		Assignment:        NewAssignmentClient(cfg),
+		AuditEvent:        NewAuditEventClient(cfg),
+		Mailbox:           NewMailboxClient(cfg),
+		MicrosoftAccount:  NewMicrosoftAccountClient(cfg),
+		MigrationSnapshot: NewMigrationSnapshotClient(cfg),
+		Notification:      NewNotificationClient(cfg),
+		OAuthState:        NewOAuthStateClient(cfg),
+		Organization:      NewOrganizationClient(cfg),
+		Prospect:          NewProspectClient(cfg),
+		ScheduledEmail:    NewScheduledEmailClient(cfg),
+		Sequence:          NewSequenceClient(cfg),
+		SequenceState:     NewSequenceStateClient(cfg),
+		Session:           NewSessionClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -255,8 +267,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Assignment, c.AuditEvent, c.Mailbox, c.MicrosoftAccount,
-		c.OAuthState, c.Organization, c.Prospect, c.ScheduledEmail, c.Sequence,
-		c.SequenceState, c.Session, c.User,
+		c.MigrationSnapshot, c.Notification, c.OAuthState, c.Organization, c.Prospect,
+		c.ScheduledEmail, c.Sequence, c.SequenceState, c.Session, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -267,8 +279,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Assignment, c.AuditEvent, c.Mailbox, c.MicrosoftAccount,
-		c.OAuthState, c.Organization, c.Prospect, c.ScheduledEmail, c.Sequence,
-		c.SequenceState, c.Session, c.User,
+		c.MigrationSnapshot, c.Notification, c.OAuthState, c.Organization, c.Prospect,
+		c.ScheduledEmail, c.Sequence, c.SequenceState, c.Session, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -287,6 +299,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Mailbox.mutate(ctx, m)
 	case *MicrosoftAccountMutation:
 		return c.MicrosoftAccount.mutate(ctx, m)
+	case *MigrationSnapshotMutation:
+		return c.MigrationSnapshot.mutate(ctx, m)
+	case *NotificationMutation:
+		return c.Notification.mutate(ctx, m)
 	case *OAuthStateMutation:
 		return c.OAuthState.mutate(ctx, m)
 	case *OrganizationMutation:
@@ -1183,6 +1199,306 @@ func (c *MicrosoftAccountClient) mutate(ctx context.Context, m *MicrosoftAccount
 		return (&MicrosoftAccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown MicrosoftAccount mutation op: %q", m.Op())
+	}
+}
+
+// MigrationSnapshotClient is a client for the MigrationSnapshot schema.
+type MigrationSnapshotClient struct {
+	config
+}
+
+// NewMigrationSnapshotClient returns a client for the MigrationSnapshot from the given config.
+func NewMigrationSnapshotClient(c config) *MigrationSnapshotClient {
+	return &MigrationSnapshotClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `migrationsnapshot.Hooks(f(g(h())))`.
+func (c *MigrationSnapshotClient) Use(hooks ...Hook) {
+	c.hooks.MigrationSnapshot = append(c.hooks.MigrationSnapshot, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `migrationsnapshot.Intercept(f(g(h())))`.
+func (c *MigrationSnapshotClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MigrationSnapshot = append(c.inters.MigrationSnapshot, interceptors...)
+}
+
+// Create returns a builder for creating a MigrationSnapshot entity.
+func (c *MigrationSnapshotClient) Create() *MigrationSnapshotCreate {
+	mutation := newMigrationSnapshotMutation(c.config, OpCreate)
+	return &MigrationSnapshotCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MigrationSnapshot entities.
+func (c *MigrationSnapshotClient) CreateBulk(builders ...*MigrationSnapshotCreate) *MigrationSnapshotCreateBulk {
+	return &MigrationSnapshotCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MigrationSnapshotClient) MapCreateBulk(slice any, setFunc func(*MigrationSnapshotCreate, int)) *MigrationSnapshotCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MigrationSnapshotCreateBulk{err: fmt.Errorf("calling to MigrationSnapshotClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MigrationSnapshotCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MigrationSnapshotCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MigrationSnapshot.
+func (c *MigrationSnapshotClient) Update() *MigrationSnapshotUpdate {
+	mutation := newMigrationSnapshotMutation(c.config, OpUpdate)
+	return &MigrationSnapshotUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MigrationSnapshotClient) UpdateOne(_m *MigrationSnapshot) *MigrationSnapshotUpdateOne {
+	mutation := newMigrationSnapshotMutation(c.config, OpUpdateOne, withMigrationSnapshot(_m))
+	return &MigrationSnapshotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MigrationSnapshotClient) UpdateOneID(id int) *MigrationSnapshotUpdateOne {
+	mutation := newMigrationSnapshotMutation(c.config, OpUpdateOne, withMigrationSnapshotID(id))
+	return &MigrationSnapshotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MigrationSnapshot.
+func (c *MigrationSnapshotClient) Delete() *MigrationSnapshotDelete {
+	mutation := newMigrationSnapshotMutation(c.config, OpDelete)
+	return &MigrationSnapshotDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MigrationSnapshotClient) DeleteOne(_m *MigrationSnapshot) *MigrationSnapshotDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MigrationSnapshotClient) DeleteOneID(id int) *MigrationSnapshotDeleteOne {
+	builder := c.Delete().Where(migrationsnapshot.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MigrationSnapshotDeleteOne{builder}
+}
+
+// Query returns a query builder for MigrationSnapshot.
+func (c *MigrationSnapshotClient) Query() *MigrationSnapshotQuery {
+	return &MigrationSnapshotQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMigrationSnapshot},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MigrationSnapshot entity by its id.
+func (c *MigrationSnapshotClient) Get(ctx context.Context, id int) (*MigrationSnapshot, error) {
+	return c.Query().Where(migrationsnapshot.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MigrationSnapshotClient) GetX(ctx context.Context, id int) *MigrationSnapshot {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a MigrationSnapshot.
+func (c *MigrationSnapshotClient) QueryOrganization(_m *MigrationSnapshot) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(migrationsnapshot.Table, migrationsnapshot.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, migrationsnapshot.OrganizationTable, migrationsnapshot.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MigrationSnapshotClient) Hooks() []Hook {
+	hooks := c.hooks.MigrationSnapshot
+	return append(hooks[:len(hooks):len(hooks)], migrationsnapshot.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MigrationSnapshotClient) Interceptors() []Interceptor {
+	return c.inters.MigrationSnapshot
+}
+
+func (c *MigrationSnapshotClient) mutate(ctx context.Context, m *MigrationSnapshotMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MigrationSnapshotCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MigrationSnapshotUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MigrationSnapshotUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MigrationSnapshotDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MigrationSnapshot mutation op: %q", m.Op())
+	}
+}
+
+// NotificationClient is a client for the Notification schema.
+type NotificationClient struct {
+	config
+}
+
+// NewNotificationClient returns a client for the Notification from the given config.
+func NewNotificationClient(c config) *NotificationClient {
+	return &NotificationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `notification.Hooks(f(g(h())))`.
+func (c *NotificationClient) Use(hooks ...Hook) {
+	c.hooks.Notification = append(c.hooks.Notification, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `notification.Intercept(f(g(h())))`.
+func (c *NotificationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Notification = append(c.inters.Notification, interceptors...)
+}
+
+// Create returns a builder for creating a Notification entity.
+func (c *NotificationClient) Create() *NotificationCreate {
+	mutation := newNotificationMutation(c.config, OpCreate)
+	return &NotificationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Notification entities.
+func (c *NotificationClient) CreateBulk(builders ...*NotificationCreate) *NotificationCreateBulk {
+	return &NotificationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NotificationClient) MapCreateBulk(slice any, setFunc func(*NotificationCreate, int)) *NotificationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NotificationCreateBulk{err: fmt.Errorf("calling to NotificationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NotificationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NotificationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Notification.
+func (c *NotificationClient) Update() *NotificationUpdate {
+	mutation := newNotificationMutation(c.config, OpUpdate)
+	return &NotificationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NotificationClient) UpdateOne(_m *Notification) *NotificationUpdateOne {
+	mutation := newNotificationMutation(c.config, OpUpdateOne, withNotification(_m))
+	return &NotificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NotificationClient) UpdateOneID(id int) *NotificationUpdateOne {
+	mutation := newNotificationMutation(c.config, OpUpdateOne, withNotificationID(id))
+	return &NotificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Notification.
+func (c *NotificationClient) Delete() *NotificationDelete {
+	mutation := newNotificationMutation(c.config, OpDelete)
+	return &NotificationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NotificationClient) DeleteOne(_m *Notification) *NotificationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NotificationClient) DeleteOneID(id int) *NotificationDeleteOne {
+	builder := c.Delete().Where(notification.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NotificationDeleteOne{builder}
+}
+
+// Query returns a query builder for Notification.
+func (c *NotificationClient) Query() *NotificationQuery {
+	return &NotificationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNotification},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Notification entity by its id.
+func (c *NotificationClient) Get(ctx context.Context, id int) (*Notification, error) {
+	return c.Query().Where(notification.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NotificationClient) GetX(ctx context.Context, id int) *Notification {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a Notification.
+func (c *NotificationClient) QueryOrganization(_m *Notification) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(notification.Table, notification.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, notification.OrganizationTable, notification.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *NotificationClient) Hooks() []Hook {
+	hooks := c.hooks.Notification
+	return append(hooks[:len(hooks):len(hooks)], notification.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NotificationClient) Interceptors() []Interceptor {
+	return c.inters.Notification
+}
+
+func (c *NotificationClient) mutate(ctx context.Context, m *NotificationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NotificationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NotificationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NotificationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NotificationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Notification mutation op: %q", m.Op())
 	}
 }
 
@@ -2501,14 +2817,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Assignment, AuditEvent, Mailbox, MicrosoftAccount, OAuthState,
-		Organization, Prospect, ScheduledEmail, Sequence, SequenceState, Session,
-		User []ent.Hook
+		APIToken, Assignment, AuditEvent, Mailbox, MicrosoftAccount, MigrationSnapshot,
+		Notification, OAuthState, Organization, Prospect, ScheduledEmail, Sequence,
+		SequenceState, Session, User []ent.Hook
 	}
 	inters struct {
-		APIToken, Assignment, AuditEvent, Mailbox, MicrosoftAccount, OAuthState,
-		Organization, Prospect, ScheduledEmail, Sequence, SequenceState, Session,
-		User []ent.Interceptor
+		APIToken, Assignment, AuditEvent, Mailbox, MicrosoftAccount, MigrationSnapshot,
+		Notification, OAuthState, Organization, Prospect, ScheduledEmail, Sequence,
+		SequenceState, Session, User []ent.Interceptor
 	}
 )
 

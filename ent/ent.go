@@ -11,6 +11,8 @@ import (
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
+	"mailbridge/ent/migrationsnapshot"
+	"mailbridge/ent/notification"
 	"mailbridge/ent/oauthstate"
 	"mailbridge/ent/organization"
 	"mailbridge/ent/prospect"
@@ -85,19 +87,21 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:         apitoken.ValidColumn,
-			assignment.Table:       assignment.ValidColumn,
-			auditevent.Table:       auditevent.ValidColumn,
-			mailbox.Table:          mailbox.ValidColumn,
-			microsoftaccount.Table: microsoftaccount.ValidColumn,
-			oauthstate.Table:       oauthstate.ValidColumn,
-			organization.Table:     organization.ValidColumn,
-			prospect.Table:         prospect.ValidColumn,
-			scheduledemail.Table:   scheduledemail.ValidColumn,
-			sequence.Table:         sequence.ValidColumn,
-			sequencestate.Table:    sequencestate.ValidColumn,
-			session.Table:          session.ValidColumn,
-			user.Table:             user.ValidColumn,
+			apitoken.Table:          apitoken.ValidColumn,
+			assignment.Table:        assignment.ValidColumn,
+			auditevent.Table:        auditevent.ValidColumn,
+			mailbox.Table:           mailbox.ValidColumn,
+			microsoftaccount.Table:  microsoftaccount.ValidColumn,
+			migrationsnapshot.Table: migrationsnapshot.ValidColumn,
+			notification.Table:      notification.ValidColumn,
+			oauthstate.Table:        oauthstate.ValidColumn,
+			organization.Table:      organization.ValidColumn,
+			prospect.Table:          prospect.ValidColumn,
+			scheduledemail.Table:    scheduledemail.ValidColumn,
+			sequence.Table:          sequence.ValidColumn,
+			sequencestate.Table:     sequencestate.ValidColumn,
+			session.Table:           session.ValidColumn,
+			user.Table:              user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -8,6 +8,8 @@ import (
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
+	"mailbridge/ent/migrationsnapshot"
+	"mailbridge/ent/notification"
 	"mailbridge/ent/oauthstate"
 	"mailbridge/ent/organization"
 	"mailbridge/ent/predicate"
@@ -26,7 +28,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -175,6 +177,47 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   migrationsnapshot.Table,
+			Columns: migrationsnapshot.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: migrationsnapshot.FieldID,
+			},
+		},
+		Type: "MigrationSnapshot",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			migrationsnapshot.FieldOrgID:          {Type: field.TypeInt, Column: migrationsnapshot.FieldOrgID},
+			migrationsnapshot.FieldCreatedAt:      {Type: field.TypeTime, Column: migrationsnapshot.FieldCreatedAt},
+			migrationsnapshot.FieldUpdatedAt:      {Type: field.TypeTime, Column: migrationsnapshot.FieldUpdatedAt},
+			migrationsnapshot.FieldDay:            {Type: field.TypeString, Column: migrationsnapshot.FieldDay},
+			migrationsnapshot.FieldUsersToMigrate: {Type: field.TypeInt, Column: migrationsnapshot.FieldUsersToMigrate},
+			migrationsnapshot.FieldMailboxesOnEws: {Type: field.TypeInt, Column: migrationsnapshot.FieldMailboxesOnEws},
+			migrationsnapshot.FieldHeldEmails:     {Type: field.TypeInt, Column: migrationsnapshot.FieldHeldEmails},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   notification.Table,
+			Columns: notification.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: notification.FieldID,
+			},
+		},
+		Type: "Notification",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			notification.FieldOrgID:       {Type: field.TypeInt, Column: notification.FieldOrgID},
+			notification.FieldCreatedAt:   {Type: field.TypeTime, Column: notification.FieldCreatedAt},
+			notification.FieldUserID:      {Type: field.TypeInt, Column: notification.FieldUserID},
+			notification.FieldCreatedByID: {Type: field.TypeInt, Column: notification.FieldCreatedByID},
+			notification.FieldKind:        {Type: field.TypeEnum, Column: notification.FieldKind},
+			notification.FieldMessage:     {Type: field.TypeString, Column: notification.FieldMessage},
+			notification.FieldSeenAt:      {Type: field.TypeTime, Column: notification.FieldSeenAt},
+			notification.FieldDismissedAt: {Type: field.TypeTime, Column: notification.FieldDismissedAt},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthstate.Table,
 			Columns: oauthstate.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -196,7 +239,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthstate.FieldUsedAt:       {Type: field.TypeTime, Column: oauthstate.FieldUsedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -213,7 +256,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldAllowCrossOwnerAssignment: {Type: field.TypeBool, Column: organization.FieldAllowCrossOwnerAssignment},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prospect.Table,
 			Columns: prospect.Columns,
@@ -233,7 +276,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prospect.FieldCompany:   {Type: field.TypeString, Column: prospect.FieldCompany},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scheduledemail.Table,
 			Columns: scheduledemail.Columns,
@@ -268,7 +311,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scheduledemail.FieldErrorMessage:      {Type: field.TypeString, Column: scheduledemail.FieldErrorMessage},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sequence.Table,
 			Columns: sequence.Columns,
@@ -287,7 +330,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sequence.FieldStepCount: {Type: field.TypeInt, Column: sequence.FieldStepCount},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sequencestate.Table,
 			Columns: sequencestate.Columns,
@@ -312,7 +355,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sequencestate.FieldHasUndeliveredEmails:  {Type: field.TypeBool, Column: sequencestate.FieldHasUndeliveredEmails},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -332,7 +375,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldSignInMethod: {Type: field.TypeString, Column: session.FieldSignInMethod},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -509,6 +552,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"MicrosoftAccount",
 		"Mailbox",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   migrationsnapshot.OrganizationTable,
+			Columns: []string{migrationsnapshot.OrganizationColumn},
+			Bidi:    false,
+		},
+		"MigrationSnapshot",
+		"Organization",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.OrganizationTable,
+			Columns: []string{notification.OrganizationColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Organization",
 	)
 	graph.MustAddE(
 		"organization",
@@ -1487,6 +1554,189 @@ func (f *MicrosoftAccountFilter) WhereHasMailboxesWith(preds ...predicate.Mailbo
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *MigrationSnapshotQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MigrationSnapshotQuery builder.
+func (_q *MigrationSnapshotQuery) Filter() *MigrationSnapshotFilter {
+	return &MigrationSnapshotFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MigrationSnapshotMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MigrationSnapshotMutation builder.
+func (m *MigrationSnapshotMutation) Filter() *MigrationSnapshotFilter {
+	return &MigrationSnapshotFilter{config: m.config, predicateAdder: m}
+}
+
+// MigrationSnapshotFilter provides a generic filtering capability at runtime for MigrationSnapshotQuery.
+type MigrationSnapshotFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MigrationSnapshotFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *MigrationSnapshotFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(migrationsnapshot.FieldID))
+}
+
+// WhereOrgID applies the entql int predicate on the org_id field.
+func (f *MigrationSnapshotFilter) WhereOrgID(p entql.IntP) {
+	f.Where(p.Field(migrationsnapshot.FieldOrgID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *MigrationSnapshotFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(migrationsnapshot.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *MigrationSnapshotFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(migrationsnapshot.FieldUpdatedAt))
+}
+
+// WhereDay applies the entql string predicate on the day field.
+func (f *MigrationSnapshotFilter) WhereDay(p entql.StringP) {
+	f.Where(p.Field(migrationsnapshot.FieldDay))
+}
+
+// WhereUsersToMigrate applies the entql int predicate on the users_to_migrate field.
+func (f *MigrationSnapshotFilter) WhereUsersToMigrate(p entql.IntP) {
+	f.Where(p.Field(migrationsnapshot.FieldUsersToMigrate))
+}
+
+// WhereMailboxesOnEws applies the entql int predicate on the mailboxes_on_ews field.
+func (f *MigrationSnapshotFilter) WhereMailboxesOnEws(p entql.IntP) {
+	f.Where(p.Field(migrationsnapshot.FieldMailboxesOnEws))
+}
+
+// WhereHeldEmails applies the entql int predicate on the held_emails field.
+func (f *MigrationSnapshotFilter) WhereHeldEmails(p entql.IntP) {
+	f.Where(p.Field(migrationsnapshot.FieldHeldEmails))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *MigrationSnapshotFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *MigrationSnapshotFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *NotificationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NotificationQuery builder.
+func (_q *NotificationQuery) Filter() *NotificationFilter {
+	return &NotificationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NotificationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NotificationMutation builder.
+func (m *NotificationMutation) Filter() *NotificationFilter {
+	return &NotificationFilter{config: m.config, predicateAdder: m}
+}
+
+// NotificationFilter provides a generic filtering capability at runtime for NotificationQuery.
+type NotificationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NotificationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *NotificationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldID))
+}
+
+// WhereOrgID applies the entql int predicate on the org_id field.
+func (f *NotificationFilter) WhereOrgID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldOrgID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *NotificationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldCreatedAt))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *NotificationFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldUserID))
+}
+
+// WhereCreatedByID applies the entql int predicate on the created_by_id field.
+func (f *NotificationFilter) WhereCreatedByID(p entql.IntP) {
+	f.Where(p.Field(notification.FieldCreatedByID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *NotificationFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(notification.FieldKind))
+}
+
+// WhereMessage applies the entql string predicate on the message field.
+func (f *NotificationFilter) WhereMessage(p entql.StringP) {
+	f.Where(p.Field(notification.FieldMessage))
+}
+
+// WhereSeenAt applies the entql time.Time predicate on the seen_at field.
+func (f *NotificationFilter) WhereSeenAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldSeenAt))
+}
+
+// WhereDismissedAt applies the entql time.Time predicate on the dismissed_at field.
+func (f *NotificationFilter) WhereDismissedAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldDismissedAt))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *NotificationFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *OAuthStateQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1515,7 +1765,7 @@ type OAuthStateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthStateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1605,7 +1855,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1665,7 +1915,7 @@ type ProspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1754,7 +2004,7 @@ type ScheduledEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduledEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1946,7 +2196,7 @@ type SequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2044,7 +2294,7 @@ type SequenceStateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SequenceStateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2228,7 +2478,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2317,7 +2567,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -9,6 +9,8 @@ import (
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
+	"mailbridge/ent/migrationsnapshot"
+	"mailbridge/ent/notification"
 	"mailbridge/ent/organization"
 	"mailbridge/ent/prospect"
 	"mailbridge/ent/scheduledemail"
@@ -844,6 +846,211 @@ func newMicrosoftAccountPaginateArgs(rv map[string]any) *microsoftaccountPaginat
 				args.opts = append(args.opts, WithMicrosoftAccountOrder(v))
 			}
 		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MigrationSnapshotQuery) CollectFields(ctx context.Context, satisfies ...string) (*MigrationSnapshotQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MigrationSnapshotQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(migrationsnapshot.Columns))
+		selectedFields = []string{migrationsnapshot.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[migrationsnapshot.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, migrationsnapshot.FieldCreatedAt)
+				fieldSeen[migrationsnapshot.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[migrationsnapshot.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, migrationsnapshot.FieldUpdatedAt)
+				fieldSeen[migrationsnapshot.FieldUpdatedAt] = struct{}{}
+			}
+		case "day":
+			if _, ok := fieldSeen[migrationsnapshot.FieldDay]; !ok {
+				selectedFields = append(selectedFields, migrationsnapshot.FieldDay)
+				fieldSeen[migrationsnapshot.FieldDay] = struct{}{}
+			}
+		case "usersToMigrate":
+			if _, ok := fieldSeen[migrationsnapshot.FieldUsersToMigrate]; !ok {
+				selectedFields = append(selectedFields, migrationsnapshot.FieldUsersToMigrate)
+				fieldSeen[migrationsnapshot.FieldUsersToMigrate] = struct{}{}
+			}
+		case "mailboxesOnEws":
+			if _, ok := fieldSeen[migrationsnapshot.FieldMailboxesOnEws]; !ok {
+				selectedFields = append(selectedFields, migrationsnapshot.FieldMailboxesOnEws)
+				fieldSeen[migrationsnapshot.FieldMailboxesOnEws] = struct{}{}
+			}
+		case "heldEmails":
+			if _, ok := fieldSeen[migrationsnapshot.FieldHeldEmails]; !ok {
+				selectedFields = append(selectedFields, migrationsnapshot.FieldHeldEmails)
+				fieldSeen[migrationsnapshot.FieldHeldEmails] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type migrationsnapshotPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MigrationSnapshotPaginateOption
+}
+
+func newMigrationSnapshotPaginateArgs(rv map[string]any) *migrationsnapshotPaginateArgs {
+	args := &migrationsnapshotPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &MigrationSnapshotOrder{Field: &MigrationSnapshotOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithMigrationSnapshotOrder(order))
+			}
+		case *MigrationSnapshotOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithMigrationSnapshotOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *NotificationQuery) CollectFields(ctx context.Context, satisfies ...string) (*NotificationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *NotificationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(notification.Columns))
+		selectedFields = []string{notification.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[notification.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, notification.FieldCreatedAt)
+				fieldSeen[notification.FieldCreatedAt] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[notification.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldUserID)
+				fieldSeen[notification.FieldUserID] = struct{}{}
+			}
+		case "createdByID":
+			if _, ok := fieldSeen[notification.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldCreatedByID)
+				fieldSeen[notification.FieldCreatedByID] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[notification.FieldKind]; !ok {
+				selectedFields = append(selectedFields, notification.FieldKind)
+				fieldSeen[notification.FieldKind] = struct{}{}
+			}
+		case "message":
+			if _, ok := fieldSeen[notification.FieldMessage]; !ok {
+				selectedFields = append(selectedFields, notification.FieldMessage)
+				fieldSeen[notification.FieldMessage] = struct{}{}
+			}
+		case "seenAt":
+			if _, ok := fieldSeen[notification.FieldSeenAt]; !ok {
+				selectedFields = append(selectedFields, notification.FieldSeenAt)
+				fieldSeen[notification.FieldSeenAt] = struct{}{}
+			}
+		case "dismissedAt":
+			if _, ok := fieldSeen[notification.FieldDismissedAt]; !ok {
+				selectedFields = append(selectedFields, notification.FieldDismissedAt)
+				fieldSeen[notification.FieldDismissedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type notificationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []NotificationPaginateOption
+}
+
+func newNotificationPaginateArgs(rv map[string]any) *notificationPaginateArgs {
+	args := &notificationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
 	}
 	return args
 }

@@ -12,6 +12,8 @@ import (
 	"mailbridge/ent/internal"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
+	"mailbridge/ent/migrationsnapshot"
+	"mailbridge/ent/notification"
 	"mailbridge/ent/organization"
 	"mailbridge/ent/prospect"
 	"mailbridge/ent/scheduledemail"
@@ -53,6 +55,16 @@ var microsoftaccountImplementors = []string{"MicrosoftAccount", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*MicrosoftAccount) IsNode() {}
+
+var migrationsnapshotImplementors = []string{"MigrationSnapshot", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*MigrationSnapshot) IsNode() {}
+
+var notificationImplementors = []string{"Notification", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Notification) IsNode() {}
 
 var organizationImplementors = []string{"Organization", "Node"}
 
@@ -202,6 +214,24 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(microsoftaccount.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, microsoftaccountImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case migrationsnapshot.Table:
+		query := c.MigrationSnapshot.Query().
+			Where(migrationsnapshot.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, migrationsnapshotImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case notification.Table:
+		query := c.Notification.Query().
+			Where(notification.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, notificationImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -401,6 +431,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.MicrosoftAccount.Query().
 			Where(microsoftaccount.IDIn(ids...))
 		query, err := query.CollectFields(ctx, microsoftaccountImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case migrationsnapshot.Table:
+		query := c.MigrationSnapshot.Query().
+			Where(migrationsnapshot.IDIn(ids...))
+		query, err := query.CollectFields(ctx, migrationsnapshotImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case notification.Table:
+		query := c.Notification.Query().
+			Where(notification.IDIn(ids...))
+		query, err := query.CollectFields(ctx, notificationImplementors...)
 		if err != nil {
 			return nil, err
 		}

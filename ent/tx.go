@@ -24,6 +24,10 @@ type Tx struct {
 	Mailbox *MailboxClient
 	// MicrosoftAccount is the client for interacting with the MicrosoftAccount builders.
 	MicrosoftAccount *MicrosoftAccountClient
+	// MigrationSnapshot is the client for interacting with the MigrationSnapshot builders.
+	MigrationSnapshot *MigrationSnapshotClient
+	// Notification is the client for interacting with the Notification builders.
+	Notification *NotificationClient
 	// OAuthState is the client for interacting with the OAuthState builders.
 	OAuthState *OAuthStateClient
 	// Organization is the client for interacting with the Organization builders.
@@ -176,6 +180,8 @@ func (tx *Tx) init() {
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Mailbox = NewMailboxClient(tx.config)
 	tx.MicrosoftAccount = NewMicrosoftAccountClient(tx.config)
+	tx.MigrationSnapshot = NewMigrationSnapshotClient(tx.config)
+	tx.Notification = NewNotificationClient(tx.config)
 	tx.OAuthState = NewOAuthStateClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.Prospect = NewProspectClient(tx.config)

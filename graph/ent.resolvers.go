@@ -26,6 +26,9 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 // Assignment returns AssignmentResolver implementation.
 func (r *Resolver) Assignment() AssignmentResolver { return &assignmentResolver{r} }
 
+// AuditEvent returns AuditEventResolver implementation.
+func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
+
 // Mailbox returns MailboxResolver implementation.
 func (r *Resolver) Mailbox() MailboxResolver { return &mailboxResolver{r} }
 
@@ -34,6 +37,7 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
 	assignmentResolver struct{ *Resolver }
+	auditEventResolver struct{ *Resolver }
 	mailboxResolver    struct{ *Resolver }
 	queryResolver      struct{ *Resolver }
 )

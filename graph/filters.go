@@ -5,6 +5,7 @@ import (
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/predicate"
 	"mailbridge/ent/schema/schematype"
+	"mailbridge/ent/user"
 	"mailbridge/graph/model"
 	"mailbridge/internal/apperr"
 	internalmailbox "mailbridge/internal/mailbox"
@@ -47,6 +48,21 @@ func mailboxPredicates(f *model.MailboxFilterInput) []predicate.Mailbox {
 	if f.AddressContains != nil && *f.AddressContains != "" {
 		ps = append(ps, mailbox.AddressContainsFold(*f.AddressContains))
 	}
+	if f.HasError != nil {
+		inError := mailbox.Or(mailbox.ConnectionStateEQ(mailbox.ConnectionStateERROR),
+			mailbox.LastSyncErrorNotNil(), mailbox.LastSendErrorNotNil())
+		if !*f.HasError {
+			inError = mailbox.Not(inError)
+		}
+		ps = append(ps, inError)
+	}
+	if f.OwnerHasNoDefault != nil {
+		noDefault := mailbox.HasUserWith(user.Not(user.HasMailboxesWith(mailbox.IsDefault(true))))
+		if !*f.OwnerHasNoDefault {
+			noDefault = mailbox.Not(noDefault)
+		}
+		ps = append(ps, noDefault)
+	}
 	return ps
 }
 
@@ -87,6 +103,15 @@ func auditEventPredicates(f *model.AuditEventFilterInput) []predicate.AuditEvent
 	}
 	if f.ActorID != nil {
 		ps = append(ps, auditevent.ActorID(*f.ActorID))
+	}
+	if f.UserID != nil {
+		ps = append(ps, auditevent.Or(auditevent.ActorID(*f.UserID), auditevent.SubjectUserID(*f.UserID)))
+	}
+	if f.Since != nil {
+		ps = append(ps, auditevent.CreatedAtGTE(f.Since.UTC()))
+	}
+	if f.Until != nil {
+		ps = append(ps, auditevent.CreatedAtLT(f.Until.UTC()))
 	}
 	return ps
 }

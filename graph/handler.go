@@ -29,6 +29,7 @@ import (
 	"mailbridge/internal/addin"
 	"mailbridge/internal/apperr"
 	"mailbridge/internal/auth"
+	"mailbridge/internal/migration"
 	"mailbridge/internal/ratelimit"
 	"mailbridge/internal/viewer"
 )
@@ -66,7 +67,10 @@ func NewHandler(d Deps, o Options) http.Handler {
 	if d.OutlookAddin == nil {
 		d.OutlookAddin, _ = addin.NewService(d.Client, "", nil) // no minimum: cannot fail
 	}
-	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, assigner: d.Assigner, auth: d.Auth, office365: d.Office365, addin: d.OutlookAddin, log: d.Logger}
+	if d.Migration == nil {
+		d.Migration = migration.NewService(d.Client, nil)
+	}
+	r := &Resolver{client: d.Client, mailboxes: d.Mailboxes, assigner: d.Assigner, auth: d.Auth, office365: d.Office365, addin: d.OutlookAddin, migration: d.Migration, log: d.Logger}
 	cfg := Config{Resolvers: r}
 	setComplexity(&cfg.Complexity)
 	srv := handler.New(NewExecutableSchema(cfg))

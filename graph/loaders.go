@@ -22,6 +22,9 @@ import (
 type loaders struct {
 	client      *ent.Client
 	undelivered *dataloadgen.Loader[int, int]
+	// users and labels serve the audit log's subjectUser and targetLabel.
+	users  *dataloadgen.Loader[int, *ent.User]
+	labels *dataloadgen.Loader[auditTarget, string]
 }
 
 type loadersKey struct{}
@@ -34,6 +37,12 @@ func withLoaders(client *ent.Client, next http.Handler) http.Handler {
 			client: client,
 			undelivered: dataloadgen.NewMappedLoader(func(ctx context.Context, mailboxIDs []int) (map[int]int, error) {
 				return mailbox.UndeliveredCounts(ctx, client, mailboxIDs)
+			}, dataloadgen.WithWait(time.Millisecond), dataloadgen.WithBatchCapacity(maxPageSize)),
+			users: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int) (map[int]*ent.User, error) {
+				return usersByID(ctx, client, ids)
+			}, dataloadgen.WithWait(time.Millisecond), dataloadgen.WithBatchCapacity(maxPageSize)),
+			labels: dataloadgen.NewMappedLoader(func(ctx context.Context, ts []auditTarget) (map[auditTarget]string, error) {
+				return auditTargetLabels(ctx, client, ts)
 			}, dataloadgen.WithWait(time.Millisecond), dataloadgen.WithBatchCapacity(maxPageSize)),
 		}
 		// One request's statements share a few connections (db.WithRequestLimit),

@@ -14,6 +14,7 @@ import (
 	"mailbridge/internal/addin"
 	"mailbridge/internal/auth"
 	"mailbridge/internal/mailbox"
+	"mailbridge/internal/migration"
 )
 
 // Resolver holds the dependencies of the resolvers (dependency injection only).
@@ -24,6 +25,7 @@ type Resolver struct {
 	auth      *auth.Service
 	office365 Office365
 	addin     *addin.Service
+	migration *migration.Service
 	log       *slog.Logger
 }
 
@@ -52,7 +54,10 @@ type Deps struct {
 	Office365 Office365 // nil when Microsoft 365 is not configured
 	// OutlookAddin records add-in versions and checks the minimum.
 	OutlookAddin *addin.Service
-	Logger       *slog.Logger
+	// Migration serves the admin's migration views; nil makes one over
+	// Client.
+	Migration *migration.Service
+	Logger    *slog.Logger
 	// TxOpener opens each mutation's transaction; txn.Opener shares it
 	// with River's InsertTx. Nil uses Client's own transactions.
 	TxOpener entgql.TxOpener

@@ -68,6 +68,30 @@ func (f MicrosoftAccountFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.V
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MicrosoftAccountMutation", m)
 }
 
+// The MigrationSnapshotFunc type is an adapter to allow the use of ordinary
+// function as MigrationSnapshot mutator.
+type MigrationSnapshotFunc func(context.Context, *ent.MigrationSnapshotMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MigrationSnapshotFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MigrationSnapshotMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MigrationSnapshotMutation", m)
+}
+
+// The NotificationFunc type is an adapter to allow the use of ordinary
+// function as Notification mutator.
+type NotificationFunc func(context.Context, *ent.NotificationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f NotificationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.NotificationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.NotificationMutation", m)
+}
+
 // The OAuthStateFunc type is an adapter to allow the use of ordinary
 // function as OAuthState mutator.
 type OAuthStateFunc func(context.Context, *ent.OAuthStateMutation) (ent.Value, error)

@@ -160,6 +160,16 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AuditEventsColumns[8], AuditEventsColumns[5], AuditEventsColumns[6]},
 			},
+			{
+				Name:    "auditevent_org_id_actor_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[8], AuditEventsColumns[9], AuditEventsColumns[1]},
+			},
+			{
+				Name:    "auditevent_org_id_subject_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[8], AuditEventsColumns[3], AuditEventsColumns[1]},
+			},
 		},
 	}
 	// MailboxesColumns holds the columns for the "mailboxes" table.
@@ -234,6 +244,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{MailboxesColumns[18]},
 			},
+			{
+				Name:    "mailbox_org_id_connection_state_address",
+				Unique:  false,
+				Columns: []*schema.Column{MailboxesColumns[17], MailboxesColumns[5], MailboxesColumns[3]},
+			},
 		},
 	}
 	// MicrosoftAccountsColumns holds the columns for the "microsoft_accounts" table.
@@ -287,6 +302,76 @@ var (
 				Name:    "microsoftaccount_user_id",
 				Unique:  false,
 				Columns: []*schema.Column{MicrosoftAccountsColumns[18]},
+			},
+		},
+	}
+	// MigrationSnapshotsColumns holds the columns for the "migration_snapshots" table.
+	MigrationSnapshotsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "day", Type: field.TypeString, Size: 10},
+		{Name: "users_to_migrate", Type: field.TypeInt},
+		{Name: "mailboxes_on_ews", Type: field.TypeInt},
+		{Name: "held_emails", Type: field.TypeInt},
+		{Name: "org_id", Type: field.TypeInt},
+	}
+	// MigrationSnapshotsTable holds the schema information for the "migration_snapshots" table.
+	MigrationSnapshotsTable = &schema.Table{
+		Name:       "migration_snapshots",
+		Columns:    MigrationSnapshotsColumns,
+		PrimaryKey: []*schema.Column{MigrationSnapshotsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "migration_snapshots_organizations_organization",
+				Columns:    []*schema.Column{MigrationSnapshotsColumns[7]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "migrationsnapshot_org_id_day",
+				Unique:  true,
+				Columns: []*schema.Column{MigrationSnapshotsColumns[7], MigrationSnapshotsColumns[3]},
+			},
+		},
+	}
+	// NotificationsColumns holds the columns for the "notifications" table.
+	NotificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "created_by_id", Type: field.TypeInt, Nullable: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"MIGRATION"}},
+		{Name: "message", Type: field.TypeString, Size: 1000},
+		{Name: "seen_at", Type: field.TypeTime, Nullable: true},
+		{Name: "dismissed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "org_id", Type: field.TypeInt},
+	}
+	// NotificationsTable holds the schema information for the "notifications" table.
+	NotificationsTable = &schema.Table{
+		Name:       "notifications",
+		Columns:    NotificationsColumns,
+		PrimaryKey: []*schema.Column{NotificationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "notifications_organizations_organization",
+				Columns:    []*schema.Column{NotificationsColumns[8]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notification_user_id_dismissed_at",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[2], NotificationsColumns[7]},
+			},
+			{
+				Name:    "notification_org_id_kind_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[8], NotificationsColumns[4], NotificationsColumns[1]},
 			},
 		},
 	}
@@ -653,6 +738,8 @@ var (
 		AuditEventsTable,
 		MailboxesTable,
 		MicrosoftAccountsTable,
+		MigrationSnapshotsTable,
+		NotificationsTable,
 		OauthStatesTable,
 		OrganizationsTable,
 		ProspectsTable,
@@ -695,6 +782,14 @@ func init() {
 	MicrosoftAccountsTable.Annotation.Checks = map[string]string{
 		"microsoft_account_access_token_encrypted":  "access_token IS NULL OR access_token LIKE 'v1:%'",
 		"microsoft_account_refresh_token_encrypted": "refresh_token IS NULL OR refresh_token LIKE 'v1:%'",
+	}
+	MigrationSnapshotsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	MigrationSnapshotsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
+	NotificationsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	NotificationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
 	OauthStatesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(51539607552),

@@ -21,6 +21,12 @@ type Mailbox func(*sql.Selector)
 // MicrosoftAccount is the predicate function for microsoftaccount builders.
 type MicrosoftAccount func(*sql.Selector)
 
+// MigrationSnapshot is the predicate function for migrationsnapshot builders.
+type MigrationSnapshot func(*sql.Selector)
+
+// Notification is the predicate function for notification builders.
+type Notification func(*sql.Selector)
+
 // OAuthState is the predicate function for oauthstate builders.
 type OAuthState func(*sql.Selector)
 

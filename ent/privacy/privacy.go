@@ -231,6 +231,54 @@ func (f MicrosoftAccountMutationRuleFunc) EvalMutation(ctx context.Context, m en
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MicrosoftAccountMutation", m)
 }
 
+// The MigrationSnapshotQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MigrationSnapshotQueryRuleFunc func(context.Context, *ent.MigrationSnapshotQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MigrationSnapshotQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MigrationSnapshotQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MigrationSnapshotQuery", q)
+}
+
+// The MigrationSnapshotMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MigrationSnapshotMutationRuleFunc func(context.Context, *ent.MigrationSnapshotMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MigrationSnapshotMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MigrationSnapshotMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MigrationSnapshotMutation", m)
+}
+
+// The NotificationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type NotificationQueryRuleFunc func(context.Context, *ent.NotificationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f NotificationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NotificationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.NotificationQuery", q)
+}
+
+// The NotificationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type NotificationMutationRuleFunc func(context.Context, *ent.NotificationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f NotificationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.NotificationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.NotificationMutation", m)
+}
+
 // The OAuthStateQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type OAuthStateQueryRuleFunc func(context.Context, *ent.OAuthStateQuery) error
@@ -468,6 +516,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.MicrosoftAccountQuery:
 		return q.Filter(), nil
+	case *ent.MigrationSnapshotQuery:
+		return q.Filter(), nil
+	case *ent.NotificationQuery:
+		return q.Filter(), nil
 	case *ent.OAuthStateQuery:
 		return q.Filter(), nil
 	case *ent.OrganizationQuery:
@@ -500,6 +552,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.MailboxMutation:
 		return m.Filter(), nil
 	case *ent.MicrosoftAccountMutation:
+		return m.Filter(), nil
+	case *ent.MigrationSnapshotMutation:
+		return m.Filter(), nil
+	case *ent.NotificationMutation:
 		return m.Filter(), nil
 	case *ent.OAuthStateMutation:
 		return m.Filter(), nil

@@ -9,6 +9,8 @@ import (
 	"mailbridge/ent/auditevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
+	"mailbridge/ent/migrationsnapshot"
+	"mailbridge/ent/notification"
 	"mailbridge/ent/oauthstate"
 	"mailbridge/ent/organization"
 	"mailbridge/ent/prospect"
@@ -388,6 +390,94 @@ func init() {
 	microsoftaccountDescTokenVersion := microsoftaccountFields[13].Descriptor()
 	// microsoftaccount.DefaultTokenVersion holds the default value on creation for the token_version field.
 	microsoftaccount.DefaultTokenVersion = microsoftaccountDescTokenVersion.Default.(int)
+	migrationsnapshotMixin := schema.MigrationSnapshot{}.Mixin()
+	migrationsnapshot.Policy = privacy.NewPolicies(migrationsnapshotMixin[0], schema.MigrationSnapshot{})
+	migrationsnapshot.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := migrationsnapshot.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	migrationsnapshotMixinFields1 := migrationsnapshotMixin[1].Fields()
+	_ = migrationsnapshotMixinFields1
+	migrationsnapshotFields := schema.MigrationSnapshot{}.Fields()
+	_ = migrationsnapshotFields
+	// migrationsnapshotDescCreatedAt is the schema descriptor for created_at field.
+	migrationsnapshotDescCreatedAt := migrationsnapshotMixinFields1[0].Descriptor()
+	// migrationsnapshot.DefaultCreatedAt holds the default value on creation for the created_at field.
+	migrationsnapshot.DefaultCreatedAt = migrationsnapshotDescCreatedAt.Default.(func() time.Time)
+	// migrationsnapshotDescUpdatedAt is the schema descriptor for updated_at field.
+	migrationsnapshotDescUpdatedAt := migrationsnapshotMixinFields1[1].Descriptor()
+	// migrationsnapshot.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	migrationsnapshot.DefaultUpdatedAt = migrationsnapshotDescUpdatedAt.Default.(func() time.Time)
+	// migrationsnapshot.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	migrationsnapshot.UpdateDefaultUpdatedAt = migrationsnapshotDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// migrationsnapshotDescDay is the schema descriptor for day field.
+	migrationsnapshotDescDay := migrationsnapshotFields[0].Descriptor()
+	// migrationsnapshot.DayValidator is a validator for the "day" field. It is called by the builders before save.
+	migrationsnapshot.DayValidator = func() func(string) error {
+		validators := migrationsnapshotDescDay.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(day string) error {
+			for _, fn := range fns {
+				if err := fn(day); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// migrationsnapshotDescUsersToMigrate is the schema descriptor for users_to_migrate field.
+	migrationsnapshotDescUsersToMigrate := migrationsnapshotFields[1].Descriptor()
+	// migrationsnapshot.UsersToMigrateValidator is a validator for the "users_to_migrate" field. It is called by the builders before save.
+	migrationsnapshot.UsersToMigrateValidator = migrationsnapshotDescUsersToMigrate.Validators[0].(func(int) error)
+	// migrationsnapshotDescMailboxesOnEws is the schema descriptor for mailboxes_on_ews field.
+	migrationsnapshotDescMailboxesOnEws := migrationsnapshotFields[2].Descriptor()
+	// migrationsnapshot.MailboxesOnEwsValidator is a validator for the "mailboxes_on_ews" field. It is called by the builders before save.
+	migrationsnapshot.MailboxesOnEwsValidator = migrationsnapshotDescMailboxesOnEws.Validators[0].(func(int) error)
+	// migrationsnapshotDescHeldEmails is the schema descriptor for held_emails field.
+	migrationsnapshotDescHeldEmails := migrationsnapshotFields[3].Descriptor()
+	// migrationsnapshot.HeldEmailsValidator is a validator for the "held_emails" field. It is called by the builders before save.
+	migrationsnapshot.HeldEmailsValidator = migrationsnapshotDescHeldEmails.Validators[0].(func(int) error)
+	notificationMixin := schema.Notification{}.Mixin()
+	notification.Policy = privacy.NewPolicies(notificationMixin[0], schema.Notification{})
+	notification.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := notification.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	notificationFields := schema.Notification{}.Fields()
+	_ = notificationFields
+	// notificationDescCreatedAt is the schema descriptor for created_at field.
+	notificationDescCreatedAt := notificationFields[0].Descriptor()
+	// notification.DefaultCreatedAt holds the default value on creation for the created_at field.
+	notification.DefaultCreatedAt = notificationDescCreatedAt.Default.(func() time.Time)
+	// notificationDescMessage is the schema descriptor for message field.
+	notificationDescMessage := notificationFields[4].Descriptor()
+	// notification.MessageValidator is a validator for the "message" field. It is called by the builders before save.
+	notification.MessageValidator = func() func(string) error {
+		validators := notificationDescMessage.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(message string) error {
+			for _, fn := range fns {
+				if err := fn(message); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	oauthstate.Policy = privacy.NewPolicies(schema.OAuthState{})
 	oauthstate.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -57,6 +57,9 @@ func (AuditEvent) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("org_id", "created_at"),
 		index.Fields("org_id", "target_type", "target_id"),
+		// The audit log filtered by person (who did it, or whose data).
+		index.Fields("org_id", "actor_id", "created_at"),
+		index.Fields("org_id", "subject_user_id", "created_at"),
 	}
 }
 

@@ -32,7 +32,8 @@ func (Mailbox) Fields() []ent.Field {
 		field.Enum("provider").Values("OFFICE365_OAUTH", "EXCHANGE_EWS").Optional().Nillable(),
 		field.Enum("connection_state").
 			Values("NOT_CONNECTED", "CONNECTED", "PENDING_ADMIN_APPROVAL", "NEEDS_RECONNECT", "ERROR").
-			Default("NOT_CONNECTED"),
+			Default("NOT_CONNECTED").
+			Annotations(entgql.OrderField("CONNECTION_STATE")),
 		// connection_error says in words why the mailbox is in ERROR or
 		// NEEDS_RECONNECT.
 		field.String("connection_error").Optional().Nillable().MaxLen(1000),
@@ -73,6 +74,9 @@ func (Mailbox) Indexes() []ent.Index {
 			Annotations(entsql.IndexWhere("is_default")).
 			StorageKey("mailbox_one_default_per_user"),
 		index.Fields("microsoft_account_id"),
+		// The organization's mailbox list (Settings > Organization) filtered
+		// or sorted by state.
+		index.Fields("org_id", "connection_state", "address"),
 	}
 }
 

@@ -3,6 +3,11 @@ import { BrowserRouter, Link, Navigate, Route, Routes } from "react-router";
 import { QueryProvider } from "./api/query";
 import { type AppConfig, ConfigProvider } from "./config";
 import { MailboxesPage } from "./mailboxes/MailboxesPage";
+import { APITokensPage } from "./organization/APITokensPage";
+import { AuditLogPage } from "./organization/AuditLogPage";
+import { MicrosoftTenantPage } from "./organization/MicrosoftTenantPage";
+import { MigrationPage } from "./organization/MigrationPage";
+import { OrgMailboxesPage } from "./organization/OrgMailboxesPage";
 import { routes } from "./routes";
 import { SequenceStatesPage } from "./sequence-states/SequenceStatesPage";
 import { Shell } from "./shell/Shell";
@@ -34,6 +39,11 @@ export function AppRoutes() {
       <Route element={<Shell />}>
         <Route path={routes.mailboxes} element={<MailboxesPage />} />
         <Route path={routes.sequenceStates} element={<SequenceStatesPage />} />
+        <Route path={routes.orgMailboxes} element={<OrgMailboxesPage />} />
+        <Route path={routes.migration} element={<MigrationPage />} />
+        <Route path={routes.microsoftTenant} element={<MicrosoftTenantPage />} />
+        <Route path={routes.apiTokens} element={<APITokensPage />} />
+        <Route path={routes.auditLog} element={<AuditLogPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

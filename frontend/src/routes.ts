@@ -3,6 +3,11 @@ export const routes = {
   signIn: "/sign-in",
   mailboxes: "/settings/mailboxes",
   sequenceStates: "/settings/sequence-states",
+  orgMailboxes: "/settings/organization/mailboxes",
+  migration: "/settings/organization/migration",
+  microsoftTenant: "/settings/organization/microsoft",
+  apiTokens: "/settings/organization/api-tokens",
+  auditLog: "/settings/organization/audit-log",
 } as const;
 
 /** The page to land on after signing in. */

@@ -76,6 +76,12 @@ type AuditEventFilterInput struct {
 	TargetID *int    `json:"targetID,omitempty"`
 	Action   *string `json:"action,omitempty"`
 	ActorID  *int    `json:"actorID,omitempty"`
+	// Events done by this user or about their data (the audit log's person).
+	UserID *int `json:"userID,omitempty"`
+	// Only events at or after this time.
+	Since *time.Time `json:"since,omitempty"`
+	// Only events before this time.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 type ConnectOffice365Input struct {
@@ -123,6 +129,14 @@ type DisconnectOffice365Payload struct {
 	Mailbox *ent.Mailbox `json:"mailbox"`
 }
 
+type DismissNotificationInput struct {
+	NotificationID int `json:"notificationID"`
+}
+
+type DismissNotificationPayload struct {
+	Notification *ent.Notification `json:"notification"`
+}
+
 // Narrows the mailbox list. All given conditions must hold.
 type MailboxFilterInput struct {
 	UserID           *int                      `json:"userID,omitempty"`
@@ -135,6 +149,10 @@ type MailboxFilterInput struct {
 	NeedsMigration *bool `json:"needsMigration,omitempty"`
 	// Case-insensitive substring of the address.
 	AddressContains *string `json:"addressContains,omitempty"`
+	// Only mailboxes in error: connection state Error, or a sync or send error.
+	HasError *bool `json:"hasError,omitempty"`
+	// Only mailboxes of users who have no default mailbox (true).
+	OwnerHasNoDefault *bool `json:"ownerHasNoDefault,omitempty"`
 }
 
 type MakeDefaultInput struct {
@@ -145,6 +163,46 @@ type MakeDefaultPayload struct {
 	Mailbox *ent.Mailbox `json:"mailbox"`
 	// The mailbox that was default before, if it was another one.
 	PreviousDefault *ent.Mailbox `json:"previousDefault,omitempty"`
+}
+
+type MicrosoftTenant struct {
+	// Whether an admin granted admin consent through Mailbridge.
+	AdminConsentGranted bool `json:"adminConsentGranted"`
+	// When admin consent was last granted, and by whom.
+	AdminConsentGrantedAt *time.Time `json:"adminConsentGrantedAt,omitempty"`
+	AdminConsentGrantedBy *ent.User  `json:"adminConsentGrantedBy,omitempty"`
+	// Mailboxes Pending admin approval (users who clicked Request approval).
+	PendingApprovalCount int `json:"pendingApprovalCount"`
+	// Microsoft tenant IDs of the organization's connected Microsoft accounts.
+	TenantIDs []string `json:"tenantIDs"`
+}
+
+type MigrationUser struct {
+	User     *ent.User     `json:"user"`
+	NextStep MigrationStep `json:"nextStep"`
+	// The user's legacy EWS mailboxes.
+	EwsMailboxes []*ent.Mailbox `json:"ewsMailboxes"`
+	// The connected Office 365 mailbox the user moves to, once there is one.
+	GraphMailbox *ent.Mailbox `json:"graphMailbox,omitempty"`
+	// Scheduled emails held on the user's EWS mailboxes.
+	HeldEmailCount int `json:"heldEmailCount"`
+	// When an admin last reminded the user (notifyMigrationUsers).
+	NotifiedAt *time.Time `json:"notifiedAt,omitempty"`
+}
+
+type MigrationUserPage struct {
+	Nodes []*MigrationUser `json:"nodes"`
+	// Users matching `step` (all pages).
+	TotalCount int `json:"totalCount"`
+}
+
+type NotifyMigrationUsersInput struct {
+	UserIDs []int `json:"userIDs,omitempty"`
+}
+
+type NotifyMigrationUsersPayload struct {
+	// Users reminded now (users with an open reminder are not reminded twice).
+	Notified int `json:"notified"`
 }
 
 type RemoveMailboxInput struct {
@@ -268,6 +326,77 @@ func (e *AssignmentSkipReason) UnmarshalJSON(b []byte) error {
 }
 
 func (e AssignmentSkipReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a user has to do next to finish moving to Microsoft Graph, in the
+// help article's order.
+type MigrationStep string
+
+const (
+	// Connect the mailbox they use with Office 365 OAuth.
+	MigrationStepConnectGraphMailbox MigrationStep = "CONNECT_GRAPH_MAILBOX"
+	// Enable Syncing and Sending on the connected mailbox, and save.
+	MigrationStepEnableGraphMailbox MigrationStep = "ENABLE_GRAPH_MAILBOX"
+	// Disable Syncing and Sending on the old (EWS) mailbox.
+	MigrationStepDisableOldMailbox MigrationStep = "DISABLE_OLD_MAILBOX"
+	// Make the new mailbox the default mailbox.
+	MigrationStepMakeNewDefault MigrationStep = "MAKE_NEW_DEFAULT"
+	// Assign the sequence states (and their undelivered emails) to the new mailbox.
+	MigrationStepAssignSequenceStates MigrationStep = "ASSIGN_SEQUENCE_STATES"
+	// Nothing left to do.
+	MigrationStepDone MigrationStep = "DONE"
+)
+
+var AllMigrationStep = []MigrationStep{
+	MigrationStepConnectGraphMailbox,
+	MigrationStepEnableGraphMailbox,
+	MigrationStepDisableOldMailbox,
+	MigrationStepMakeNewDefault,
+	MigrationStepAssignSequenceStates,
+	MigrationStepDone,
+}
+
+func (e MigrationStep) IsValid() bool {
+	switch e {
+	case MigrationStepConnectGraphMailbox, MigrationStepEnableGraphMailbox, MigrationStepDisableOldMailbox, MigrationStepMakeNewDefault, MigrationStepAssignSequenceStates, MigrationStepDone:
+		return true
+	}
+	return false
+}
+
+func (e MigrationStep) String() string {
+	return string(e)
+}
+
+func (e *MigrationStep) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MigrationStep(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MigrationStep", str)
+	}
+	return nil
+}
+
+func (e MigrationStep) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MigrationStep) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MigrationStep) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

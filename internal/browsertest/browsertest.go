@@ -27,6 +27,15 @@ func Chromium(t *testing.T) context.Context {
 	if _, err := os.Stat(ChromiumPath); err != nil {
 		t.Fatalf("browser tests need Chromium at %s (scripts/test-deps.sh installs it): %v", ChromiumPath, err)
 	}
+	browserCtx, stop, err := Start(t.TempDir())
+	require.NoError(t, err, "start Chromium")
+	t.Cleanup(stop)
+	return browserCtx
+}
+
+// Start starts one headless Chromium with its profile in dir, for test
+// packages that share one browser (from TestMain); stop ends it.
+func Start(dir string) (context.Context, func(), error) {
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(ChromiumPath),
 		chromedp.Flag("headless", true),
@@ -38,15 +47,18 @@ func Chromium(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 	)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
+	stop := func() {
 		cancelBrowser()
 		cancelAlloc()
-	})
-	require.NoError(t, chromedp.Do(browserCtx), "start Chromium")
-	return browserCtx
+	}
+	if err := chromedp.Do(browserCtx); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return browserCtx, stop, nil
 }
 
 // Tab opens an isolated browser context (its own cookies) limited to d.

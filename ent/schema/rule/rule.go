@@ -164,6 +164,24 @@ func OrganizationPolicy() ent.Policy {
 // list, create and revoke only the tokens that act as them.
 func APITokenPolicy() ent.Policy { return OwnerPolicy("user_id") }
 
+// AdminReadPolicy lets admins read their organization's rows; only trusted
+// system code (viewer.SystemContext) writes them.
+func AdminReadPolicy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{privacy.QueryRuleFunc(func(ctx context.Context, _ ent.Query) error {
+			v, err := requireViewer(ctx)
+			if err != nil {
+				return err
+			}
+			if !v.Admin {
+				return privacy.Denyf("rule: admin role required")
+			}
+			return privacy.Skip
+		})},
+		Mutation: privacy.MutationPolicy{privacy.AlwaysDenyRule()},
+	}
+}
+
 // SystemOnlyPolicy denies everything to viewers: only trusted system code
 // (viewer.SystemContext) reads or writes these rows.
 func SystemOnlyPolicy() ent.Policy {

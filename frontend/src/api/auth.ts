@@ -52,7 +52,7 @@ async function send(path: string, init: RequestInit): Promise<Response> {
  * derived from the status.
  */
 async function failureMessage(response: Response): Promise<string> {
-  let text = "";
+  let text: string;
   try {
     text = (await response.text()).trim();
   } catch {

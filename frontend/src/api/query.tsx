@@ -57,6 +57,8 @@ export function QueryProvider({ children }: { children: ReactNode }) {
     here.current = location;
   }, [location]);
 
+  // The callback reads the ref when a request fails, never during render.
+  // eslint-disable-next-line react-hooks/refs
   const [client] = useState(() =>
     createQueryClient(() => {
       const { pathname, search } = here.current;

@@ -41,12 +41,43 @@ export type AssignmentStatus =
   | 'RUNNING'
   | 'SUCCEEDED';
 
+/** Narrows the audit trail. */
+export type AuditEventFilterInput = {
+  action?: string | null | undefined;
+  actorID?: string | number | null | undefined;
+  /** Only events at or after this time. */
+  since?: string | null | undefined;
+  targetID?: string | number | null | undefined;
+  /** Only events before this time. */
+  until?: string | null | undefined;
+  /** Events done by this user or about their data (the audit log's person). */
+  userID?: string | number | null | undefined;
+};
+
 export type ConnectOffice365Input = {
   mailboxID: string | number;
 };
 
+export type CreateApiTokenInput = {
+  /**
+   * When the token stops working (must be in the future); omit for a token
+   * that works until revoked.
+   */
+  expiresAt?: string | null | undefined;
+  name: string;
+  /**
+   * The user the token acts as; defaults to the viewer. Only admins may name
+   * another user.
+   */
+  userID?: string | number | null | undefined;
+};
+
 export type DisconnectOffice365Input = {
   mailboxID: string | number;
+};
+
+export type DismissNotificationInput = {
+  notificationID: string | number;
 };
 
 /** MailboxConnectionState is enum for the field connection_state */
@@ -57,10 +88,91 @@ export type MailboxConnectionState =
   | 'NOT_CONNECTED'
   | 'PENDING_ADMIN_APPROVAL';
 
+/** Narrows the mailbox list. All given conditions must hold. */
+export type MailboxFilterInput = {
+  /** Case-insensitive substring of the address. */
+  addressContains?: string | null | undefined;
+  connectionStates?: Array<MailboxConnectionState> | null | undefined;
+  /** Only mailboxes in error: connection state Error, or a sync or send error. */
+  hasError?: boolean | null | undefined;
+  isDefault?: boolean | null | undefined;
+  /** Only legacy Exchange Web Services mailboxes that must move to Graph. */
+  needsMigration?: boolean | null | undefined;
+  /** Only mailboxes of users who have no default mailbox (true). */
+  ownerHasNoDefault?: boolean | null | undefined;
+  provider?: MailboxProvider | null | undefined;
+  sendEnabled?: boolean | null | undefined;
+  syncEnabled?: boolean | null | undefined;
+  userID?: string | number | null | undefined;
+};
+
+/** Ordering options for Mailbox connections */
+export type MailboxOrder = {
+  /** The ordering direction. */
+  direction?: OrderDirection;
+  /** The field by which to order Mailboxes. */
+  field: MailboxOrderField;
+};
+
+/** Properties by which Mailbox connections can be ordered. */
+export type MailboxOrderField =
+  | 'ADDRESS'
+  | 'CONNECTION_STATE'
+  | 'CREATED_AT'
+  | 'UPDATED_AT';
+
 /** MailboxProvider is enum for the field provider */
 export type MailboxProvider =
   | 'EXCHANGE_EWS'
   | 'OFFICE365_OAUTH';
+
+/** MailboxSyncStage is enum for the field sync_stage */
+export type MailboxSyncStage =
+  | 'IDLE'
+  | 'INCREMENTAL'
+  | 'INITIAL_SYNC'
+  | 'PAUSED';
+
+export type MakeDefaultInput = {
+  mailboxID: string | number;
+};
+
+/**
+ * What a user has to do next to finish moving to Microsoft Graph, in the
+ * help article's order.
+ */
+export type MigrationStep =
+  /** Assign the sequence states (and their undelivered emails) to the new mailbox. */
+  | 'ASSIGN_SEQUENCE_STATES'
+  /** Connect the mailbox they use with Office 365 OAuth. */
+  | 'CONNECT_GRAPH_MAILBOX'
+  /** Disable Syncing and Sending on the old (EWS) mailbox. */
+  | 'DISABLE_OLD_MAILBOX'
+  /** Nothing left to do. */
+  | 'DONE'
+  /** Enable Syncing and Sending on the connected mailbox, and save. */
+  | 'ENABLE_GRAPH_MAILBOX'
+  /** Make the new mailbox the default mailbox. */
+  | 'MAKE_NEW_DEFAULT';
+
+/** NotificationKind is enum for the field kind */
+export type NotificationKind =
+  | 'MIGRATION';
+
+export type NotifyMigrationUsersInput = {
+  userIDs?: Array<string | number> | null | undefined;
+};
+
+/** Possible directions in which to order a list of items when provided an `orderBy` argument. */
+export type OrderDirection =
+  /** Specifies an ascending order for a given `orderBy` argument. */
+  | 'ASC'
+  /** Specifies a descending order for a given `orderBy` argument. */
+  | 'DESC';
+
+export type RevokeApiTokenInput = {
+  apiTokenID: string | number;
+};
 
 /** Narrows the sequence-state list. All given conditions must hold. */
 export type SequenceStateFilterInput = {
@@ -124,10 +236,80 @@ export type AdminConsentOffice365MutationVariables = Exact<{ [key: string]: neve
 
 export type AdminConsentOffice365Mutation = { adminConsentOffice365: { adminConsentURL: string } };
 
+export type MakeDefaultMutationVariables = Exact<{
+  input: MakeDefaultInput;
+}>;
+
+
+export type MakeDefaultMutation = { makeDefault: { mailbox: { id: string, isDefault: boolean } } };
+
 export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type MailboxesQuery = { viewer: { outlookAddinMinVersion: string | null, user: { id: string, outlookAddinVersion: string | null }, mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null }> } };
+
+export type OrganizationMailboxesQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: MailboxFilterInput | null | undefined;
+  orderBy?: MailboxOrder | null | undefined;
+}>;
+
+
+export type OrganizationMailboxesQuery = { mailboxes: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, isDefault: boolean, syncEnabled: boolean, sendEnabled: boolean, syncStage: MailboxSyncStage, lastSyncedAt: string | null, lastSyncError: string | null, lastSentAt: string | null, lastSendError: string | null, throttledUntil: string | null, needsMigration: boolean, undeliveredEmailCount: number, user: { id: string, name: string, email: string } } | null } | null> | null } };
+
+export type MigrationOverviewQueryVariables = Exact<{
+  step?: MigrationStep | null | undefined;
+  offset?: number | null | undefined;
+}>;
+
+
+export type MigrationOverviewQuery = { migration: { usersOnEWS: number, usersToMigrate: number, mailboxesOnEWS: number, heldEmailCount: number, earliestHeldDueAt: string | null, progress: Array<{ day: string, usersToMigrate: number, mailboxesOnEws: number, heldEmails: number }>, users: { totalCount: number, nodes: Array<{ nextStep: MigrationStep, heldEmailCount: number, notifiedAt: string | null, user: { id: string, name: string, email: string }, ewsMailboxes: Array<{ id: string, address: string }>, graphMailbox: { id: string, address: string } | null }> } } };
+
+export type NotifyMigrationUsersMutationVariables = Exact<{
+  input: NotifyMigrationUsersInput;
+}>;
+
+
+export type NotifyMigrationUsersMutation = { notifyMigrationUsers: { notified: number } };
+
+export type MicrosoftTenantQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MicrosoftTenantQuery = { microsoftTenant: { adminConsentGranted: boolean, adminConsentGrantedAt: string | null, pendingApprovalCount: number, tenantIDs: Array<string>, adminConsentGrantedBy: { id: string, name: string } | null }, mailboxes: { edges: Array<{ node: { id: string, address: string, updatedAt: string, user: { id: string, name: string } } | null } | null> | null } };
+
+export type OrganizationApiTokensQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type OrganizationApiTokensQuery = { apiTokens: Array<{ id: string, name: string, prefix: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null, revokedAt: string | null, user: { id: string, name: string, email: string } }> };
+
+export type CreateApiTokenMutationVariables = Exact<{
+  input: CreateApiTokenInput;
+}>;
+
+
+export type CreateApiTokenMutation = { createAPIToken: { token: string, apiToken: { id: string, name: string } } };
+
+export type RevokeApiTokenMutationVariables = Exact<{
+  input: RevokeApiTokenInput;
+}>;
+
+
+export type RevokeApiTokenMutation = { revokeAPIToken: { apiToken: { id: string, revokedAt: string | null } } };
+
+export type OrganizationUsersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type OrganizationUsersQuery = { users: { edges: Array<{ node: { id: string, name: string, email: string } | null } | null> | null } };
+
+export type AuditLogQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: AuditEventFilterInput | null | undefined;
+}>;
+
+
+export type AuditLogQuery = { auditEvents: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, createdAt: string, action: string, targetType: string, targetID: string | null, targetLabel: string | null, actor: { id: string, name: string } | null, subjectUser: { id: string, name: string } | null, changes: Array<{ field: string, from: string | null, to: string | null }> | null } | null } | null> | null } };
 
 export type AssignableMailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -167,10 +349,17 @@ export type SequenceStateSequencesQueryVariables = Exact<{ [key: string]: never;
 
 export type SequenceStateSequencesQuery = { sequences: Array<{ id: string, name: string }> };
 
+export type DismissNotificationMutationVariables = Exact<{
+  input: DismissNotificationInput;
+}>;
+
+
+export type DismissNotificationMutation = { dismissNotification: { notification: { id: string } } };
+
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ViewerQuery = { viewer: { isAdmin: boolean, user: { id: string, name: string, email: string, timeZone: string }, organization: { id: string, name: string } } };
+export type ViewerQuery = { viewer: { isAdmin: boolean, user: { id: string, name: string, email: string, timeZone: string }, organization: { id: string, name: string }, notifications: Array<{ id: string, kind: NotificationKind, message: string, createdAt: string }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -235,6 +424,16 @@ export const AdminConsentOffice365Document = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AdminConsentOffice365Mutation, AdminConsentOffice365MutationVariables>;
+export const MakeDefaultDocument = new TypedDocumentString(`
+    mutation MakeDefault($input: MakeDefaultInput!) {
+  makeDefault(input: $input) {
+    mailbox {
+      id
+      isDefault
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MakeDefaultMutation, MakeDefaultMutationVariables>;
 export const MailboxesDocument = new TypedDocumentString(`
     query Mailboxes {
   viewer {
@@ -260,6 +459,203 @@ export const MailboxesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MailboxesQuery, MailboxesQueryVariables>;
+export const OrganizationMailboxesDocument = new TypedDocumentString(`
+    query OrganizationMailboxes($first: Int, $after: Cursor, $filter: MailboxFilterInput, $orderBy: MailboxOrder) {
+  mailboxes(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        address
+        provider
+        connectionState
+        connectionError
+        isDefault
+        syncEnabled
+        sendEnabled
+        syncStage
+        lastSyncedAt
+        lastSyncError
+        lastSentAt
+        lastSendError
+        throttledUntil
+        needsMigration
+        undeliveredEmailCount
+        user {
+          id
+          name
+          email
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<OrganizationMailboxesQuery, OrganizationMailboxesQueryVariables>;
+export const MigrationOverviewDocument = new TypedDocumentString(`
+    query MigrationOverview($step: MigrationStep, $offset: Int) {
+  migration {
+    usersOnEWS
+    usersToMigrate
+    mailboxesOnEWS
+    heldEmailCount
+    earliestHeldDueAt
+    progress(days: 30) {
+      day
+      usersToMigrate
+      mailboxesOnEws
+      heldEmails
+    }
+    users(first: 25, offset: $offset, step: $step) {
+      totalCount
+      nodes {
+        nextStep
+        heldEmailCount
+        notifiedAt
+        user {
+          id
+          name
+          email
+        }
+        ewsMailboxes {
+          id
+          address
+        }
+        graphMailbox {
+          id
+          address
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MigrationOverviewQuery, MigrationOverviewQueryVariables>;
+export const NotifyMigrationUsersDocument = new TypedDocumentString(`
+    mutation NotifyMigrationUsers($input: NotifyMigrationUsersInput!) {
+  notifyMigrationUsers(input: $input) {
+    notified
+  }
+}
+    `) as unknown as TypedDocumentString<NotifyMigrationUsersMutation, NotifyMigrationUsersMutationVariables>;
+export const MicrosoftTenantDocument = new TypedDocumentString(`
+    query MicrosoftTenant {
+  microsoftTenant {
+    adminConsentGranted
+    adminConsentGrantedAt
+    adminConsentGrantedBy {
+      id
+      name
+    }
+    pendingApprovalCount
+    tenantIDs
+  }
+  mailboxes(
+    first: 50
+    filter: {connectionStates: [PENDING_ADMIN_APPROVAL]}
+    orderBy: {field: ADDRESS}
+  ) {
+    edges {
+      node {
+        id
+        address
+        updatedAt
+        user {
+          id
+          name
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MicrosoftTenantQuery, MicrosoftTenantQueryVariables>;
+export const OrganizationApiTokensDocument = new TypedDocumentString(`
+    query OrganizationAPITokens {
+  apiTokens {
+    id
+    name
+    prefix
+    createdAt
+    lastUsedAt
+    expiresAt
+    revokedAt
+    user {
+      id
+      name
+      email
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<OrganizationApiTokensQuery, OrganizationApiTokensQueryVariables>;
+export const CreateApiTokenDocument = new TypedDocumentString(`
+    mutation CreateAPIToken($input: CreateAPITokenInput!) {
+  createAPIToken(input: $input) {
+    token
+    apiToken {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreateApiTokenMutation, CreateApiTokenMutationVariables>;
+export const RevokeApiTokenDocument = new TypedDocumentString(`
+    mutation RevokeAPIToken($input: RevokeAPITokenInput!) {
+  revokeAPIToken(input: $input) {
+    apiToken {
+      id
+      revokedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeApiTokenMutation, RevokeApiTokenMutationVariables>;
+export const OrganizationUsersDocument = new TypedDocumentString(`
+    query OrganizationUsers {
+  users(first: 100, orderBy: {field: NAME}) {
+    edges {
+      node {
+        id
+        name
+        email
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<OrganizationUsersQuery, OrganizationUsersQueryVariables>;
+export const AuditLogDocument = new TypedDocumentString(`
+    query AuditLog($first: Int, $after: Cursor, $filter: AuditEventFilterInput) {
+  auditEvents(first: $first, after: $after, filter: $filter) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        createdAt
+        action
+        targetType
+        targetID
+        targetLabel
+        actor {
+          id
+          name
+        }
+        subjectUser {
+          id
+          name
+        }
+        changes {
+          field
+          from
+          to
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AuditLogQuery, AuditLogQueryVariables>;
 export const AssignableMailboxesDocument = new TypedDocumentString(`
     query AssignableMailboxes {
   assignableMailboxes {
@@ -377,6 +773,15 @@ export const SequenceStateSequencesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<SequenceStateSequencesQuery, SequenceStateSequencesQueryVariables>;
+export const DismissNotificationDocument = new TypedDocumentString(`
+    mutation DismissNotification($input: DismissNotificationInput!) {
+  dismissNotification(input: $input) {
+    notification {
+      id
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DismissNotificationMutation, DismissNotificationMutationVariables>;
 export const ViewerDocument = new TypedDocumentString(`
     query Viewer {
   viewer {
@@ -391,6 +796,12 @@ export const ViewerDocument = new TypedDocumentString(`
       name
     }
     isAdmin
+    notifications {
+      id
+      kind
+      message
+      createdAt
+    }
   }
 }
     `) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;

@@ -1,6 +1,10 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useRef, useState } from "react";
+import { executeGraphQL } from "../api/graphql";
+import { useConfig } from "../config";
 import { countNoun, formatDateTime } from "../format";
-import type { MailboxesQuery } from "../gql/graphql";
+import { MakeDefaultDocument, type MailboxesQuery } from "../gql/graphql";
+import { ErrorAlert } from "../ui/ErrorAlert";
 import { type AddinVersions, MailboxSetupPanel } from "./MailboxSetupPanel";
 import {
   connectionStateHints,
@@ -40,6 +44,14 @@ export function MailboxRow({ mailbox, timeZone, addin }: MailboxRowProps) {
   const state = mailbox.connectionState;
   const hint = connectionStateHints[state];
 
+  const { graphqlPath, csrfHeader } = useConfig();
+  const queryClient = useQueryClient();
+  const makeDefault = useMutation({
+    mutationFn: () =>
+      executeGraphQL({ path: graphqlPath, csrfHeader }, MakeDefaultDocument, { input: { mailboxID: mailbox.id } }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ["mailboxes"] }),
+  });
+
   const closePanel = () => {
     setPanelOpen(false);
     buttonRef.current?.focus();
@@ -64,7 +76,21 @@ export function MailboxRow({ mailbox, timeZone, addin }: MailboxRowProps) {
           >
             {actionLabel}
           </button>
+          {!mailbox.isDefault && (
+            <button
+              type="button"
+              className="button button--secondary"
+              aria-describedby={headingID}
+              disabled={makeDefault.isPending}
+              onClick={() => makeDefault.mutate()}
+            >
+              Make default
+            </button>
+          )}
         </div>
+        {makeDefault.isError && (
+          <ErrorAlert title="The default mailbox was not changed." error={makeDefault.error} />
+        )}
 
         <dl className="mailbox__facts">
           <div>

@@ -364,7 +364,7 @@ export function SequenceStatesPage() {
               }
             />
           </div>
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0}>
             <table className="table" aria-labelledby={headingID} aria-busy={isChangingPage}>
               <thead>
                 <tr>

@@ -7,7 +7,17 @@ import { ViewerDocument } from "../gql/graphql";
 import { routes } from "../routes";
 import { ErrorAlert } from "../ui/ErrorAlert";
 import { Loading } from "../ui/Loading";
+import { NotificationBanner } from "./NotificationBanner";
 import { ViewerProvider } from "./viewer";
+
+/** Settings > Organization, shown to admins only. */
+const organizationNav = [
+  [routes.orgMailboxes, "All mailboxes"],
+  [routes.migration, "Migration"],
+  [routes.microsoftTenant, "Microsoft tenant"],
+  [routes.apiTokens, "API tokens"],
+  [routes.auditLog, "Audit log"],
+] as const;
 
 export const viewerQueryKey = ["viewer"] as const;
 
@@ -95,6 +105,22 @@ export function Shell() {
               </NavLink>
             </li>
           </ul>
+          {viewer.data?.viewer.isAdmin === true && (
+            <>
+              <h3 className="sidebar__section" id="nav-organization">
+                Organization
+              </h3>
+              <ul aria-labelledby="nav-organization">
+                {organizationNav.map(([to, label]) => (
+                  <li key={to}>
+                    <NavLink to={to} className="sidebar__link">
+                      {label}
+                    </NavLink>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </nav>
         <main id="main" className="main" tabIndex={-1}>
           {viewer.isPending && <Loading label="Loading your account…" />}
@@ -107,6 +133,7 @@ export function Shell() {
           )}
           {viewer.data && (
             <ViewerProvider value={viewer.data.viewer}>
+              <NotificationBanner notifications={viewer.data.viewer.notifications} queryKey={viewerQueryKey} />
               <Outlet />
             </ViewerProvider>
           )}

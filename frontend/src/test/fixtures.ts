@@ -5,6 +5,7 @@ export const viewerData: ViewerQuery = {
     isAdmin: true,
     user: { id: "usr_ada", name: "Ada Admin", email: "ada@acme.com", timeZone: "Europe/Berlin" },
     organization: { id: "org_acme", name: "Acme Corp" },
+    notifications: [],
   },
 };
 
