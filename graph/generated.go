@@ -12,6 +12,7 @@ import (
 	"mailbridge/ent/assignment"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
+	"mailbridge/ent/notification"
 	"mailbridge/ent/scheduledemail"
 	"mailbridge/ent/schema/schematype"
 	"mailbridge/ent/sequencestate"
@@ -40,7 +41,9 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Assignment() AssignmentResolver
+	AuditEvent() AuditEventResolver
 	Mailbox() MailboxResolver
+	Migration() MigrationResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Viewer() ViewerResolver
@@ -129,8 +132,10 @@ type ComplexityRoot struct {
 		Changes       func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
 		ID            func(childComplexity int) int
+		SubjectUser   func(childComplexity int) int
 		SubjectUserID func(childComplexity int) int
 		TargetID      func(childComplexity int) int
+		TargetLabel   func(childComplexity int) int
 		TargetType    func(childComplexity int) int
 	}
 
@@ -163,6 +168,10 @@ type ComplexityRoot struct {
 
 	DisconnectOffice365Payload struct {
 		Mailbox func(childComplexity int) int
+	}
+
+	DismissNotificationPayload struct {
+		Notification func(childComplexity int) int
 	}
 
 	Mailbox struct {
@@ -225,6 +234,48 @@ type ComplexityRoot struct {
 		UserPrincipalName func(childComplexity int) int
 	}
 
+	MicrosoftTenant struct {
+		AdminConsentGranted   func(childComplexity int) int
+		AdminConsentGrantedAt func(childComplexity int) int
+		AdminConsentGrantedBy func(childComplexity int) int
+		PendingApprovalCount  func(childComplexity int) int
+		TenantIDs             func(childComplexity int) int
+	}
+
+	Migration struct {
+		EarliestHeldDueAt func(childComplexity int) int
+		HeldEmailCount    func(childComplexity int) int
+		MailboxesOnEws    func(childComplexity int) int
+		Progress          func(childComplexity int, days *int) int
+		Users             func(childComplexity int, first int, offset *int, step *model.MigrationStep) int
+		UsersOnEws        func(childComplexity int) int
+		UsersToMigrate    func(childComplexity int) int
+	}
+
+	MigrationSnapshot struct {
+		CreatedAt      func(childComplexity int) int
+		Day            func(childComplexity int) int
+		HeldEmails     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		MailboxesOnEws func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		UsersToMigrate func(childComplexity int) int
+	}
+
+	MigrationUser struct {
+		EwsMailboxes   func(childComplexity int) int
+		GraphMailbox   func(childComplexity int) int
+		HeldEmailCount func(childComplexity int) int
+		NextStep       func(childComplexity int) int
+		NotifiedAt     func(childComplexity int) int
+		User           func(childComplexity int) int
+	}
+
+	MigrationUserPage struct {
+		Nodes      func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddMailbox                   func(childComplexity int, input model.AddMailboxInput) int
 		AdminConsentOffice365        func(childComplexity int) int
@@ -232,13 +283,30 @@ type ComplexityRoot struct {
 		ConnectOffice365             func(childComplexity int, input model.ConnectOffice365Input) int
 		CreateAPIToken               func(childComplexity int, input model.CreateAPITokenInput) int
 		DisconnectOffice365          func(childComplexity int, input model.DisconnectOffice365Input) int
+		DismissNotification          func(childComplexity int, input model.DismissNotificationInput) int
 		MakeDefault                  func(childComplexity int, input model.MakeDefaultInput) int
+		NotifyMigrationUsers         func(childComplexity int, input model.NotifyMigrationUsersInput) int
 		RemoveMailbox                func(childComplexity int, input model.RemoveMailboxInput) int
 		ReportOutlookAddinVersion    func(childComplexity int, input model.ReportOutlookAddinVersionInput) int
 		RevokeAPIToken               func(childComplexity int, input model.RevokeAPITokenInput) int
 		SetAllowCrossOwnerAssignment func(childComplexity int, input model.SetAllowCrossOwnerAssignmentInput) int
 		SetSend                      func(childComplexity int, input model.SetSendInput) int
 		SetSync                      func(childComplexity int, input model.SetSyncInput) int
+	}
+
+	Notification struct {
+		CreatedAt   func(childComplexity int) int
+		CreatedByID func(childComplexity int) int
+		DismissedAt func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Message     func(childComplexity int) int
+		SeenAt      func(childComplexity int) int
+		UserID      func(childComplexity int) int
+	}
+
+	NotifyMigrationUsersPayload struct {
+		Notified func(childComplexity int) int
 	}
 
 	Organization struct {
@@ -272,6 +340,8 @@ type ComplexityRoot struct {
 		Assignment          func(childComplexity int, id int) int
 		AuditEvents         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.AuditEventFilterInput, orderBy *ent.AuditEventOrder) int
 		Mailboxes           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.MailboxFilterInput, orderBy *ent.MailboxOrder) int
+		MicrosoftTenant     func(childComplexity int) int
+		Migration           func(childComplexity int) int
 		Node                func(childComplexity int, id int) int
 		Nodes               func(childComplexity int, ids []int) int
 		SequenceStates      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.SequenceStateFilterInput, orderBy *ent.SequenceStateOrder) int
@@ -391,6 +461,7 @@ type ComplexityRoot struct {
 	Viewer struct {
 		IsAdmin                func(childComplexity int) int
 		Mailboxes              func(childComplexity int) int
+		Notifications          func(childComplexity int) int
 		Organization           func(childComplexity int) int
 		OutlookAddinMinVersion func(childComplexity int) int
 		User                   func(childComplexity int) int
@@ -404,9 +475,22 @@ type ComplexityRoot struct {
 type AssignmentResolver interface {
 	Skipped(ctx context.Context, obj *ent.Assignment) ([]*model.AssignmentSkip, error)
 }
+type AuditEventResolver interface {
+	SubjectUser(ctx context.Context, obj *ent.AuditEvent) (*ent.User, error)
+	TargetLabel(ctx context.Context, obj *ent.AuditEvent) (*string, error)
+}
 type MailboxResolver interface {
 	NeedsMigration(ctx context.Context, obj *ent.Mailbox) (bool, error)
 	UndeliveredEmailCount(ctx context.Context, obj *ent.Mailbox) (int, error)
+}
+type MigrationResolver interface {
+	UsersOnEws(ctx context.Context, obj *model.Migration) (int, error)
+	UsersToMigrate(ctx context.Context, obj *model.Migration) (int, error)
+	MailboxesOnEws(ctx context.Context, obj *model.Migration) (int, error)
+	HeldEmailCount(ctx context.Context, obj *model.Migration) (int, error)
+	EarliestHeldDueAt(ctx context.Context, obj *model.Migration) (*time.Time, error)
+	Progress(ctx context.Context, obj *model.Migration, days *int) ([]*ent.MigrationSnapshot, error)
+	Users(ctx context.Context, obj *model.Migration, first int, offset *int, step *model.MigrationStep) (*model.MigrationUserPage, error)
 }
 type MutationResolver interface {
 	SetSync(ctx context.Context, input model.SetSyncInput) (*model.SetSyncPayload, error)
@@ -422,10 +506,14 @@ type MutationResolver interface {
 	AddMailbox(ctx context.Context, input model.AddMailboxInput) (*model.AddMailboxPayload, error)
 	RemoveMailbox(ctx context.Context, input model.RemoveMailboxInput) (*model.RemoveMailboxPayload, error)
 	ReportOutlookAddinVersion(ctx context.Context, input model.ReportOutlookAddinVersionInput) (*model.ReportOutlookAddinVersionPayload, error)
+	NotifyMigrationUsers(ctx context.Context, input model.NotifyMigrationUsersInput) (*model.NotifyMigrationUsersPayload, error)
+	DismissNotification(ctx context.Context, input model.DismissNotificationInput) (*model.DismissNotificationPayload, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
+	Migration(ctx context.Context) (*model.Migration, error)
+	MicrosoftTenant(ctx context.Context) (*model.MicrosoftTenant, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Mailboxes(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.MailboxFilterInput, orderBy *ent.MailboxOrder) (*ent.MailboxConnection, error)
 	SequenceStates(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, filter *model.SequenceStateFilterInput, orderBy *ent.SequenceStateOrder) (*ent.SequenceStateConnection, error)
@@ -442,6 +530,7 @@ type ViewerResolver interface {
 
 	Mailboxes(ctx context.Context, obj *model.Viewer) ([]*ent.Mailbox, error)
 	OutlookAddinMinVersion(ctx context.Context, obj *model.Viewer) (*string, error)
+	Notifications(ctx context.Context, obj *model.Viewer) ([]*ent.Notification, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -794,6 +883,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.ID(childComplexity), true
+	case "AuditEvent.subjectUser":
+		if e.ComplexityRoot.AuditEvent.SubjectUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.SubjectUser(childComplexity), true
 	case "AuditEvent.subjectUserID":
 		if e.ComplexityRoot.AuditEvent.SubjectUserID == nil {
 			break
@@ -806,6 +901,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEvent.TargetID(childComplexity), true
+	case "AuditEvent.targetLabel":
+		if e.ComplexityRoot.AuditEvent.TargetLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.TargetLabel(childComplexity), true
 	case "AuditEvent.targetType":
 		if e.ComplexityRoot.AuditEvent.TargetType == nil {
 			break
@@ -896,6 +997,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DisconnectOffice365Payload.Mailbox(childComplexity), true
+
+	case "DismissNotificationPayload.notification":
+		if e.ComplexityRoot.DismissNotificationPayload.Notification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DismissNotificationPayload.Notification(childComplexity), true
 
 	case "Mailbox.address":
 		if e.ComplexityRoot.Mailbox.Address == nil {
@@ -1172,6 +1280,183 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MicrosoftAccount.UserPrincipalName(childComplexity), true
 
+	case "MicrosoftTenant.adminConsentGranted":
+		if e.ComplexityRoot.MicrosoftTenant.AdminConsentGranted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MicrosoftTenant.AdminConsentGranted(childComplexity), true
+	case "MicrosoftTenant.adminConsentGrantedAt":
+		if e.ComplexityRoot.MicrosoftTenant.AdminConsentGrantedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MicrosoftTenant.AdminConsentGrantedAt(childComplexity), true
+	case "MicrosoftTenant.adminConsentGrantedBy":
+		if e.ComplexityRoot.MicrosoftTenant.AdminConsentGrantedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MicrosoftTenant.AdminConsentGrantedBy(childComplexity), true
+	case "MicrosoftTenant.pendingApprovalCount":
+		if e.ComplexityRoot.MicrosoftTenant.PendingApprovalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MicrosoftTenant.PendingApprovalCount(childComplexity), true
+	case "MicrosoftTenant.tenantIDs":
+		if e.ComplexityRoot.MicrosoftTenant.TenantIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MicrosoftTenant.TenantIDs(childComplexity), true
+
+	case "Migration.earliestHeldDueAt":
+		if e.ComplexityRoot.Migration.EarliestHeldDueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Migration.EarliestHeldDueAt(childComplexity), true
+	case "Migration.heldEmailCount":
+		if e.ComplexityRoot.Migration.HeldEmailCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Migration.HeldEmailCount(childComplexity), true
+	case "Migration.mailboxesOnEWS":
+		if e.ComplexityRoot.Migration.MailboxesOnEws == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Migration.MailboxesOnEws(childComplexity), true
+	case "Migration.progress":
+		if e.ComplexityRoot.Migration.Progress == nil {
+			break
+		}
+
+		args, err := ec.field_Migration_progress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Migration.Progress(childComplexity, args["days"].(*int)), true
+	case "Migration.users":
+		if e.ComplexityRoot.Migration.Users == nil {
+			break
+		}
+
+		args, err := ec.field_Migration_users_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Migration.Users(childComplexity, args["first"].(int), args["offset"].(*int), args["step"].(*model.MigrationStep)), true
+	case "Migration.usersOnEWS":
+		if e.ComplexityRoot.Migration.UsersOnEws == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Migration.UsersOnEws(childComplexity), true
+	case "Migration.usersToMigrate":
+		if e.ComplexityRoot.Migration.UsersToMigrate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Migration.UsersToMigrate(childComplexity), true
+
+	case "MigrationSnapshot.createdAt":
+		if e.ComplexityRoot.MigrationSnapshot.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationSnapshot.CreatedAt(childComplexity), true
+	case "MigrationSnapshot.day":
+		if e.ComplexityRoot.MigrationSnapshot.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationSnapshot.Day(childComplexity), true
+	case "MigrationSnapshot.heldEmails":
+		if e.ComplexityRoot.MigrationSnapshot.HeldEmails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationSnapshot.HeldEmails(childComplexity), true
+	case "MigrationSnapshot.id":
+		if e.ComplexityRoot.MigrationSnapshot.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationSnapshot.ID(childComplexity), true
+	case "MigrationSnapshot.mailboxesOnEws":
+		if e.ComplexityRoot.MigrationSnapshot.MailboxesOnEws == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationSnapshot.MailboxesOnEws(childComplexity), true
+	case "MigrationSnapshot.updatedAt":
+		if e.ComplexityRoot.MigrationSnapshot.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationSnapshot.UpdatedAt(childComplexity), true
+	case "MigrationSnapshot.usersToMigrate":
+		if e.ComplexityRoot.MigrationSnapshot.UsersToMigrate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationSnapshot.UsersToMigrate(childComplexity), true
+
+	case "MigrationUser.ewsMailboxes":
+		if e.ComplexityRoot.MigrationUser.EwsMailboxes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationUser.EwsMailboxes(childComplexity), true
+	case "MigrationUser.graphMailbox":
+		if e.ComplexityRoot.MigrationUser.GraphMailbox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationUser.GraphMailbox(childComplexity), true
+	case "MigrationUser.heldEmailCount":
+		if e.ComplexityRoot.MigrationUser.HeldEmailCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationUser.HeldEmailCount(childComplexity), true
+	case "MigrationUser.nextStep":
+		if e.ComplexityRoot.MigrationUser.NextStep == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationUser.NextStep(childComplexity), true
+	case "MigrationUser.notifiedAt":
+		if e.ComplexityRoot.MigrationUser.NotifiedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationUser.NotifiedAt(childComplexity), true
+	case "MigrationUser.user":
+		if e.ComplexityRoot.MigrationUser.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationUser.User(childComplexity), true
+
+	case "MigrationUserPage.nodes":
+		if e.ComplexityRoot.MigrationUserPage.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationUserPage.Nodes(childComplexity), true
+	case "MigrationUserPage.totalCount":
+		if e.ComplexityRoot.MigrationUserPage.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MigrationUserPage.TotalCount(childComplexity), true
+
 	case "Mutation.addMailbox":
 		if e.ComplexityRoot.Mutation.AddMailbox == nil {
 			break
@@ -1233,6 +1518,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisconnectOffice365(childComplexity, args["input"].(model.DisconnectOffice365Input)), true
+	case "Mutation.dismissNotification":
+		if e.ComplexityRoot.Mutation.DismissNotification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dismissNotification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DismissNotification(childComplexity, args["input"].(model.DismissNotificationInput)), true
 	case "Mutation.makeDefault":
 		if e.ComplexityRoot.Mutation.MakeDefault == nil {
 			break
@@ -1244,6 +1540,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MakeDefault(childComplexity, args["input"].(model.MakeDefaultInput)), true
+	case "Mutation.notifyMigrationUsers":
+		if e.ComplexityRoot.Mutation.NotifyMigrationUsers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_notifyMigrationUsers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.NotifyMigrationUsers(childComplexity, args["input"].(model.NotifyMigrationUsersInput)), true
 	case "Mutation.removeMailbox":
 		if e.ComplexityRoot.Mutation.RemoveMailbox == nil {
 			break
@@ -1310,6 +1617,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetSync(childComplexity, args["input"].(model.SetSyncInput)), true
+
+	case "Notification.createdAt":
+		if e.ComplexityRoot.Notification.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.CreatedAt(childComplexity), true
+	case "Notification.createdByID":
+		if e.ComplexityRoot.Notification.CreatedByID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.CreatedByID(childComplexity), true
+	case "Notification.dismissedAt":
+		if e.ComplexityRoot.Notification.DismissedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.DismissedAt(childComplexity), true
+	case "Notification.id":
+		if e.ComplexityRoot.Notification.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.ID(childComplexity), true
+	case "Notification.kind":
+		if e.ComplexityRoot.Notification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Kind(childComplexity), true
+	case "Notification.message":
+		if e.ComplexityRoot.Notification.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.Message(childComplexity), true
+	case "Notification.seenAt":
+		if e.ComplexityRoot.Notification.SeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.SeenAt(childComplexity), true
+	case "Notification.userID":
+		if e.ComplexityRoot.Notification.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Notification.UserID(childComplexity), true
+
+	case "NotifyMigrationUsersPayload.notified":
+		if e.ComplexityRoot.NotifyMigrationUsersPayload.Notified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotifyMigrationUsersPayload.Notified(childComplexity), true
 
 	case "Organization.allowCrossOwnerAssignment":
 		if e.ComplexityRoot.Organization.AllowCrossOwnerAssignment == nil {
@@ -1456,6 +1819,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Mailboxes(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["filter"].(*model.MailboxFilterInput), args["orderBy"].(*ent.MailboxOrder)), true
+	case "Query.microsoftTenant":
+		if e.ComplexityRoot.Query.MicrosoftTenant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MicrosoftTenant(childComplexity), true
+	case "Query.migration":
+		if e.ComplexityRoot.Query.Migration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Migration(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -1935,6 +2310,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Viewer.Mailboxes(childComplexity), true
+	case "Viewer.notifications":
+		if e.ComplexityRoot.Viewer.Notifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Notifications(childComplexity), true
 	case "Viewer.organization":
 		if e.ComplexityRoot.Viewer.Organization == nil {
 			break
@@ -1972,10 +2353,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ConnectOffice365Input", ec.unmarshalInputConnectOffice365Input),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
 			graphql.NewInputUnmarshaler("DisconnectOffice365Input", ec.unmarshalInputDisconnectOffice365Input),
+			graphql.NewInputUnmarshaler("DismissNotificationInput", ec.unmarshalInputDismissNotificationInput),
 			graphql.NewInputUnmarshaler("MailboxFilterInput", ec.unmarshalInputMailboxFilterInput),
 			graphql.NewInputUnmarshaler("MailboxOrder", ec.unmarshalInputMailboxOrder),
 			graphql.NewInputUnmarshaler("MakeDefaultInput", ec.unmarshalInputMakeDefaultInput),
 			graphql.NewInputUnmarshaler("MicrosoftAccountOrder", ec.unmarshalInputMicrosoftAccountOrder),
+			graphql.NewInputUnmarshaler("MigrationSnapshotOrder", ec.unmarshalInputMigrationSnapshotOrder),
+			graphql.NewInputUnmarshaler("NotifyMigrationUsersInput", ec.unmarshalInputNotifyMigrationUsersInput),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("ProspectOrder", ec.unmarshalInputProspectOrder),
 			graphql.NewInputUnmarshaler("RemoveMailboxInput", ec.unmarshalInputRemoveMailboxInput),
@@ -2064,7 +2448,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "microsoft.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "microsoft.graphqls" "organization.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2077,6 +2461,7 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "microsoft.graphqls", Input: sourceData("microsoft.graphqls"), BuiltIn: false},
+	{Name: "organization.graphqls", Input: sourceData("organization.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
@@ -2250,6 +2635,10 @@ func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field gr
 		return ec.fieldContext_AuditEvent_changes(ctx, field)
 	case "actor":
 		return ec.fieldContext_AuditEvent_actor(ctx, field)
+	case "subjectUser":
+		return ec.fieldContext_AuditEvent_subjectUser(ctx, field)
+	case "targetLabel":
+		return ec.fieldContext_AuditEvent_targetLabel(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
 }
@@ -2314,6 +2703,14 @@ func (ec *executionContext) childFields_DisconnectOffice365Payload(ctx context.C
 		return ec.fieldContext_DisconnectOffice365Payload_mailbox(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DisconnectOffice365Payload", field.Name)
+}
+
+func (ec *executionContext) childFields_DismissNotificationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "notification":
+		return ec.fieldContext_DismissNotificationPayload_notification(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DismissNotificationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Mailbox(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2434,6 +2831,120 @@ func (ec *executionContext) childFields_MicrosoftAccount(ctx context.Context, fi
 		return ec.fieldContext_MicrosoftAccount_mailboxes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MicrosoftAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_MicrosoftTenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "adminConsentGranted":
+		return ec.fieldContext_MicrosoftTenant_adminConsentGranted(ctx, field)
+	case "adminConsentGrantedAt":
+		return ec.fieldContext_MicrosoftTenant_adminConsentGrantedAt(ctx, field)
+	case "adminConsentGrantedBy":
+		return ec.fieldContext_MicrosoftTenant_adminConsentGrantedBy(ctx, field)
+	case "pendingApprovalCount":
+		return ec.fieldContext_MicrosoftTenant_pendingApprovalCount(ctx, field)
+	case "tenantIDs":
+		return ec.fieldContext_MicrosoftTenant_tenantIDs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MicrosoftTenant", field.Name)
+}
+
+func (ec *executionContext) childFields_Migration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "usersOnEWS":
+		return ec.fieldContext_Migration_usersOnEWS(ctx, field)
+	case "usersToMigrate":
+		return ec.fieldContext_Migration_usersToMigrate(ctx, field)
+	case "mailboxesOnEWS":
+		return ec.fieldContext_Migration_mailboxesOnEWS(ctx, field)
+	case "heldEmailCount":
+		return ec.fieldContext_Migration_heldEmailCount(ctx, field)
+	case "earliestHeldDueAt":
+		return ec.fieldContext_Migration_earliestHeldDueAt(ctx, field)
+	case "progress":
+		return ec.fieldContext_Migration_progress(ctx, field)
+	case "users":
+		return ec.fieldContext_Migration_users(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Migration", field.Name)
+}
+
+func (ec *executionContext) childFields_MigrationSnapshot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MigrationSnapshot_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_MigrationSnapshot_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_MigrationSnapshot_updatedAt(ctx, field)
+	case "day":
+		return ec.fieldContext_MigrationSnapshot_day(ctx, field)
+	case "usersToMigrate":
+		return ec.fieldContext_MigrationSnapshot_usersToMigrate(ctx, field)
+	case "mailboxesOnEws":
+		return ec.fieldContext_MigrationSnapshot_mailboxesOnEws(ctx, field)
+	case "heldEmails":
+		return ec.fieldContext_MigrationSnapshot_heldEmails(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MigrationSnapshot", field.Name)
+}
+
+func (ec *executionContext) childFields_MigrationUser(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_MigrationUser_user(ctx, field)
+	case "nextStep":
+		return ec.fieldContext_MigrationUser_nextStep(ctx, field)
+	case "ewsMailboxes":
+		return ec.fieldContext_MigrationUser_ewsMailboxes(ctx, field)
+	case "graphMailbox":
+		return ec.fieldContext_MigrationUser_graphMailbox(ctx, field)
+	case "heldEmailCount":
+		return ec.fieldContext_MigrationUser_heldEmailCount(ctx, field)
+	case "notifiedAt":
+		return ec.fieldContext_MigrationUser_notifiedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MigrationUser", field.Name)
+}
+
+func (ec *executionContext) childFields_MigrationUserPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_MigrationUserPage_nodes(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MigrationUserPage_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MigrationUserPage", field.Name)
+}
+
+func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Notification_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Notification_createdAt(ctx, field)
+	case "userID":
+		return ec.fieldContext_Notification_userID(ctx, field)
+	case "createdByID":
+		return ec.fieldContext_Notification_createdByID(ctx, field)
+	case "kind":
+		return ec.fieldContext_Notification_kind(ctx, field)
+	case "message":
+		return ec.fieldContext_Notification_message(ctx, field)
+	case "seenAt":
+		return ec.fieldContext_Notification_seenAt(ctx, field)
+	case "dismissedAt":
+		return ec.fieldContext_Notification_dismissedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Notification", field.Name)
+}
+
+func (ec *executionContext) childFields_NotifyMigrationUsersPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "notified":
+		return ec.fieldContext_NotifyMigrationUsersPayload_notified(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotifyMigrationUsersPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2714,6 +3225,8 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_mailboxes(ctx, field)
 	case "outlookAddinMinVersion":
 		return ec.fieldContext_Viewer_outlookAddinMinVersion(ctx, field)
+	case "notifications":
+		return ec.fieldContext_Viewer_notifications(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
@@ -2834,6 +3347,50 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Migration_progress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "days",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["days"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Migration_users_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "offset",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["offset"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "step",
+		func(ctx context.Context, v any) (*model.MigrationStep, error) {
+			return ec.unmarshalOMigrationStep2ᚖmailbridgeᚋgraphᚋmodelᚐMigrationStep(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["step"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addMailbox_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2904,12 +3461,40 @@ func (ec *executionContext) field_Mutation_disconnectOffice365_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_dismissNotification_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DismissNotificationInput, error) {
+			return ec.unmarshalNDismissNotificationInput2mailbridgeᚋgraphᚋmodelᚐDismissNotificationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_makeDefault_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.MakeDefaultInput, error) {
 			return ec.unmarshalNMakeDefaultInput2mailbridgeᚋgraphᚋmodelᚐMakeDefaultInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_notifyMigrationUsers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.NotifyMigrationUsersInput, error) {
+			return ec.unmarshalNNotifyMigrationUsersInput2mailbridgeᚋgraphᚋmodelᚐNotifyMigrationUsersInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4741,6 +5326,61 @@ func (ec *executionContext) fieldContext_AuditEvent_actor(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _AuditEvent_subjectUser(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_subjectUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().SubjectUser(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖmailbridgeᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_subjectUser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEvent_targetLabel(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_targetLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().TargetLabel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_targetLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, true, true, "String")
+}
+
 func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AuditEventConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5098,6 +5738,38 @@ func (ec *executionContext) fieldContext_DisconnectOffice365Payload_mailbox(_ co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DismissNotificationPayload_notification(ctx context.Context, field graphql.CollectedField, obj *model.DismissNotificationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DismissNotificationPayload_notification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖmailbridgeᚋentᚐNotification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DismissNotificationPayload_notification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DismissNotificationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6219,6 +6891,714 @@ func (ec *executionContext) fieldContext_MicrosoftAccount_mailboxes(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _MicrosoftTenant_adminConsentGranted(ctx context.Context, field graphql.CollectedField, obj *model.MicrosoftTenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MicrosoftTenant_adminConsentGranted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdminConsentGranted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MicrosoftTenant_adminConsentGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MicrosoftTenant", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MicrosoftTenant_adminConsentGrantedAt(ctx context.Context, field graphql.CollectedField, obj *model.MicrosoftTenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MicrosoftTenant_adminConsentGrantedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdminConsentGrantedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MicrosoftTenant_adminConsentGrantedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MicrosoftTenant", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MicrosoftTenant_adminConsentGrantedBy(ctx context.Context, field graphql.CollectedField, obj *model.MicrosoftTenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MicrosoftTenant_adminConsentGrantedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdminConsentGrantedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖmailbridgeᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MicrosoftTenant_adminConsentGrantedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MicrosoftTenant",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MicrosoftTenant_pendingApprovalCount(ctx context.Context, field graphql.CollectedField, obj *model.MicrosoftTenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MicrosoftTenant_pendingApprovalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingApprovalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MicrosoftTenant_pendingApprovalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MicrosoftTenant", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MicrosoftTenant_tenantIDs(ctx context.Context, field graphql.CollectedField, obj *model.MicrosoftTenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MicrosoftTenant_tenantIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TenantIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MicrosoftTenant_tenantIDs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MicrosoftTenant", field, false, false, "String")
+}
+
+func (ec *executionContext) _Migration_usersOnEWS(ctx context.Context, field graphql.CollectedField, obj *model.Migration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Migration_usersOnEWS(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Migration().UsersOnEws(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Migration_usersOnEWS(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Migration", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Migration_usersToMigrate(ctx context.Context, field graphql.CollectedField, obj *model.Migration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Migration_usersToMigrate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Migration().UsersToMigrate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Migration_usersToMigrate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Migration", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Migration_mailboxesOnEWS(ctx context.Context, field graphql.CollectedField, obj *model.Migration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Migration_mailboxesOnEWS(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Migration().MailboxesOnEws(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Migration_mailboxesOnEWS(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Migration", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Migration_heldEmailCount(ctx context.Context, field graphql.CollectedField, obj *model.Migration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Migration_heldEmailCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Migration().HeldEmailCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Migration_heldEmailCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Migration", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Migration_earliestHeldDueAt(ctx context.Context, field graphql.CollectedField, obj *model.Migration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Migration_earliestHeldDueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Migration().EarliestHeldDueAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Migration_earliestHeldDueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Migration", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Migration_progress(ctx context.Context, field graphql.CollectedField, obj *model.Migration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Migration_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Migration().Progress(ctx, obj, fc.Args["days"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MigrationSnapshot) graphql.Marshaler {
+			return ec.marshalNMigrationSnapshot2ᚕᚖmailbridgeᚋentᚐMigrationSnapshotᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Migration_progress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Migration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MigrationSnapshot(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Migration_progress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Migration_users(ctx context.Context, field graphql.CollectedField, obj *model.Migration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Migration_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Migration().Users(ctx, obj, fc.Args["first"].(int), fc.Args["offset"].(*int), fc.Args["step"].(*model.MigrationStep))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MigrationUserPage) graphql.Marshaler {
+			return ec.marshalNMigrationUserPage2ᚖmailbridgeᚋgraphᚋmodelᚐMigrationUserPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Migration_users(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Migration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MigrationUserPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Migration_users_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MigrationSnapshot_id(ctx context.Context, field graphql.CollectedField, obj *ent.MigrationSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationSnapshot_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationSnapshot_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MigrationSnapshot", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MigrationSnapshot_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.MigrationSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationSnapshot_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationSnapshot_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MigrationSnapshot", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MigrationSnapshot_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.MigrationSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationSnapshot_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationSnapshot_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MigrationSnapshot", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MigrationSnapshot_day(ctx context.Context, field graphql.CollectedField, obj *ent.MigrationSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationSnapshot_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationSnapshot_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MigrationSnapshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _MigrationSnapshot_usersToMigrate(ctx context.Context, field graphql.CollectedField, obj *ent.MigrationSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationSnapshot_usersToMigrate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsersToMigrate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationSnapshot_usersToMigrate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MigrationSnapshot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MigrationSnapshot_mailboxesOnEws(ctx context.Context, field graphql.CollectedField, obj *ent.MigrationSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationSnapshot_mailboxesOnEws(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MailboxesOnEws, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationSnapshot_mailboxesOnEws(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MigrationSnapshot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MigrationSnapshot_heldEmails(ctx context.Context, field graphql.CollectedField, obj *ent.MigrationSnapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationSnapshot_heldEmails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HeldEmails, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationSnapshot_heldEmails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MigrationSnapshot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MigrationUser_user(ctx context.Context, field graphql.CollectedField, obj *model.MigrationUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationUser_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmailbridgeᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationUser_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MigrationUser",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MigrationUser_nextStep(ctx context.Context, field graphql.CollectedField, obj *model.MigrationUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationUser_nextStep(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextStep, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MigrationStep) graphql.Marshaler {
+			return ec.marshalNMigrationStep2mailbridgeᚋgraphᚋmodelᚐMigrationStep(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationUser_nextStep(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MigrationUser", field, false, false, "MigrationStep")
+}
+
+func (ec *executionContext) _MigrationUser_ewsMailboxes(ctx context.Context, field graphql.CollectedField, obj *model.MigrationUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationUser_ewsMailboxes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EwsMailboxes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Mailbox) graphql.Marshaler {
+			return ec.marshalNMailbox2ᚕᚖmailbridgeᚋentᚐMailboxᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationUser_ewsMailboxes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MigrationUser",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MigrationUser_graphMailbox(ctx context.Context, field graphql.CollectedField, obj *model.MigrationUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationUser_graphMailbox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GraphMailbox, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Mailbox) graphql.Marshaler {
+			return ec.marshalOMailbox2ᚖmailbridgeᚋentᚐMailbox(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationUser_graphMailbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MigrationUser",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MigrationUser_heldEmailCount(ctx context.Context, field graphql.CollectedField, obj *model.MigrationUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationUser_heldEmailCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HeldEmailCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationUser_heldEmailCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MigrationUser", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MigrationUser_notifiedAt(ctx context.Context, field graphql.CollectedField, obj *model.MigrationUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationUser_notifiedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotifiedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationUser_notifiedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MigrationUser", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MigrationUserPage_nodes(ctx context.Context, field graphql.CollectedField, obj *model.MigrationUserPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationUserPage_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MigrationUser) graphql.Marshaler {
+			return ec.marshalNMigrationUser2ᚕᚖmailbridgeᚋgraphᚋmodelᚐMigrationUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationUserPage_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MigrationUserPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MigrationUser(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MigrationUserPage_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MigrationUserPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MigrationUserPage_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MigrationUserPage_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MigrationUserPage", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Mutation_setSync(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6779,6 +8159,301 @@ func (ec *executionContext) fieldContext_Mutation_reportOutlookAddinVersion(ctx 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_notifyMigrationUsers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_notifyMigrationUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().NotifyMigrationUsers(ctx, fc.Args["input"].(model.NotifyMigrationUsersInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.NotifyMigrationUsersPayload) graphql.Marshaler {
+			return ec.marshalNNotifyMigrationUsersPayload2ᚖmailbridgeᚋgraphᚋmodelᚐNotifyMigrationUsersPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_notifyMigrationUsers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotifyMigrationUsersPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_notifyMigrationUsers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_dismissNotification(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_dismissNotification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DismissNotification(ctx, fc.Args["input"].(model.DismissNotificationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DismissNotificationPayload) graphql.Marshaler {
+			return ec.marshalNDismissNotificationPayload2ᚖmailbridgeᚋgraphᚋmodelᚐDismissNotificationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_dismissNotification(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DismissNotificationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_dismissNotification_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Notification_userID(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_userID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Notification_createdByID(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_createdByID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedByID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_createdByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Notification_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v notification.Kind) graphql.Marshaler {
+			return ec.marshalNNotificationKind2mailbridgeᚋentᚋnotificationᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "NotificationKind")
+}
+
+func (ec *executionContext) _Notification_message(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
+}
+
+func (ec *executionContext) _Notification_seenAt(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_seenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_seenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Notification_dismissedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Notification_dismissedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DismissedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Notification_dismissedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _NotifyMigrationUsersPayload_notified(ctx context.Context, field graphql.CollectedField, obj *model.NotifyMigrationUsersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotifyMigrationUsersPayload_notified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotifyMigrationUsersPayload_notified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotifyMigrationUsersPayload", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7231,6 +8906,70 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_migration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_migration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Migration(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Migration) graphql.Marshaler {
+			return ec.marshalNMigration2ᚖmailbridgeᚋgraphᚋmodelᚐMigration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_migration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Migration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_microsoftTenant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_microsoftTenant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MicrosoftTenant(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MicrosoftTenant) graphql.Marshaler {
+			return ec.marshalNMicrosoftTenant2ᚖmailbridgeᚋgraphᚋmodelᚐMicrosoftTenant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_microsoftTenant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MicrosoftTenant(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9499,6 +11238,38 @@ func (ec *executionContext) fieldContext_Viewer_outlookAddinMinVersion(_ context
 	return graphql.NewScalarFieldContext("Viewer", field, true, true, "String")
 }
 
+func (ec *executionContext) _Viewer_notifications(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_notifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().Notifications(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚕᚖmailbridgeᚋentᚐNotificationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_notifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Notification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10801,7 +12572,7 @@ func (ec *executionContext) unmarshalInputAuditEventFilterInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"targetID", "action", "actorID"}
+	fieldsInOrder := [...]string{"targetID", "action", "actorID", "userID", "since", "until"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10829,6 +12600,27 @@ func (ec *executionContext) unmarshalInputAuditEventFilterInput(ctx context.Cont
 				return it, err
 			}
 			it.ActorID = data
+		case "userID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "since":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Since = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
 		}
 	}
 	return it, nil
@@ -11039,6 +12831,48 @@ func UnmarshalDisconnectOffice365Input(ctx context.Context, raw any) (model.Disc
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDismissNotificationInput(ctx context.Context, obj any) (model.DismissNotificationInput, error) {
+	var it model.DismissNotificationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"notificationID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "notificationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDismissNotificationInput unmarshals raw into the DismissNotificationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDismissNotificationInput(ctx context.Context, raw any) (model.DismissNotificationInput, error) {
+	var out model.DismissNotificationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DismissNotificationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMailboxFilterInput(ctx context.Context, obj any) (model.MailboxFilterInput, error) {
 	var it model.MailboxFilterInput
 	if obj == nil {
@@ -11050,7 +12884,7 @@ func (ec *executionContext) unmarshalInputMailboxFilterInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"userID", "connectionStates", "provider", "syncEnabled", "sendEnabled", "isDefault", "needsMigration", "addressContains"}
+	fieldsInOrder := [...]string{"userID", "connectionStates", "provider", "syncEnabled", "sendEnabled", "isDefault", "needsMigration", "addressContains", "hasError", "ownerHasNoDefault"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11113,6 +12947,20 @@ func (ec *executionContext) unmarshalInputMailboxFilterInput(ctx context.Context
 				return it, err
 			}
 			it.AddressContains = data
+		case "hasError":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasError"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasError = data
+		case "ownerHasNoDefault":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerHasNoDefault"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerHasNoDefault = data
 		}
 	}
 	return it, nil
@@ -11275,6 +13123,101 @@ func (ec *executionContext) unmarshalInputMicrosoftAccountOrder(ctx context.Cont
 func UnmarshalMicrosoftAccountOrder(ctx context.Context, raw any) (ent.MicrosoftAccountOrder, error) {
 	var out ent.MicrosoftAccountOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MicrosoftAccountOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMigrationSnapshotOrder(ctx context.Context, obj any) (ent.MigrationSnapshotOrder, error) {
+	var it ent.MigrationSnapshotOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNMigrationSnapshotOrderField2ᚖmailbridgeᚋentᚐMigrationSnapshotOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMigrationSnapshotOrder unmarshals raw into the MigrationSnapshotOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMigrationSnapshotOrder(ctx context.Context, raw any) (ent.MigrationSnapshotOrder, error) {
+	var out ent.MigrationSnapshotOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MigrationSnapshotOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNotifyMigrationUsersInput(ctx context.Context, obj any) (model.NotifyMigrationUsersInput, error) {
+	var it model.NotifyMigrationUsersInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userIDs"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userIDs"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserIDs = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNotifyMigrationUsersInput unmarshals raw into the NotifyMigrationUsersInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNotifyMigrationUsersInput(ctx context.Context, raw any) (model.NotifyMigrationUsersInput, error) {
+	var out model.NotifyMigrationUsersInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotifyMigrationUsersInput", raw, &out)
 	return out, err
 }
 
@@ -11977,6 +13920,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Organization(ctx, sel, obj)
+	case *ent.Notification:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Notification(ctx, sel, obj)
+	case *ent.MigrationSnapshot:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MigrationSnapshot(ctx, sel, obj)
 	case *ent.MicrosoftAccount:
 		if obj == nil {
 			return graphql.Null
@@ -12491,53 +14444,66 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 		case "id":
 			out.Values[i] = ec._AuditEvent_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._AuditEvent_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actorID":
 			out.Values[i] = ec._AuditEvent_actorID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "apiTokenID":
 			out.Values[i] = ec._AuditEvent_apiTokenID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subjectUserID":
 			out.Values[i] = ec._AuditEvent_subjectUserID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "action":
 			out.Values[i] = ec._AuditEvent_action(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "targetType":
 			out.Values[i] = ec._AuditEvent_targetType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "targetID":
 			out.Values[i] = ec._AuditEvent_targetID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "changes":
 			out.Values[i] = ec._AuditEvent_changes(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
-			out.Values[i] = ec._AuditEvent_actor(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEvent_actor(ctx, field, obj)
+				})
+		case "subjectUser":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEvent_subjectUser(ctx, field, obj)
+				})
+		case "targetLabel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEvent_targetLabel(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12768,6 +14734,39 @@ func (ec *executionContext) _DisconnectOffice365Payload(ctx context.Context, sel
 			out.Values[i] = graphql.MarshalString("DisconnectOffice365Payload")
 		case "mailbox":
 			out.Values[i] = ec._DisconnectOffice365Payload_mailbox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dismissNotificationPayloadImplementors = []string{"DismissNotificationPayload"}
+
+func (ec *executionContext) _DismissNotificationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DismissNotificationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dismissNotificationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DismissNotificationPayload")
+		case "notification":
+			out.Values[i] = ec._DismissNotificationPayload_notification(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13157,6 +15156,288 @@ func (ec *executionContext) _MicrosoftAccount(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var microsoftTenantImplementors = []string{"MicrosoftTenant"}
+
+func (ec *executionContext) _MicrosoftTenant(ctx context.Context, sel ast.SelectionSet, obj *model.MicrosoftTenant) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, microsoftTenantImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MicrosoftTenant")
+		case "adminConsentGranted":
+			out.Values[i] = ec._MicrosoftTenant_adminConsentGranted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adminConsentGrantedAt":
+			out.Values[i] = ec._MicrosoftTenant_adminConsentGrantedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "adminConsentGrantedBy":
+			out.Values[i] = ec._MicrosoftTenant_adminConsentGrantedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pendingApprovalCount":
+			out.Values[i] = ec._MicrosoftTenant_pendingApprovalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tenantIDs":
+			out.Values[i] = ec._MicrosoftTenant_tenantIDs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var migrationImplementors = []string{"Migration"}
+
+func (ec *executionContext) _Migration(ctx context.Context, sel ast.SelectionSet, obj *model.Migration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, migrationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Migration")
+		case "usersOnEWS":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Migration_usersOnEWS(ctx, field, obj)
+				})
+		case "usersToMigrate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Migration_usersToMigrate(ctx, field, obj)
+				})
+		case "mailboxesOnEWS":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Migration_mailboxesOnEWS(ctx, field, obj)
+				})
+		case "heldEmailCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Migration_heldEmailCount(ctx, field, obj)
+				})
+		case "earliestHeldDueAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Migration_earliestHeldDueAt(ctx, field, obj)
+				})
+		case "progress":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Migration_progress(ctx, field, obj)
+				})
+		case "users":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Migration_users(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var migrationSnapshotImplementors = []string{"MigrationSnapshot", "Node"}
+
+func (ec *executionContext) _MigrationSnapshot(ctx context.Context, sel ast.SelectionSet, obj *ent.MigrationSnapshot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, migrationSnapshotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MigrationSnapshot")
+		case "id":
+			out.Values[i] = ec._MigrationSnapshot_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._MigrationSnapshot_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._MigrationSnapshot_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "day":
+			out.Values[i] = ec._MigrationSnapshot_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "usersToMigrate":
+			out.Values[i] = ec._MigrationSnapshot_usersToMigrate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mailboxesOnEws":
+			out.Values[i] = ec._MigrationSnapshot_mailboxesOnEws(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "heldEmails":
+			out.Values[i] = ec._MigrationSnapshot_heldEmails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var migrationUserImplementors = []string{"MigrationUser"}
+
+func (ec *executionContext) _MigrationUser(ctx context.Context, sel ast.SelectionSet, obj *model.MigrationUser) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, migrationUserImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MigrationUser")
+		case "user":
+			out.Values[i] = ec._MigrationUser_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextStep":
+			out.Values[i] = ec._MigrationUser_nextStep(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ewsMailboxes":
+			out.Values[i] = ec._MigrationUser_ewsMailboxes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "graphMailbox":
+			out.Values[i] = ec._MigrationUser_graphMailbox(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "heldEmailCount":
+			out.Values[i] = ec._MigrationUser_heldEmailCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notifiedAt":
+			out.Values[i] = ec._MigrationUser_notifiedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var migrationUserPageImplementors = []string{"MigrationUserPage"}
+
+func (ec *executionContext) _MigrationUserPage(ctx context.Context, sel ast.SelectionSet, obj *model.MigrationUserPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, migrationUserPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MigrationUserPage")
+		case "nodes":
+			out.Values[i] = ec._MigrationUserPage_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MigrationUserPage_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -13264,6 +15545,121 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_reportOutlookAddinVersion(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notifyMigrationUsers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_notifyMigrationUsers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dismissNotification":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_dismissNotification(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationImplementors = []string{"Notification", "Node"}
+
+func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *ent.Notification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Notification")
+		case "id":
+			out.Values[i] = ec._Notification_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Notification_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userID":
+			out.Values[i] = ec._Notification_userID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdByID":
+			out.Values[i] = ec._Notification_createdByID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Notification_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._Notification_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seenAt":
+			out.Values[i] = ec._Notification_seenAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dismissedAt":
+			out.Values[i] = ec._Notification_dismissedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notifyMigrationUsersPayloadImplementors = []string{"NotifyMigrationUsersPayload"}
+
+func (ec *executionContext) _NotifyMigrationUsersPayload(ctx context.Context, sel ast.SelectionSet, obj *model.NotifyMigrationUsersPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notifyMigrationUsersPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotifyMigrationUsersPayload")
+		case "notified":
+			out.Values[i] = ec._NotifyMigrationUsersPayload_notified(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13478,6 +15874,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_nodes(ctx, field)
+				})
+		case "migration":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_migration(ctx, field)
+				})
+		case "microsoftTenant":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_microsoftTenant(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -14326,6 +16734,12 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_outlookAddinMinVersion(ctx, field, obj)
 				})
+		case "notifications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_notifications(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14972,6 +17386,19 @@ func (ec *executionContext) marshalNDisconnectOffice365Payload2ᚖmailbridgeᚋg
 	return ec._DisconnectOffice365Payload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDismissNotificationInput2mailbridgeᚋgraphᚋmodelᚐDismissNotificationInput(ctx context.Context, v any) (model.DismissNotificationInput, error) {
+	res, err := ec.unmarshalInputDismissNotificationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDismissNotificationPayload2ᚖmailbridgeᚋgraphᚋmodelᚐDismissNotificationPayload(ctx context.Context, sel ast.SelectionSet, v *model.DismissNotificationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DismissNotificationPayload!")
+		return graphql.Null
+	}
+	return ec._DismissNotificationPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
 	res, err := model.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15132,6 +17559,102 @@ func (ec *executionContext) marshalNMicrosoftAccountStatus2mailbridgeᚋentᚋmi
 	return v
 }
 
+func (ec *executionContext) marshalNMicrosoftTenant2ᚖmailbridgeᚋgraphᚋmodelᚐMicrosoftTenant(ctx context.Context, sel ast.SelectionSet, v *model.MicrosoftTenant) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MicrosoftTenant!")
+		return graphql.Null
+	}
+	return ec._MicrosoftTenant(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMigration2ᚖmailbridgeᚋgraphᚋmodelᚐMigration(ctx context.Context, sel ast.SelectionSet, v *model.Migration) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Migration!")
+		return graphql.Null
+	}
+	return ec._Migration(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMigrationSnapshot2ᚕᚖmailbridgeᚋentᚐMigrationSnapshotᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.MigrationSnapshot) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 64, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMigrationSnapshot2ᚖmailbridgeᚋentᚐMigrationSnapshot(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMigrationSnapshot2ᚖmailbridgeᚋentᚐMigrationSnapshot(ctx context.Context, sel ast.SelectionSet, v *ent.MigrationSnapshot) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MigrationSnapshot!")
+		return graphql.Null
+	}
+	return ec._MigrationSnapshot(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMigrationSnapshotOrderField2ᚖmailbridgeᚋentᚐMigrationSnapshotOrderField(ctx context.Context, v any) (*ent.MigrationSnapshotOrderField, error) {
+	var res = new(ent.MigrationSnapshotOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMigrationSnapshotOrderField2ᚖmailbridgeᚋentᚐMigrationSnapshotOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.MigrationSnapshotOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MigrationSnapshotOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNMigrationStep2mailbridgeᚋgraphᚋmodelᚐMigrationStep(ctx context.Context, v any) (model.MigrationStep, error) {
+	var res model.MigrationStep
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMigrationStep2mailbridgeᚋgraphᚋmodelᚐMigrationStep(ctx context.Context, sel ast.SelectionSet, v model.MigrationStep) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNMigrationUser2ᚕᚖmailbridgeᚋgraphᚋmodelᚐMigrationUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MigrationUser) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 64, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMigrationUser2ᚖmailbridgeᚋgraphᚋmodelᚐMigrationUser(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMigrationUser2ᚖmailbridgeᚋgraphᚋmodelᚐMigrationUser(ctx context.Context, sel ast.SelectionSet, v *model.MigrationUser) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MigrationUser!")
+		return graphql.Null
+	}
+	return ec._MigrationUser(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMigrationUserPage2ᚖmailbridgeᚋgraphᚋmodelᚐMigrationUserPage(ctx context.Context, sel ast.SelectionSet, v *model.MigrationUserPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MigrationUserPage!")
+		return graphql.Null
+	}
+	return ec._MigrationUserPage(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNNode2ᚕmailbridgeᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 64, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15140,6 +17663,53 @@ func (ec *executionContext) marshalNNode2ᚕmailbridgeᚋentᚐNoder(ctx context
 	})
 
 	return ret
+}
+
+func (ec *executionContext) marshalNNotification2ᚕᚖmailbridgeᚋentᚐNotificationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Notification) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 64, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNotification2ᚖmailbridgeᚋentᚐNotification(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNotification2ᚖmailbridgeᚋentᚐNotification(ctx context.Context, sel ast.SelectionSet, v *ent.Notification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Notification!")
+		return graphql.Null
+	}
+	return ec._Notification(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationKind2mailbridgeᚋentᚋnotificationᚐKind(ctx context.Context, v any) (notification.Kind, error) {
+	var res notification.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationKind2mailbridgeᚋentᚋnotificationᚐKind(ctx context.Context, sel ast.SelectionSet, v notification.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNNotifyMigrationUsersInput2mailbridgeᚋgraphᚋmodelᚐNotifyMigrationUsersInput(ctx context.Context, v any) (model.NotifyMigrationUsersInput, error) {
+	res, err := ec.unmarshalInputNotifyMigrationUsersInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotifyMigrationUsersPayload2ᚖmailbridgeᚋgraphᚋmodelᚐNotifyMigrationUsersPayload(ctx context.Context, sel ast.SelectionSet, v *model.NotifyMigrationUsersPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotifyMigrationUsersPayload!")
+		return graphql.Null
+	}
+	return ec._NotifyMigrationUsersPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx context.Context, v any) (entgql.OrderDirection, error) {
@@ -15400,6 +17970,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -15911,6 +18510,22 @@ func (ec *executionContext) marshalOMicrosoftAccount2ᚖmailbridgeᚋentᚐMicro
 		return graphql.Null
 	}
 	return ec._MicrosoftAccount(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMigrationStep2ᚖmailbridgeᚋgraphᚋmodelᚐMigrationStep(ctx context.Context, v any) (*model.MigrationStep, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.MigrationStep)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMigrationStep2ᚖmailbridgeᚋgraphᚋmodelᚐMigrationStep(ctx context.Context, sel ast.SelectionSet, v *model.MigrationStep) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalONode2mailbridgeᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
