@@ -9,6 +9,8 @@ import (
 	"mailbridge/ent/apitoken"
 	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
+	"mailbridge/ent/calendarevent"
+	"mailbridge/ent/graphsubscription"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
 	"mailbridge/ent/oauthstate"
@@ -18,6 +20,8 @@ import (
 	"mailbridge/ent/sequence"
 	"mailbridge/ent/sequencestate"
 	"mailbridge/ent/session"
+	"mailbridge/ent/synccursor"
+	"mailbridge/ent/syncedmessage"
 	"mailbridge/ent/user"
 	"reflect"
 	"sync"
@@ -85,19 +89,23 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:         apitoken.ValidColumn,
-			assignment.Table:       assignment.ValidColumn,
-			auditevent.Table:       auditevent.ValidColumn,
-			mailbox.Table:          mailbox.ValidColumn,
-			microsoftaccount.Table: microsoftaccount.ValidColumn,
-			oauthstate.Table:       oauthstate.ValidColumn,
-			organization.Table:     organization.ValidColumn,
-			prospect.Table:         prospect.ValidColumn,
-			scheduledemail.Table:   scheduledemail.ValidColumn,
-			sequence.Table:         sequence.ValidColumn,
-			sequencestate.Table:    sequencestate.ValidColumn,
-			session.Table:          session.ValidColumn,
-			user.Table:             user.ValidColumn,
+			apitoken.Table:          apitoken.ValidColumn,
+			assignment.Table:        assignment.ValidColumn,
+			auditevent.Table:        auditevent.ValidColumn,
+			calendarevent.Table:     calendarevent.ValidColumn,
+			graphsubscription.Table: graphsubscription.ValidColumn,
+			mailbox.Table:           mailbox.ValidColumn,
+			microsoftaccount.Table:  microsoftaccount.ValidColumn,
+			oauthstate.Table:        oauthstate.ValidColumn,
+			organization.Table:      organization.ValidColumn,
+			prospect.Table:          prospect.ValidColumn,
+			scheduledemail.Table:    scheduledemail.ValidColumn,
+			sequence.Table:          sequence.ValidColumn,
+			sequencestate.Table:     sequencestate.ValidColumn,
+			session.Table:           session.ValidColumn,
+			synccursor.Table:        synccursor.ValidColumn,
+			syncedmessage.Table:     syncedmessage.ValidColumn,
+			user.Table:              user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)
