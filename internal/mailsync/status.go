@@ -83,8 +83,17 @@ func (s *Syncer) failed(ctx context.Context, acct *account, err error) error {
 		})
 		return errors.Join(&ThrottledError{RetryAfter: f.RetryAfter}, serr)
 	case microsoft.Reconnect:
-		// The token source has marked the mailboxes NEEDS_RECONNECT when
-		// the grant is gone; the cursors stay, so reconnecting resumes.
+		if !errors.Is(err, microsoft.ErrNeedsReconnect) {
+			// Graph refused the access token (revoked, or a CAE event):
+			// expire it, so the retry refreshes it — and finds out whether
+			// the grant itself is gone.
+			if serr = s.client.MicrosoftAccount.UpdateOneID(acct.ID).SetTokenExpiresAt(s.now()).Exec(ctx); serr != nil {
+				return errors.Join(err, serr)
+			}
+			return err
+		}
+		// The token source has marked the mailboxes NEEDS_RECONNECT; the
+		// cursors stay, so reconnecting resumes where sync stopped.
 		serr = s.setError(ctx, acct, "", func(u *ent.MailboxUpdate) {
 			u.SetLastSyncError("Syncing stopped: Microsoft no longer accepts Mailbridge's access to this mailbox. Click Reconnect to resume; nothing synced so far is lost.")
 		})
@@ -102,7 +111,7 @@ func (s *Syncer) failed(ctx context.Context, acct *account, err error) error {
 }
 
 func (s *Syncer) setError(ctx context.Context, acct *account, stage entmailbox.SyncStage, update func(*ent.MailboxUpdate)) error {
-	u := onMailboxes(s.mailboxes(acct), true)
+	u := s.mailboxes(acct).Where(entmailbox.SyncEnabled(true))
 	if stage != "" {
 		u.SetSyncStage(stage)
 	}
