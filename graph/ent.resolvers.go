@@ -29,11 +29,15 @@ func (r *Resolver) Assignment() AssignmentResolver { return &assignmentResolver{
 // Mailbox returns MailboxResolver implementation.
 func (r *Resolver) Mailbox() MailboxResolver { return &mailboxResolver{r} }
 
+// Prospect returns ProspectResolver implementation.
+func (r *Resolver) Prospect() ProspectResolver { return &prospectResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
 	assignmentResolver struct{ *Resolver }
 	mailboxResolver    struct{ *Resolver }
+	prospectResolver   struct{ *Resolver }
 	queryResolver      struct{ *Resolver }
 )

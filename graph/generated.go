@@ -43,6 +43,7 @@ type ResolverRoot interface {
 	Assignment() AssignmentResolver
 	Mailbox() MailboxResolver
 	Mutation() MutationResolver
+	Prospect() ProspectResolver
 	Query() QueryResolver
 	Viewer() ViewerResolver
 }
@@ -201,6 +202,7 @@ type ComplexityRoot struct {
 		SyncProgressDone      func(childComplexity int) int
 		SyncProgressTotal     func(childComplexity int) int
 		SyncStage             func(childComplexity int) int
+		SyncedMessages        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		ThrottledUntil        func(childComplexity int) int
 		UndeliveredEmailCount func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
@@ -256,6 +258,7 @@ type ComplexityRoot struct {
 		SetAllowCrossOwnerAssignment func(childComplexity int, input model.SetAllowCrossOwnerAssignmentInput) int
 		SetSend                      func(childComplexity int, input model.SetSendInput) int
 		SetSync                      func(childComplexity int, input model.SetSyncInput) int
+		SetSyncHeadersOnly           func(childComplexity int, input model.SetSyncHeadersOnlyInput) int
 	}
 
 	Organization struct {
@@ -275,13 +278,14 @@ type ComplexityRoot struct {
 	}
 
 	Prospect struct {
-		Company   func(childComplexity int) int
-		CreatedAt func(childComplexity int) int
-		Email     func(childComplexity int) int
-		FirstName func(childComplexity int) int
-		ID        func(childComplexity int) int
-		LastName  func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
+		Company        func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Email          func(childComplexity int) int
+		FirstName      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastName       func(childComplexity int) int
+		SyncedMessages func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		UpdatedAt      func(childComplexity int) int
 	}
 
 	Query struct {
@@ -378,6 +382,10 @@ type ComplexityRoot struct {
 		Mailbox func(childComplexity int) int
 	}
 
+	SetSyncHeadersOnlyPayload struct {
+		Organization func(childComplexity int) int
+	}
+
 	SetSyncPayload struct {
 		Mailbox func(childComplexity int) int
 	}
@@ -457,6 +465,7 @@ type AssignmentResolver interface {
 type MailboxResolver interface {
 	NeedsMigration(ctx context.Context, obj *ent.Mailbox) (bool, error)
 	UndeliveredEmailCount(ctx context.Context, obj *ent.Mailbox) (int, error)
+	SyncedMessages(ctx context.Context, obj *ent.Mailbox, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.SyncedMessageConnection, error)
 }
 type MutationResolver interface {
 	SetSync(ctx context.Context, input model.SetSyncInput) (*model.SetSyncPayload, error)
@@ -472,6 +481,10 @@ type MutationResolver interface {
 	AddMailbox(ctx context.Context, input model.AddMailboxInput) (*model.AddMailboxPayload, error)
 	RemoveMailbox(ctx context.Context, input model.RemoveMailboxInput) (*model.RemoveMailboxPayload, error)
 	ReportOutlookAddinVersion(ctx context.Context, input model.ReportOutlookAddinVersionInput) (*model.ReportOutlookAddinVersionPayload, error)
+	SetSyncHeadersOnly(ctx context.Context, input model.SetSyncHeadersOnlyInput) (*model.SetSyncHeadersOnlyPayload, error)
+}
+type ProspectResolver interface {
+	SyncedMessages(ctx context.Context, obj *ent.Prospect, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.SyncedMessageConnection, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -1134,6 +1147,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mailbox.SyncStage(childComplexity), true
+	case "Mailbox.syncedMessages":
+		if e.ComplexityRoot.Mailbox.SyncedMessages == nil {
+			break
+		}
+
+		args, err := ec.field_Mailbox_syncedMessages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mailbox.SyncedMessages(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Mailbox.throttledUntil":
 		if e.ComplexityRoot.Mailbox.ThrottledUntil == nil {
 			break
@@ -1439,6 +1463,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetSync(childComplexity, args["input"].(model.SetSyncInput)), true
+	case "Mutation.setSyncHeadersOnly":
+		if e.ComplexityRoot.Mutation.SetSyncHeadersOnly == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSyncHeadersOnly_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSyncHeadersOnly(childComplexity, args["input"].(model.SetSyncHeadersOnlyInput)), true
 
 	case "Organization.allowCrossOwnerAssignment":
 		if e.ComplexityRoot.Organization.AllowCrossOwnerAssignment == nil {
@@ -1538,6 +1573,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Prospect.LastName(childComplexity), true
+	case "Prospect.syncedMessages":
+		if e.ComplexityRoot.Prospect.SyncedMessages == nil {
+			break
+		}
+
+		args, err := ec.field_Prospect_syncedMessages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Prospect.SyncedMessages(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Prospect.updatedAt":
 		if e.ComplexityRoot.Prospect.UpdatedAt == nil {
 			break
@@ -1958,6 +2004,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetSendPayload.Mailbox(childComplexity), true
 
+	case "SetSyncHeadersOnlyPayload.organization":
+		if e.ComplexityRoot.SetSyncHeadersOnlyPayload.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetSyncHeadersOnlyPayload.Organization(childComplexity), true
+
 	case "SetSyncPayload.mailbox":
 		if e.ComplexityRoot.SetSyncPayload.Mailbox == nil {
 			break
@@ -2264,6 +2317,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SequenceStateOrder", ec.unmarshalInputSequenceStateOrder),
 			graphql.NewInputUnmarshaler("SetAllowCrossOwnerAssignmentInput", ec.unmarshalInputSetAllowCrossOwnerAssignmentInput),
 			graphql.NewInputUnmarshaler("SetSendInput", ec.unmarshalInputSetSendInput),
+			graphql.NewInputUnmarshaler("SetSyncHeadersOnlyInput", ec.unmarshalInputSetSyncHeadersOnlyInput),
 			graphql.NewInputUnmarshaler("SetSyncInput", ec.unmarshalInputSetSyncInput),
 			graphql.NewInputUnmarshaler("SyncedMessageOrder", ec.unmarshalInputSyncedMessageOrder),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
@@ -2342,7 +2396,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "microsoft.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "microsoft.graphqls" "schema.graphqls" "sync.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2356,6 +2410,7 @@ func sourceData(filename string) string {
 var sources = []*ast.Source{
 	{Name: "microsoft.graphqls", Input: sourceData("microsoft.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
+	{Name: "sync.graphqls", Input: sourceData("sync.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2646,6 +2701,8 @@ func (ec *executionContext) childFields_Mailbox(ctx context.Context, field graph
 		return ec.fieldContext_Mailbox_needsMigration(ctx, field)
 	case "undeliveredEmailCount":
 		return ec.fieldContext_Mailbox_undeliveredEmailCount(ctx, field)
+	case "syncedMessages":
+		return ec.fieldContext_Mailbox_syncedMessages(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Mailbox", field.Name)
 }
@@ -2766,6 +2823,8 @@ func (ec *executionContext) childFields_Prospect(ctx context.Context, field grap
 		return ec.fieldContext_Prospect_lastName(ctx, field)
 	case "company":
 		return ec.fieldContext_Prospect_company(ctx, field)
+	case "syncedMessages":
+		return ec.fieldContext_Prospect_syncedMessages(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Prospect", field.Name)
 }
@@ -2930,6 +2989,14 @@ func (ec *executionContext) childFields_SetSendPayload(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type SetSendPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SetSyncHeadersOnlyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organization":
+		return ec.fieldContext_SetSyncHeadersOnlyPayload_organization(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetSyncHeadersOnlyPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SetSyncPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "mailbox":
@@ -2978,6 +3045,18 @@ func (ec *executionContext) childFields_SyncedMessage(ctx context.Context, field
 		return ec.fieldContext_SyncedMessage_prospects(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SyncedMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncedMessageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SyncedMessageConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SyncedMessageConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SyncedMessageConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncedMessageConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_SyncedMessageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3170,6 +3249,44 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Mailbox_syncedMessages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addMailbox_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3324,6 +3441,20 @@ func (ec *executionContext) field_Mutation_setSend_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setSyncHeadersOnly_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetSyncHeadersOnlyInput, error) {
+			return ec.unmarshalNSetSyncHeadersOnlyInput2mailbridgeᚋgraphᚋmodelᚐSetSyncHeadersOnlyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setSync_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3335,6 +3466,44 @@ func (ec *executionContext) field_Mutation_setSync_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Prospect_syncedMessages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
 	return args, nil
 }
 
@@ -6294,6 +6463,50 @@ func (ec *executionContext) fieldContext_Mailbox_undeliveredEmailCount(_ context
 	return graphql.NewScalarFieldContext("Mailbox", field, true, true, "Int")
 }
 
+func (ec *executionContext) _Mailbox_syncedMessages(ctx context.Context, field graphql.CollectedField, obj *ent.Mailbox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mailbox_syncedMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mailbox().SyncedMessages(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SyncedMessageConnection) graphql.Marshaler {
+			return ec.marshalNSyncedMessageConnection2ᚖmailbridgeᚋentᚐSyncedMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mailbox_syncedMessages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mailbox",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncedMessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mailbox_syncedMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MailboxConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MailboxConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7423,6 +7636,50 @@ func (ec *executionContext) fieldContext_Mutation_reportOutlookAddinVersion(ctx 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setSyncHeadersOnly(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setSyncHeadersOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetSyncHeadersOnly(ctx, fc.Args["input"].(model.SetSyncHeadersOnlyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetSyncHeadersOnlyPayload) graphql.Marshaler {
+			return ec.marshalNSetSyncHeadersOnlyPayload2ᚖmailbridgeᚋgraphᚋmodelᚐSetSyncHeadersOnlyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setSyncHeadersOnly(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetSyncHeadersOnlyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setSyncHeadersOnly_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7812,6 +8069,50 @@ func (ec *executionContext) _Prospect_company(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Prospect_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+}
+
+func (ec *executionContext) _Prospect_syncedMessages(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Prospect_syncedMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Prospect().SyncedMessages(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SyncedMessageConnection) graphql.Marshaler {
+			return ec.marshalNSyncedMessageConnection2ᚖmailbridgeᚋentᚐSyncedMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Prospect_syncedMessages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Prospect",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncedMessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Prospect_syncedMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -9606,6 +9907,38 @@ func (ec *executionContext) fieldContext_SetSendPayload_mailbox(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Mailbox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetSyncHeadersOnlyPayload_organization(ctx context.Context, field graphql.CollectedField, obj *model.SetSyncHeadersOnlyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetSyncHeadersOnlyPayload_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖmailbridgeᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetSyncHeadersOnlyPayload_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetSyncHeadersOnlyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13122,6 +13455,48 @@ func UnmarshalSetSendInput(ctx context.Context, raw any) (model.SetSendInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetSyncHeadersOnlyInput(ctx context.Context, obj any) (model.SetSyncHeadersOnlyInput, error) {
+	var it model.SetSyncHeadersOnlyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetSyncHeadersOnlyInput unmarshals raw into the SetSyncHeadersOnlyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetSyncHeadersOnlyInput(ctx context.Context, raw any) (model.SetSyncHeadersOnlyInput, error) {
+	var out model.SetSyncHeadersOnlyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetSyncHeadersOnlyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetSyncInput(ctx context.Context, obj any) (model.SetSyncInput, error) {
 	var it model.SetSyncInput
 	if obj == nil {
@@ -14362,6 +14737,12 @@ func (ec *executionContext) _Mailbox(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Mailbox_undeliveredEmailCount(ctx, field, obj)
 				})
+		case "syncedMessages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Mailbox_syncedMessages(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14713,6 +15094,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setSyncHeadersOnly":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setSyncHeadersOnly(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14850,38 +15238,44 @@ func (ec *executionContext) _Prospect(ctx context.Context, sel ast.SelectionSet,
 		case "id":
 			out.Values[i] = ec._Prospect_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Prospect_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Prospect_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._Prospect_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "firstName":
 			out.Values[i] = ec._Prospect_firstName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastName":
 			out.Values[i] = ec._Prospect_lastName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "company":
 			out.Values[i] = ec._Prospect_company(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "syncedMessages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Prospect_syncedMessages(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15533,6 +15927,39 @@ func (ec *executionContext) _SetSendPayload(ctx context.Context, sel ast.Selecti
 			out.Values[i] = graphql.MarshalString("SetSendPayload")
 		case "mailbox":
 			out.Values[i] = ec._SetSendPayload_mailbox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var setSyncHeadersOnlyPayloadImplementors = []string{"SetSyncHeadersOnlyPayload"}
+
+func (ec *executionContext) _SetSyncHeadersOnlyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetSyncHeadersOnlyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setSyncHeadersOnlyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetSyncHeadersOnlyPayload")
+		case "organization":
+			out.Values[i] = ec._SetSyncHeadersOnlyPayload_organization(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17049,6 +17476,19 @@ func (ec *executionContext) marshalNSetSendPayload2ᚖmailbridgeᚋgraphᚋmodel
 	return ec._SetSendPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSetSyncHeadersOnlyInput2mailbridgeᚋgraphᚋmodelᚐSetSyncHeadersOnlyInput(ctx context.Context, v any) (model.SetSyncHeadersOnlyInput, error) {
+	res, err := ec.unmarshalInputSetSyncHeadersOnlyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetSyncHeadersOnlyPayload2ᚖmailbridgeᚋgraphᚋmodelᚐSetSyncHeadersOnlyPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetSyncHeadersOnlyPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SetSyncHeadersOnlyPayload!")
+		return graphql.Null
+	}
+	return ec._SetSyncHeadersOnlyPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSetSyncInput2mailbridgeᚋgraphᚋmodelᚐSetSyncInput(ctx context.Context, v any) (model.SetSyncInput, error) {
 	res, err := ec.unmarshalInputSetSyncInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17074,6 +17514,14 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNSyncedMessageConnection2ᚖmailbridgeᚋentᚐSyncedMessageConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SyncedMessageConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SyncedMessageConnection!")
+		return graphql.Null
+	}
+	return ec._SyncedMessageConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSyncedMessageFolder2mailbridgeᚋentᚋsyncedmessageᚐFolder(ctx context.Context, v any) (syncedmessage.Folder, error) {
