@@ -62,6 +62,14 @@ export type MailboxProvider =
   | 'EXCHANGE_EWS'
   | 'OFFICE365_OAUTH';
 
+/** MailboxSyncStage is enum for the field sync_stage */
+export type MailboxSyncStage =
+  | 'FAILED'
+  | 'IDLE'
+  | 'INCREMENTAL'
+  | 'INITIAL_SYNC'
+  | 'PAUSED';
+
 /** Narrows the sequence-state list. All given conditions must hold. */
 export type SequenceStateFilterInput = {
   /** Only states that still have scheduled, undelivered emails. */
@@ -127,7 +135,9 @@ export type AdminConsentOffice365Mutation = { adminConsentOffice365: { adminCons
 export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MailboxesQuery = { viewer: { outlookAddinMinVersion: string | null, user: { id: string, outlookAddinVersion: string | null }, mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null }> } };
+export type MailboxesQuery = { viewer: { outlookAddinMinVersion: string | null, user: { id: string, outlookAddinVersion: string | null }, mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null, syncStage: MailboxSyncStage, syncProgressDone: number, syncProgressTotal: number | null, throttledUntil: string | null }> } };
+
+export type SyncHealthFieldsFragment = { syncEnabled: boolean, syncStage: MailboxSyncStage, syncProgressDone: number, syncProgressTotal: number | null, throttledUntil: string | null };
 
 export type AssignableMailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -190,7 +200,15 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-
+export const SyncHealthFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SyncHealthFields on Mailbox {
+  syncEnabled
+  syncStage
+  syncProgressDone
+  syncProgressTotal
+  throttledUntil
+}
+    `, {"fragmentName":"SyncHealthFields"}) as unknown as TypedDocumentString<SyncHealthFieldsFragment, unknown>;
 export const ConnectOffice365Document = new TypedDocumentString(`
     mutation ConnectOffice365($input: ConnectOffice365Input!) {
   connectOffice365(input: $input) {
@@ -256,10 +274,17 @@ export const MailboxesDocument = new TypedDocumentString(`
       undeliveredEmailCount
       lastSyncedAt
       lastSyncError
+      ...SyncHealthFields
     }
   }
 }
-    `) as unknown as TypedDocumentString<MailboxesQuery, MailboxesQueryVariables>;
+    fragment SyncHealthFields on Mailbox {
+  syncEnabled
+  syncStage
+  syncProgressDone
+  syncProgressTotal
+  throttledUntil
+}`) as unknown as TypedDocumentString<MailboxesQuery, MailboxesQueryVariables>;
 export const AssignableMailboxesDocument = new TypedDocumentString(`
     query AssignableMailboxes {
   assignableMailboxes {

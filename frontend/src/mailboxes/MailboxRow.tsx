@@ -9,6 +9,7 @@ import {
   noProviderLabel,
   providerLabels,
 } from "./labels";
+import { SyncHealth } from "./SyncHealth";
 
 export type Mailbox = MailboxesQuery["viewer"]["mailboxes"][number];
 
@@ -108,6 +109,7 @@ export function MailboxRow({ mailbox, timeZone, addin }: MailboxRowProps) {
               )}
             </dd>
           </div>
+          <SyncHealth mailbox={mailbox} timeZone={timeZone} />
           <div>
             <dt>Scheduled emails</dt>
             <dd>
