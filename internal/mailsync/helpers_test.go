@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is Mailbridge's sync against a running emulator with one tenant
 // (contoso.com).
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	d      *db.DB
 	sim    *m365sim.Server
 	tenant m365sim.Tenant
@@ -69,6 +70,23 @@ type env struct {
 	ins    *insertCounter
 	syncer *mailsync.Syncer
 	opts   mailsync.Options
+	// graphRequests counts the requests Mailbridge sent to Graph.
+	graphRequests atomic.Int64
+	// freshDeltas counts message delta requests that start a round from
+	// scratch (no skip or delta token).
+	freshDeltas atomic.Int64
+}
+
+type countingTransport struct{ n, fresh *atomic.Int64 }
+
+func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(r.URL.Path, "/v1.0/") {
+		c.n.Add(1)
+	}
+	if strings.Contains(r.URL.Path, "/messages/delta") && !strings.Contains(r.URL.RawQuery, "token=") {
+		c.fresh.Add(1)
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // insertCounter is the River inserter of the env: it counts enqueued rounds.
@@ -93,7 +111,7 @@ func (c *insertCounter) count(accountID int) int {
 	return c.rounds[accountID]
 }
 
-func newEnv(t *testing.T, d *db.DB, opt ...func(*mailsync.Options)) *env {
+func newEnv(t testing.TB, d *db.DB, opt ...func(*mailsync.Options)) *env {
 	t.Helper()
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
 	sim, err := m365sim.Listen("127.0.0.1:0", m365sim.Config{
@@ -118,7 +136,7 @@ func newEnv(t *testing.T, d *db.DB, opt ...func(*mailsync.Options)) *env {
 	}
 	e.svc, err = microsoft.New(microsoft.Options{
 		Config: cfg, PublicURL: publicURL, Client: e.client,
-		HTTPClient: &http.Client{Timeout: 10 * time.Second},
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: countingTransport{&e.graphRequests, &e.freshDeltas}},
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,
 	})
 	require.NoError(t, err)

@@ -155,19 +155,35 @@ func (r *round) folder(ctx context.Context, name string, folder syncedmessage.Fo
 			return err
 		}
 	}
+	first := func() (*abs.RequestInformation, error) {
+		return r.gc.Me().MailFolders().ByMailFolderId(name).Messages().Delta().ToGetRequestInformation(ctx,
+			&users.ItemMailFoldersItemMessagesDeltaRequestBuilderGetRequestConfiguration{
+				QueryParameters: &users.ItemMailFoldersItemMessagesDeltaRequestBuilderGetQueryParameters{Select: messageSelect},
+			})
+	}
+	// The next page is fetched while the current one is stored: still one
+	// request at a time per folder, but Graph and the database overlap.
+	type fetched struct {
+		page mailPage
+		err  error
+	}
+	fetch := func(link string) <-chan fetched {
+		ch := make(chan fetched, 1)
+		go func() {
+			var f fetched
+			f.err = r.get(ctx, link, &f.page, first)
+			ch <- f
+		}()
+		return ch
+	}
 	resynced := false
+	next := fetch(link)
 	for {
 		if err := r.checkOn(ctx); err != nil {
 			return err
 		}
-		var page mailPage
-		err := r.get(ctx, link, &page, func() (*abs.RequestInformation, error) {
-			b := r.gc.Me().MailFolders().ByMailFolderId(name).Messages().Delta()
-			return b.ToGetRequestInformation(ctx, &users.ItemMailFoldersItemMessagesDeltaRequestBuilderGetRequestConfiguration{
-				QueryParameters: &users.ItemMailFoldersItemMessagesDeltaRequestBuilderGetQueryParameters{Select: messageSelect},
-			})
-		})
-		if err != nil {
+		f := <-next
+		if err := f.err; err != nil {
 			if link != "" && !resynced && cursorExpired(err) {
 				// The delta or skip token is gone: import the folder again.
 				// Upserts by Graph id keep it free of duplicates.
@@ -179,18 +195,23 @@ func (r *round) folder(ctx context.Context, name string, folder syncedmessage.Fo
 				if err := r.restartImport(ctx); err != nil {
 					return err
 				}
+				next = fetch(link)
 				continue
 			}
 			return err
 		}
-		if err := r.applyMailPage(ctx, cur, folder, &page); err != nil {
+		page := &f.page
+		if page.DeltaLink == "" && page.NextLink == "" {
+			return errors.New("mailsync: a delta page had neither a nextLink nor a deltaLink")
+		}
+		if page.DeltaLink == "" {
+			next = fetch(page.NextLink)
+		}
+		if err := r.applyMailPage(ctx, cur, folder, page); err != nil {
 			return err
 		}
 		if page.DeltaLink != "" {
 			return nil
-		}
-		if page.NextLink == "" {
-			return errors.New("mailsync: a delta page had neither a nextLink nor a deltaLink")
 		}
 		link = page.NextLink
 	}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
@@ -163,15 +164,20 @@ func (s *Syncer) notified(ctx context.Context, ns []notification) error {
 			s.log.Warn("mailsync: notification with a wrong clientState ignored", "subscription", n.SubscriptionID)
 			continue
 		}
+		// Every valid notification touches the row (updated_at): a round
+		// that is running when it arrives then runs once more, since the
+		// round it would have started is already taken.
+		u := sub.Update()
 		switch n.LifecycleEvent {
 		case "reauthorizationRequired":
 			// The round renews it (a due expiry forces the PATCH).
-			err = sub.Update().SetExpiresAt(s.now()).Exec(ctx)
+			u.SetExpiresAt(s.now())
 		case "subscriptionRemoved":
-			// The round creates a new one, then catches up through delta.
-			err = s.client.GraphSubscription.DeleteOne(sub).Exec(ctx)
+			// The round's renewal finds it gone and subscribes anew, then
+			// catches up through delta.
+			u.SetExpiresAt(time.Unix(0, 0).UTC())
 		}
-		if err != nil {
+		if err := u.Exec(ctx); err != nil {
 			return err
 		}
 		accounts[sub.MicrosoftAccountID] = true

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"mailbridge/ent"
+	"mailbridge/ent/graphsubscription"
 	entmailbox "mailbridge/ent/mailbox"
 	"mailbridge/internal/db"
 	"mailbridge/internal/jobs"
@@ -139,6 +140,16 @@ func (s *Syncer) stillOn(ctx context.Context, accountID int) (bool, error) {
 	).Exist(ctx)
 }
 
+// notifiedSince reports whether a notification for the account arrived
+// after t (it touches the subscription row).
+func (s *Syncer) notifiedSince(ctx context.Context, accountID int, t time.Time) bool {
+	if s.o.NotificationURL == "" {
+		return false
+	}
+	ok, err := s.client.GraphSubscription.Query().Where(graphsubscription.MicrosoftAccountID(accountID), graphsubscription.UpdatedAtGT(t)).Exist(ctx)
+	return err == nil && ok
+}
+
 // Sync runs one round for the account: mail folders, calendar and the
 // change-notification subscription. It returns nil when the account is
 // not synced (Syncing off, not connected): its mailboxes show PAUSED and
@@ -156,8 +167,16 @@ func (s *Syncer) Sync(ctx context.Context, accountID int) error {
 	if err != nil {
 		return err
 	}
-	r := &round{s: s, acct: acct, gc: gc}
-	err = r.run(ctx)
+	// A notification that arrives during a round finds this round's job
+	// taken (one per account): the round runs again for it, a few times
+	// at most (polling is the safety net).
+	for range 3 {
+		started := time.Now()
+		r := &round{s: s, acct: acct, gc: gc}
+		if err = r.run(ctx); err != nil || !s.notifiedSince(ctx, accountID, started) {
+			break
+		}
+	}
 	switch {
 	case errors.Is(err, errPaused):
 		return s.setPaused(ctx, acct)
