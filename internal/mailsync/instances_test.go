@@ -14,6 +14,7 @@ import (
 
 	"mailbridge/internal/dbtest"
 	"mailbridge/internal/jobs"
+	"mailbridge/internal/m365sim"
 	"mailbridge/internal/mailsync"
 	"mailbridge/internal/microsoft"
 )
@@ -68,4 +69,42 @@ func TestSync_TwoInstancesStayWithinTheMailboxShare(t *testing.T) {
 	require.Greater(t, c.PeakInFlight, 1, "a round uses its share")
 	require.Zero(t, c.Throttled)
 	require.Len(t, e.messages(b), 40)
+}
+
+// Through River: a throttled round is snoozed for Graph's Retry-After
+// (the worker is free meanwhile), then completes.
+func TestSyncWorker_SnoozesThrottledRound(t *testing.T) {
+	t.Parallel()
+	d := dbtest.SQLite(t)
+	e := newEnv(t, d)
+	b := e.connected("ann@contoso.com")
+	e.prospect("pat@customer.example")
+	e.deliver(b, "pat@customer.example", "Hello")
+	_, err := e.sim.InjectFault(m365sim.Fault{Mailbox: b.address, Kind: m365sim.FaultThrottle, Count: 1, RetryAfter: "2", PathContains: "/delta"})
+	require.NoError(t, err)
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, mailsync.NewSyncWorker(e.syncer))
+	rc, err := jobs.NewClient(d, workers, jobs.Options{FetchPollInterval: 100 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	events, cancel := rc.Subscribe(river.EventKindJobSnoozed, river.EventKindJobCompleted)
+	defer cancel()
+	require.NoError(t, rc.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = rc.StopAndCancel(ctx)
+	})
+	require.NoError(t, e.syncer.Enqueue(context.Background(), b.account))
+
+	ev := <-events
+	require.Equal(t, river.EventKindJobSnoozed, ev.Kind)
+	require.WithinDuration(t, time.Now().Add(2*time.Second), ev.Job.ScheduledAt, 1500*time.Millisecond, "snoozed for Retry-After")
+	select {
+	case ev = <-events:
+		require.Equal(t, river.EventKindJobCompleted, ev.Kind)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the snoozed round did not complete")
+	}
+	require.Len(t, e.messages(b), 1)
 }

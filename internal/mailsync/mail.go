@@ -475,7 +475,7 @@ func (r *round) applyMailPage(ctx context.Context, cur *ent.SyncCursor, folder s
 				}
 			}
 		}
-		for chunk := range slices.Chunk(creates, 200) {
+		for chunk := range slices.Chunk(creates, 500) {
 			if err := c.SyncedMessage.CreateBulk(chunk...).Exec(ctx); err != nil {
 				return fmt.Errorf("mailsync: store messages: %w", err)
 			}
