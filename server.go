@@ -48,6 +48,7 @@ import (
 	"mailbridge/internal/jobs"
 	"mailbridge/internal/m365sim"
 	"mailbridge/internal/mailbox"
+	"mailbridge/internal/mailsync"
 	"mailbridge/internal/microsoft"
 	"mailbridge/internal/migration"
 	"mailbridge/internal/server"
@@ -172,13 +173,13 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 		}
 	}
 
-	assigner, stopJobs, err := startJobs(ctx, cfg, d, log)
+	assigner, syncer, stopJobs, err := startJobs(ctx, cfg, d, log)
 	if err != nil {
 		return err
 	}
 	defer stopJobs()
 
-	h, err := server.New(server.Deps{
+	deps := server.Deps{
 		Config:   cfg,
 		Client:   client,
 		Dialect:  d.Dialect,
@@ -187,7 +188,11 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 		Ready:    d.Ready,
 		DB:       d,
 		Assigner: assigner,
-	})
+	}
+	if syncer != nil {
+		deps.SyncWebhook = syncer.Webhook()
+	}
+	h, err := server.New(deps)
 	if err != nil {
 		return err
 	}
@@ -242,23 +247,42 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 // assignMailbox service that enqueues their jobs. The returned stop drains
 // in-flight jobs (a background assignment finishes its current chunk and
 // the rest resumes at the next start) within 20 seconds, then cancels them.
-func startJobs(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (*mailbox.Assigner, func(), error) {
+func startJobs(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (*mailbox.Assigner, *mailsync.Syncer, func(), error) {
 	ins, err := jobs.NewInserter(d, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	assigner := mailbox.NewAssigner(d, ins, mailbox.AssignOptions{BackgroundThreshold: cfg.AssignBackgroundThreshold})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, mailbox.NewAssignWorker(assigner))
-	rc, err := jobs.NewClient(d, workers, jobs.Options{Logger: log})
+	var periodic []*river.PeriodicJob
+
+	// --- mail and calendar sync (internal/mailsync) ---
+	var syncer *mailsync.Syncer
+	if cfg.Microsoft.Configured() {
+		ms, err := microsoft.New(microsoft.Options{Config: cfg.Microsoft, PublicURL: cfg.PublicURL, Client: d.Client(), Logger: log})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		syncer = mailsync.New(mailsync.Options{
+			DB: d, Microsoft: ms, Inserter: ins, Logger: log,
+			InitialWindow: cfg.SyncInitialWindow, NotificationURL: mailsync.NotificationURLFor(cfg.PublicURL),
+		})
+		river.AddWorker(workers, mailsync.NewSyncWorker(syncer))
+		river.AddWorker(workers, mailsync.NewPollWorker(syncer))
+		periodic = append(periodic, mailsync.PeriodicPoll(cfg.SyncPollInterval))
+	}
+	// --- end of mail and calendar sync ---
+
+	rc, err := jobs.NewClient(d, workers, jobs.Options{Logger: log, PeriodicJobs: periodic})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Not ctx: a signal must not hard-stop running jobs; stop drains them.
 	if err := rc.Start(context.WithoutCancel(ctx)); err != nil {
-		return nil, nil, fmt.Errorf("jobs: start: %w", err)
+		return nil, nil, nil, fmt.Errorf("jobs: start: %w", err)
 	}
-	return assigner, func() {
+	return assigner, syncer, func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		if err := rc.Stop(stopCtx); err != nil {

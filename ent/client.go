@@ -14,6 +14,8 @@ import (
 	"mailbridge/ent/apitoken"
 	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
+	"mailbridge/ent/calendarevent"
+	"mailbridge/ent/graphsubscription"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
 	"mailbridge/ent/migrationsnapshot"
@@ -25,6 +27,8 @@ import (
 	"mailbridge/ent/sequence"
 	"mailbridge/ent/sequencestate"
 	"mailbridge/ent/session"
+	"mailbridge/ent/synccursor"
+	"mailbridge/ent/syncedmessage"
 	"mailbridge/ent/user"
 
 	"entgo.io/ent"
@@ -46,6 +50,10 @@ type Client struct {
 	Assignment *AssignmentClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// CalendarEvent is the client for interacting with the CalendarEvent builders.
+	CalendarEvent *CalendarEventClient
+	// GraphSubscription is the client for interacting with the GraphSubscription builders.
+	GraphSubscription *GraphSubscriptionClient
 	// Mailbox is the client for interacting with the Mailbox builders.
 	Mailbox *MailboxClient
 	// MicrosoftAccount is the client for interacting with the MicrosoftAccount builders.
@@ -68,6 +76,10 @@ type Client struct {
 	SequenceState *SequenceStateClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// SyncCursor is the client for interacting with the SyncCursor builders.
+	SyncCursor *SyncCursorClient
+	// SyncedMessage is the client for interacting with the SyncedMessage builders.
+	SyncedMessage *SyncedMessageClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 }
@@ -84,6 +96,8 @@ func (c *Client) init() {
 	c.APIToken = NewAPITokenClient(c.config)
 	c.Assignment = NewAssignmentClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.CalendarEvent = NewCalendarEventClient(c.config)
+	c.GraphSubscription = NewGraphSubscriptionClient(c.config)
 	c.Mailbox = NewMailboxClient(c.config)
 	c.MicrosoftAccount = NewMicrosoftAccountClient(c.config)
 	c.MigrationSnapshot = NewMigrationSnapshotClient(c.config)
@@ -95,6 +109,8 @@ func (c *Client) init() {
 	c.Sequence = NewSequenceClient(c.config)
 	c.SequenceState = NewSequenceStateClient(c.config)
 	c.Session = NewSessionClient(c.config)
+	c.SyncCursor = NewSyncCursorClient(c.config)
+	c.SyncedMessage = NewSyncedMessageClient(c.config)
 	c.User = NewUserClient(c.config)
 }
 
@@ -195,6 +211,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		MicrosoftAccount:  NewMicrosoftAccountClient(cfg),
 		MigrationSnapshot: NewMigrationSnapshotClient(cfg),
 		Notification:      NewNotificationClient(cfg),
+		CalendarEvent:     NewCalendarEventClient(cfg),
+		GraphSubscription: NewGraphSubscriptionClient(cfg),
 		OAuthState:        NewOAuthStateClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		Prospect:          NewProspectClient(cfg),
@@ -202,6 +220,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Sequence:          NewSequenceClient(cfg),
 		SequenceState:     NewSequenceStateClient(cfg),
 		Session:           NewSessionClient(cfg),
+		SyncCursor:        NewSyncCursorClient(cfg),
+		SyncedMessage:     NewSyncedMessageClient(cfg),
 		User:              NewUserClient(cfg),
 	}, nil
 }
@@ -229,6 +249,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		MicrosoftAccount:  NewMicrosoftAccountClient(cfg),
 		MigrationSnapshot: NewMigrationSnapshotClient(cfg),
 		Notification:      NewNotificationClient(cfg),
+		CalendarEvent:     NewCalendarEventClient(cfg),
+		GraphSubscription: NewGraphSubscriptionClient(cfg),
 		OAuthState:        NewOAuthStateClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		Prospect:          NewProspectClient(cfg),
@@ -236,6 +258,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Sequence:          NewSequenceClient(cfg),
 		SequenceState:     NewSequenceStateClient(cfg),
 		Session:           NewSessionClient(cfg),
+		SyncCursor:        NewSyncCursorClient(cfg),
+		SyncedMessage:     NewSyncedMessageClient(cfg),
 		User:              NewUserClient(cfg),
 	}, nil
 }
@@ -269,6 +293,10 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIToken, c.Assignment, c.AuditEvent, c.Mailbox, c.MicrosoftAccount,
 		c.MigrationSnapshot, c.Notification, c.OAuthState, c.Organization, c.Prospect,
 		c.ScheduledEmail, c.Sequence, c.SequenceState, c.Session, c.User,
+		c.APIToken, c.Assignment, c.AuditEvent, c.CalendarEvent, c.GraphSubscription,
+		c.Mailbox, c.MicrosoftAccount, c.OAuthState, c.Organization, c.Prospect,
+		c.ScheduledEmail, c.Sequence, c.SequenceState, c.Session, c.SyncCursor,
+		c.SyncedMessage, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -281,6 +309,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIToken, c.Assignment, c.AuditEvent, c.Mailbox, c.MicrosoftAccount,
 		c.MigrationSnapshot, c.Notification, c.OAuthState, c.Organization, c.Prospect,
 		c.ScheduledEmail, c.Sequence, c.SequenceState, c.Session, c.User,
+		c.APIToken, c.Assignment, c.AuditEvent, c.CalendarEvent, c.GraphSubscription,
+		c.Mailbox, c.MicrosoftAccount, c.OAuthState, c.Organization, c.Prospect,
+		c.ScheduledEmail, c.Sequence, c.SequenceState, c.Session, c.SyncCursor,
+		c.SyncedMessage, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -295,6 +327,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Assignment.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *CalendarEventMutation:
+		return c.CalendarEvent.mutate(ctx, m)
+	case *GraphSubscriptionMutation:
+		return c.GraphSubscription.mutate(ctx, m)
 	case *MailboxMutation:
 		return c.Mailbox.mutate(ctx, m)
 	case *MicrosoftAccountMutation:
@@ -317,6 +353,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.SequenceState.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
+	case *SyncCursorMutation:
+		return c.SyncCursor.mutate(ctx, m)
+	case *SyncedMessageMutation:
+		return c.SyncedMessage.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	default:
@@ -835,6 +875,322 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 		return (&AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditEvent mutation op: %q", m.Op())
+	}
+}
+
+// CalendarEventClient is a client for the CalendarEvent schema.
+type CalendarEventClient struct {
+	config
+}
+
+// NewCalendarEventClient returns a client for the CalendarEvent from the given config.
+func NewCalendarEventClient(c config) *CalendarEventClient {
+	return &CalendarEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `calendarevent.Hooks(f(g(h())))`.
+func (c *CalendarEventClient) Use(hooks ...Hook) {
+	c.hooks.CalendarEvent = append(c.hooks.CalendarEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `calendarevent.Intercept(f(g(h())))`.
+func (c *CalendarEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CalendarEvent = append(c.inters.CalendarEvent, interceptors...)
+}
+
+// Create returns a builder for creating a CalendarEvent entity.
+func (c *CalendarEventClient) Create() *CalendarEventCreate {
+	mutation := newCalendarEventMutation(c.config, OpCreate)
+	return &CalendarEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CalendarEvent entities.
+func (c *CalendarEventClient) CreateBulk(builders ...*CalendarEventCreate) *CalendarEventCreateBulk {
+	return &CalendarEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CalendarEventClient) MapCreateBulk(slice any, setFunc func(*CalendarEventCreate, int)) *CalendarEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CalendarEventCreateBulk{err: fmt.Errorf("calling to CalendarEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CalendarEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CalendarEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CalendarEvent.
+func (c *CalendarEventClient) Update() *CalendarEventUpdate {
+	mutation := newCalendarEventMutation(c.config, OpUpdate)
+	return &CalendarEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CalendarEventClient) UpdateOne(_m *CalendarEvent) *CalendarEventUpdateOne {
+	mutation := newCalendarEventMutation(c.config, OpUpdateOne, withCalendarEvent(_m))
+	return &CalendarEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CalendarEventClient) UpdateOneID(id int) *CalendarEventUpdateOne {
+	mutation := newCalendarEventMutation(c.config, OpUpdateOne, withCalendarEventID(id))
+	return &CalendarEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CalendarEvent.
+func (c *CalendarEventClient) Delete() *CalendarEventDelete {
+	mutation := newCalendarEventMutation(c.config, OpDelete)
+	return &CalendarEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CalendarEventClient) DeleteOne(_m *CalendarEvent) *CalendarEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CalendarEventClient) DeleteOneID(id int) *CalendarEventDeleteOne {
+	builder := c.Delete().Where(calendarevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CalendarEventDeleteOne{builder}
+}
+
+// Query returns a query builder for CalendarEvent.
+func (c *CalendarEventClient) Query() *CalendarEventQuery {
+	return &CalendarEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCalendarEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CalendarEvent entity by its id.
+func (c *CalendarEventClient) Get(ctx context.Context, id int) (*CalendarEvent, error) {
+	return c.Query().Where(calendarevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CalendarEventClient) GetX(ctx context.Context, id int) *CalendarEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a CalendarEvent.
+func (c *CalendarEventClient) QueryOrganization(_m *CalendarEvent) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(calendarevent.Table, calendarevent.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, calendarevent.OrganizationTable, calendarevent.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryProspects queries the prospects edge of a CalendarEvent.
+func (c *CalendarEventClient) QueryProspects(_m *CalendarEvent) *ProspectQuery {
+	query := (&ProspectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(calendarevent.Table, calendarevent.FieldID, id),
+			sqlgraph.To(prospect.Table, prospect.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, calendarevent.ProspectsTable, calendarevent.ProspectsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CalendarEventClient) Hooks() []Hook {
+	hooks := c.hooks.CalendarEvent
+	return append(hooks[:len(hooks):len(hooks)], calendarevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CalendarEventClient) Interceptors() []Interceptor {
+	return c.inters.CalendarEvent
+}
+
+func (c *CalendarEventClient) mutate(ctx context.Context, m *CalendarEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CalendarEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CalendarEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CalendarEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CalendarEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CalendarEvent mutation op: %q", m.Op())
+	}
+}
+
+// GraphSubscriptionClient is a client for the GraphSubscription schema.
+type GraphSubscriptionClient struct {
+	config
+}
+
+// NewGraphSubscriptionClient returns a client for the GraphSubscription from the given config.
+func NewGraphSubscriptionClient(c config) *GraphSubscriptionClient {
+	return &GraphSubscriptionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `graphsubscription.Hooks(f(g(h())))`.
+func (c *GraphSubscriptionClient) Use(hooks ...Hook) {
+	c.hooks.GraphSubscription = append(c.hooks.GraphSubscription, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `graphsubscription.Intercept(f(g(h())))`.
+func (c *GraphSubscriptionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GraphSubscription = append(c.inters.GraphSubscription, interceptors...)
+}
+
+// Create returns a builder for creating a GraphSubscription entity.
+func (c *GraphSubscriptionClient) Create() *GraphSubscriptionCreate {
+	mutation := newGraphSubscriptionMutation(c.config, OpCreate)
+	return &GraphSubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GraphSubscription entities.
+func (c *GraphSubscriptionClient) CreateBulk(builders ...*GraphSubscriptionCreate) *GraphSubscriptionCreateBulk {
+	return &GraphSubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GraphSubscriptionClient) MapCreateBulk(slice any, setFunc func(*GraphSubscriptionCreate, int)) *GraphSubscriptionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GraphSubscriptionCreateBulk{err: fmt.Errorf("calling to GraphSubscriptionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GraphSubscriptionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GraphSubscriptionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GraphSubscription.
+func (c *GraphSubscriptionClient) Update() *GraphSubscriptionUpdate {
+	mutation := newGraphSubscriptionMutation(c.config, OpUpdate)
+	return &GraphSubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GraphSubscriptionClient) UpdateOne(_m *GraphSubscription) *GraphSubscriptionUpdateOne {
+	mutation := newGraphSubscriptionMutation(c.config, OpUpdateOne, withGraphSubscription(_m))
+	return &GraphSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GraphSubscriptionClient) UpdateOneID(id int) *GraphSubscriptionUpdateOne {
+	mutation := newGraphSubscriptionMutation(c.config, OpUpdateOne, withGraphSubscriptionID(id))
+	return &GraphSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GraphSubscription.
+func (c *GraphSubscriptionClient) Delete() *GraphSubscriptionDelete {
+	mutation := newGraphSubscriptionMutation(c.config, OpDelete)
+	return &GraphSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GraphSubscriptionClient) DeleteOne(_m *GraphSubscription) *GraphSubscriptionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GraphSubscriptionClient) DeleteOneID(id int) *GraphSubscriptionDeleteOne {
+	builder := c.Delete().Where(graphsubscription.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GraphSubscriptionDeleteOne{builder}
+}
+
+// Query returns a query builder for GraphSubscription.
+func (c *GraphSubscriptionClient) Query() *GraphSubscriptionQuery {
+	return &GraphSubscriptionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGraphSubscription},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GraphSubscription entity by its id.
+func (c *GraphSubscriptionClient) Get(ctx context.Context, id int) (*GraphSubscription, error) {
+	return c.Query().Where(graphsubscription.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GraphSubscriptionClient) GetX(ctx context.Context, id int) *GraphSubscription {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a GraphSubscription.
+func (c *GraphSubscriptionClient) QueryOrganization(_m *GraphSubscription) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(graphsubscription.Table, graphsubscription.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, graphsubscription.OrganizationTable, graphsubscription.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *GraphSubscriptionClient) Hooks() []Hook {
+	hooks := c.hooks.GraphSubscription
+	return append(hooks[:len(hooks):len(hooks)], graphsubscription.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *GraphSubscriptionClient) Interceptors() []Interceptor {
+	return c.inters.GraphSubscription
+}
+
+func (c *GraphSubscriptionClient) mutate(ctx context.Context, m *GraphSubscriptionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GraphSubscriptionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GraphSubscriptionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GraphSubscriptionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GraphSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GraphSubscription mutation op: %q", m.Op())
 	}
 }
 
@@ -1894,6 +2250,38 @@ func (c *ProspectClient) QueryOrganization(_m *Prospect) *OrganizationQuery {
 	return query
 }
 
+// QuerySyncedMessages queries the synced_messages edge of a Prospect.
+func (c *ProspectClient) QuerySyncedMessages(_m *Prospect) *SyncedMessageQuery {
+	query := (&SyncedMessageClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prospect.Table, prospect.FieldID, id),
+			sqlgraph.To(syncedmessage.Table, syncedmessage.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, prospect.SyncedMessagesTable, prospect.SyncedMessagesPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCalendarEvents queries the calendar_events edge of a Prospect.
+func (c *ProspectClient) QueryCalendarEvents(_m *Prospect) *CalendarEventQuery {
+	query := (&CalendarEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prospect.Table, prospect.FieldID, id),
+			sqlgraph.To(calendarevent.Table, calendarevent.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, prospect.CalendarEventsTable, prospect.CalendarEventsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ProspectClient) Hooks() []Hook {
 	hooks := c.hooks.Prospect
@@ -2648,6 +3036,322 @@ func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, 
 	}
 }
 
+// SyncCursorClient is a client for the SyncCursor schema.
+type SyncCursorClient struct {
+	config
+}
+
+// NewSyncCursorClient returns a client for the SyncCursor from the given config.
+func NewSyncCursorClient(c config) *SyncCursorClient {
+	return &SyncCursorClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `synccursor.Hooks(f(g(h())))`.
+func (c *SyncCursorClient) Use(hooks ...Hook) {
+	c.hooks.SyncCursor = append(c.hooks.SyncCursor, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `synccursor.Intercept(f(g(h())))`.
+func (c *SyncCursorClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SyncCursor = append(c.inters.SyncCursor, interceptors...)
+}
+
+// Create returns a builder for creating a SyncCursor entity.
+func (c *SyncCursorClient) Create() *SyncCursorCreate {
+	mutation := newSyncCursorMutation(c.config, OpCreate)
+	return &SyncCursorCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SyncCursor entities.
+func (c *SyncCursorClient) CreateBulk(builders ...*SyncCursorCreate) *SyncCursorCreateBulk {
+	return &SyncCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SyncCursorClient) MapCreateBulk(slice any, setFunc func(*SyncCursorCreate, int)) *SyncCursorCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SyncCursorCreateBulk{err: fmt.Errorf("calling to SyncCursorClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SyncCursorCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SyncCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SyncCursor.
+func (c *SyncCursorClient) Update() *SyncCursorUpdate {
+	mutation := newSyncCursorMutation(c.config, OpUpdate)
+	return &SyncCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SyncCursorClient) UpdateOne(_m *SyncCursor) *SyncCursorUpdateOne {
+	mutation := newSyncCursorMutation(c.config, OpUpdateOne, withSyncCursor(_m))
+	return &SyncCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SyncCursorClient) UpdateOneID(id int) *SyncCursorUpdateOne {
+	mutation := newSyncCursorMutation(c.config, OpUpdateOne, withSyncCursorID(id))
+	return &SyncCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SyncCursor.
+func (c *SyncCursorClient) Delete() *SyncCursorDelete {
+	mutation := newSyncCursorMutation(c.config, OpDelete)
+	return &SyncCursorDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SyncCursorClient) DeleteOne(_m *SyncCursor) *SyncCursorDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SyncCursorClient) DeleteOneID(id int) *SyncCursorDeleteOne {
+	builder := c.Delete().Where(synccursor.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SyncCursorDeleteOne{builder}
+}
+
+// Query returns a query builder for SyncCursor.
+func (c *SyncCursorClient) Query() *SyncCursorQuery {
+	return &SyncCursorQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSyncCursor},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SyncCursor entity by its id.
+func (c *SyncCursorClient) Get(ctx context.Context, id int) (*SyncCursor, error) {
+	return c.Query().Where(synccursor.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SyncCursorClient) GetX(ctx context.Context, id int) *SyncCursor {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a SyncCursor.
+func (c *SyncCursorClient) QueryOrganization(_m *SyncCursor) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(synccursor.Table, synccursor.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, synccursor.OrganizationTable, synccursor.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SyncCursorClient) Hooks() []Hook {
+	hooks := c.hooks.SyncCursor
+	return append(hooks[:len(hooks):len(hooks)], synccursor.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SyncCursorClient) Interceptors() []Interceptor {
+	return c.inters.SyncCursor
+}
+
+func (c *SyncCursorClient) mutate(ctx context.Context, m *SyncCursorMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SyncCursorCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SyncCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SyncCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SyncCursorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SyncCursor mutation op: %q", m.Op())
+	}
+}
+
+// SyncedMessageClient is a client for the SyncedMessage schema.
+type SyncedMessageClient struct {
+	config
+}
+
+// NewSyncedMessageClient returns a client for the SyncedMessage from the given config.
+func NewSyncedMessageClient(c config) *SyncedMessageClient {
+	return &SyncedMessageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `syncedmessage.Hooks(f(g(h())))`.
+func (c *SyncedMessageClient) Use(hooks ...Hook) {
+	c.hooks.SyncedMessage = append(c.hooks.SyncedMessage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `syncedmessage.Intercept(f(g(h())))`.
+func (c *SyncedMessageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SyncedMessage = append(c.inters.SyncedMessage, interceptors...)
+}
+
+// Create returns a builder for creating a SyncedMessage entity.
+func (c *SyncedMessageClient) Create() *SyncedMessageCreate {
+	mutation := newSyncedMessageMutation(c.config, OpCreate)
+	return &SyncedMessageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SyncedMessage entities.
+func (c *SyncedMessageClient) CreateBulk(builders ...*SyncedMessageCreate) *SyncedMessageCreateBulk {
+	return &SyncedMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SyncedMessageClient) MapCreateBulk(slice any, setFunc func(*SyncedMessageCreate, int)) *SyncedMessageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SyncedMessageCreateBulk{err: fmt.Errorf("calling to SyncedMessageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SyncedMessageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SyncedMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SyncedMessage.
+func (c *SyncedMessageClient) Update() *SyncedMessageUpdate {
+	mutation := newSyncedMessageMutation(c.config, OpUpdate)
+	return &SyncedMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SyncedMessageClient) UpdateOne(_m *SyncedMessage) *SyncedMessageUpdateOne {
+	mutation := newSyncedMessageMutation(c.config, OpUpdateOne, withSyncedMessage(_m))
+	return &SyncedMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SyncedMessageClient) UpdateOneID(id int) *SyncedMessageUpdateOne {
+	mutation := newSyncedMessageMutation(c.config, OpUpdateOne, withSyncedMessageID(id))
+	return &SyncedMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SyncedMessage.
+func (c *SyncedMessageClient) Delete() *SyncedMessageDelete {
+	mutation := newSyncedMessageMutation(c.config, OpDelete)
+	return &SyncedMessageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SyncedMessageClient) DeleteOne(_m *SyncedMessage) *SyncedMessageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SyncedMessageClient) DeleteOneID(id int) *SyncedMessageDeleteOne {
+	builder := c.Delete().Where(syncedmessage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SyncedMessageDeleteOne{builder}
+}
+
+// Query returns a query builder for SyncedMessage.
+func (c *SyncedMessageClient) Query() *SyncedMessageQuery {
+	return &SyncedMessageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSyncedMessage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SyncedMessage entity by its id.
+func (c *SyncedMessageClient) Get(ctx context.Context, id int) (*SyncedMessage, error) {
+	return c.Query().Where(syncedmessage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SyncedMessageClient) GetX(ctx context.Context, id int) *SyncedMessage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOrganization queries the organization edge of a SyncedMessage.
+func (c *SyncedMessageClient) QueryOrganization(_m *SyncedMessage) *OrganizationQuery {
+	query := (&OrganizationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(syncedmessage.Table, syncedmessage.FieldID, id),
+			sqlgraph.To(organization.Table, organization.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, syncedmessage.OrganizationTable, syncedmessage.OrganizationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryProspects queries the prospects edge of a SyncedMessage.
+func (c *SyncedMessageClient) QueryProspects(_m *SyncedMessage) *ProspectQuery {
+	query := (&ProspectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(syncedmessage.Table, syncedmessage.FieldID, id),
+			sqlgraph.To(prospect.Table, prospect.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, syncedmessage.ProspectsTable, syncedmessage.ProspectsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SyncedMessageClient) Hooks() []Hook {
+	hooks := c.hooks.SyncedMessage
+	return append(hooks[:len(hooks):len(hooks)], syncedmessage.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SyncedMessageClient) Interceptors() []Interceptor {
+	return c.inters.SyncedMessage
+}
+
+func (c *SyncedMessageClient) mutate(ctx context.Context, m *SyncedMessageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SyncedMessageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SyncedMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SyncedMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SyncedMessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SyncedMessage mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -2817,14 +3521,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Assignment, AuditEvent, Mailbox, MicrosoftAccount, MigrationSnapshot,
+		APIToken, Assignment, AuditEvent, CalendarEvent, GraphSubscription, Mailbox, MicrosoftAccount, MigrationSnapshot,
 		Notification, OAuthState, Organization, Prospect, ScheduledEmail, Sequence,
-		SequenceState, Session, User []ent.Hook
+		SequenceState, Session, SyncCursor, SyncedMessage, User []ent.Hook
 	}
 	inters struct {
-		APIToken, Assignment, AuditEvent, Mailbox, MicrosoftAccount, MigrationSnapshot,
+		APIToken, Assignment, AuditEvent, CalendarEvent, GraphSubscription, Mailbox, MicrosoftAccount, MigrationSnapshot,
 		Notification, OAuthState, Organization, Prospect, ScheduledEmail, Sequence,
-		SequenceState, Session, User []ent.Interceptor
+		SequenceState, Session, SyncCursor, SyncedMessage, User []ent.Interceptor
 	}
 )
 

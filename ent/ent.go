@@ -9,6 +9,8 @@ import (
 	"mailbridge/ent/apitoken"
 	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
+	"mailbridge/ent/calendarevent"
+	"mailbridge/ent/graphsubscription"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
 	"mailbridge/ent/migrationsnapshot"
@@ -20,6 +22,8 @@ import (
 	"mailbridge/ent/sequence"
 	"mailbridge/ent/sequencestate"
 	"mailbridge/ent/session"
+	"mailbridge/ent/synccursor"
+	"mailbridge/ent/syncedmessage"
 	"mailbridge/ent/user"
 	"reflect"
 	"sync"
@@ -94,6 +98,8 @@ func checkColumn(t, c string) error {
 			microsoftaccount.Table:  microsoftaccount.ValidColumn,
 			migrationsnapshot.Table: migrationsnapshot.ValidColumn,
 			notification.Table:      notification.ValidColumn,
+			calendarevent.Table:     calendarevent.ValidColumn,
+			graphsubscription.Table: graphsubscription.ValidColumn,
 			oauthstate.Table:        oauthstate.ValidColumn,
 			organization.Table:      organization.ValidColumn,
 			prospect.Table:          prospect.ValidColumn,
@@ -101,6 +107,8 @@ func checkColumn(t, c string) error {
 			sequence.Table:          sequence.ValidColumn,
 			sequencestate.Table:     sequencestate.ValidColumn,
 			session.Table:           session.ValidColumn,
+			synccursor.Table:        synccursor.ValidColumn,
+			syncedmessage.Table:     syncedmessage.ValidColumn,
 			user.Table:              user.ValidColumn,
 		})
 	})

@@ -7,6 +7,7 @@ import (
 	"mailbridge/ent/apitoken"
 	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
+	"mailbridge/ent/calendarevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
 	"mailbridge/ent/migrationsnapshot"
@@ -16,6 +17,7 @@ import (
 	"mailbridge/ent/scheduledemail"
 	"mailbridge/ent/sequence"
 	"mailbridge/ent/sequencestate"
+	"mailbridge/ent/syncedmessage"
 	"mailbridge/ent/user"
 
 	"entgo.io/contrib/entgql"
@@ -481,6 +483,145 @@ func newAuditEventPaginateArgs(rv map[string]any) *auditeventPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CalendarEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*CalendarEventQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CalendarEventQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(calendarevent.Columns))
+		selectedFields = []string{calendarevent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "prospects":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ProspectClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, prospectImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedProspects(alias, func(wq *ProspectQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[calendarevent.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, calendarevent.FieldCreatedAt)
+				fieldSeen[calendarevent.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[calendarevent.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, calendarevent.FieldUpdatedAt)
+				fieldSeen[calendarevent.FieldUpdatedAt] = struct{}{}
+			}
+		case "icalUID":
+			if _, ok := fieldSeen[calendarevent.FieldIcalUID]; !ok {
+				selectedFields = append(selectedFields, calendarevent.FieldIcalUID)
+				fieldSeen[calendarevent.FieldIcalUID] = struct{}{}
+			}
+		case "subject":
+			if _, ok := fieldSeen[calendarevent.FieldSubject]; !ok {
+				selectedFields = append(selectedFields, calendarevent.FieldSubject)
+				fieldSeen[calendarevent.FieldSubject] = struct{}{}
+			}
+		case "startAt":
+			if _, ok := fieldSeen[calendarevent.FieldStartAt]; !ok {
+				selectedFields = append(selectedFields, calendarevent.FieldStartAt)
+				fieldSeen[calendarevent.FieldStartAt] = struct{}{}
+			}
+		case "endAt":
+			if _, ok := fieldSeen[calendarevent.FieldEndAt]; !ok {
+				selectedFields = append(selectedFields, calendarevent.FieldEndAt)
+				fieldSeen[calendarevent.FieldEndAt] = struct{}{}
+			}
+		case "organizerAddress":
+			if _, ok := fieldSeen[calendarevent.FieldOrganizerAddress]; !ok {
+				selectedFields = append(selectedFields, calendarevent.FieldOrganizerAddress)
+				fieldSeen[calendarevent.FieldOrganizerAddress] = struct{}{}
+			}
+		case "attendeeAddresses":
+			if _, ok := fieldSeen[calendarevent.FieldAttendeeAddresses]; !ok {
+				selectedFields = append(selectedFields, calendarevent.FieldAttendeeAddresses)
+				fieldSeen[calendarevent.FieldAttendeeAddresses] = struct{}{}
+			}
+		case "isCancelled":
+			if _, ok := fieldSeen[calendarevent.FieldIsCancelled]; !ok {
+				selectedFields = append(selectedFields, calendarevent.FieldIsCancelled)
+				fieldSeen[calendarevent.FieldIsCancelled] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type calendareventPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CalendarEventPaginateOption
+}
+
+func newCalendarEventPaginateArgs(rv map[string]any) *calendareventPaginateArgs {
+	args := &calendareventPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &CalendarEventOrder{Field: &CalendarEventOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithCalendarEventOrder(order))
+			}
+		case *CalendarEventOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithCalendarEventOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *MailboxQuery) CollectFields(ctx context.Context, satisfies ...string) (*MailboxQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -595,6 +736,16 @@ func (_q *MailboxQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[mailbox.FieldSyncStage]; !ok {
 				selectedFields = append(selectedFields, mailbox.FieldSyncStage)
 				fieldSeen[mailbox.FieldSyncStage] = struct{}{}
+			}
+		case "syncProgressDone":
+			if _, ok := fieldSeen[mailbox.FieldSyncProgressDone]; !ok {
+				selectedFields = append(selectedFields, mailbox.FieldSyncProgressDone)
+				fieldSeen[mailbox.FieldSyncProgressDone] = struct{}{}
+			}
+		case "syncProgressTotal":
+			if _, ok := fieldSeen[mailbox.FieldSyncProgressTotal]; !ok {
+				selectedFields = append(selectedFields, mailbox.FieldSyncProgressTotal)
+				fieldSeen[mailbox.FieldSyncProgressTotal] = struct{}{}
 			}
 		case "lastSyncedAt":
 			if _, ok := fieldSeen[mailbox.FieldLastSyncedAt]; !ok {
@@ -1095,6 +1246,11 @@ func (_q *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opC
 			if _, ok := fieldSeen[organization.FieldAllowCrossOwnerAssignment]; !ok {
 				selectedFields = append(selectedFields, organization.FieldAllowCrossOwnerAssignment)
 				fieldSeen[organization.FieldAllowCrossOwnerAssignment] = struct{}{}
+			}
+		case "syncHeadersOnly":
+			if _, ok := fieldSeen[organization.FieldSyncHeadersOnly]; !ok {
+				selectedFields = append(selectedFields, organization.FieldSyncHeadersOnly)
+				fieldSeen[organization.FieldSyncHeadersOnly] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1767,6 +1923,180 @@ func newSequenceStatePaginateArgs(rv map[string]any) *sequencestatePaginateArgs 
 		case *SequenceStateOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithSequenceStateOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SyncedMessageQuery) CollectFields(ctx context.Context, satisfies ...string) (*SyncedMessageQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SyncedMessageQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(syncedmessage.Columns))
+		selectedFields = []string{syncedmessage.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "prospects":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ProspectClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, prospectImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedProspects(alias, func(wq *ProspectQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[syncedmessage.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldCreatedAt)
+				fieldSeen[syncedmessage.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[syncedmessage.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldUpdatedAt)
+				fieldSeen[syncedmessage.FieldUpdatedAt] = struct{}{}
+			}
+		case "folder":
+			if _, ok := fieldSeen[syncedmessage.FieldFolder]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldFolder)
+				fieldSeen[syncedmessage.FieldFolder] = struct{}{}
+			}
+		case "subject":
+			if _, ok := fieldSeen[syncedmessage.FieldSubject]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldSubject)
+				fieldSeen[syncedmessage.FieldSubject] = struct{}{}
+			}
+		case "fromAddress":
+			if _, ok := fieldSeen[syncedmessage.FieldFromAddress]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldFromAddress)
+				fieldSeen[syncedmessage.FieldFromAddress] = struct{}{}
+			}
+		case "fromName":
+			if _, ok := fieldSeen[syncedmessage.FieldFromName]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldFromName)
+				fieldSeen[syncedmessage.FieldFromName] = struct{}{}
+			}
+		case "toAddresses":
+			if _, ok := fieldSeen[syncedmessage.FieldToAddresses]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldToAddresses)
+				fieldSeen[syncedmessage.FieldToAddresses] = struct{}{}
+			}
+		case "ccAddresses":
+			if _, ok := fieldSeen[syncedmessage.FieldCcAddresses]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldCcAddresses)
+				fieldSeen[syncedmessage.FieldCcAddresses] = struct{}{}
+			}
+		case "receivedAt":
+			if _, ok := fieldSeen[syncedmessage.FieldReceivedAt]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldReceivedAt)
+				fieldSeen[syncedmessage.FieldReceivedAt] = struct{}{}
+			}
+		case "sentAt":
+			if _, ok := fieldSeen[syncedmessage.FieldSentAt]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldSentAt)
+				fieldSeen[syncedmessage.FieldSentAt] = struct{}{}
+			}
+		case "conversationID":
+			if _, ok := fieldSeen[syncedmessage.FieldConversationID]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldConversationID)
+				fieldSeen[syncedmessage.FieldConversationID] = struct{}{}
+			}
+		case "internetMessageID":
+			if _, ok := fieldSeen[syncedmessage.FieldInternetMessageID]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldInternetMessageID)
+				fieldSeen[syncedmessage.FieldInternetMessageID] = struct{}{}
+			}
+		case "inReplyTo":
+			if _, ok := fieldSeen[syncedmessage.FieldInReplyTo]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldInReplyTo)
+				fieldSeen[syncedmessage.FieldInReplyTo] = struct{}{}
+			}
+		case "references":
+			if _, ok := fieldSeen[syncedmessage.FieldReferences]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldReferences)
+				fieldSeen[syncedmessage.FieldReferences] = struct{}{}
+			}
+		case "snippet":
+			if _, ok := fieldSeen[syncedmessage.FieldSnippet]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldSnippet)
+				fieldSeen[syncedmessage.FieldSnippet] = struct{}{}
+			}
+		case "isNdr":
+			if _, ok := fieldSeen[syncedmessage.FieldIsNdr]; !ok {
+				selectedFields = append(selectedFields, syncedmessage.FieldIsNdr)
+				fieldSeen[syncedmessage.FieldIsNdr] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type syncedmessagePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SyncedMessagePaginateOption
+}
+
+func newSyncedMessagePaginateArgs(rv map[string]any) *syncedmessagePaginateArgs {
+	args := &syncedmessagePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SyncedMessageOrder{Field: &SyncedMessageOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSyncedMessageOrder(order))
+			}
+		case *SyncedMessageOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSyncedMessageOrder(v))
 			}
 		}
 	}

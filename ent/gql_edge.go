@@ -40,6 +40,18 @@ func (_m *AuditEvent) Actor(ctx context.Context) (*User, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *CalendarEvent) Prospects(ctx context.Context) (result []*Prospect, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedProspects(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ProspectsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProspects().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Mailbox) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {
@@ -140,6 +152,18 @@ func (_m *SequenceState) ScheduledEmails(ctx context.Context) (result []*Schedul
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryScheduledEmails().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *SyncedMessage) Prospects(ctx context.Context) (result []*Prospect, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedProspects(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ProspectsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProspects().All(ctx)
 	}
 	return result, err
 }

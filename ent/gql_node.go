@@ -9,6 +9,7 @@ import (
 	"mailbridge/ent/apitoken"
 	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
+	"mailbridge/ent/calendarevent"
 	"mailbridge/ent/internal"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
@@ -19,6 +20,7 @@ import (
 	"mailbridge/ent/scheduledemail"
 	"mailbridge/ent/sequence"
 	"mailbridge/ent/sequencestate"
+	"mailbridge/ent/syncedmessage"
 	"mailbridge/ent/user"
 
 	"entgo.io/contrib/entgql"
@@ -45,6 +47,11 @@ var auditeventImplementors = []string{"AuditEvent", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*AuditEvent) IsNode() {}
+
+var calendareventImplementors = []string{"CalendarEvent", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CalendarEvent) IsNode() {}
 
 var mailboxImplementors = []string{"Mailbox", "Node"}
 
@@ -90,6 +97,11 @@ var sequencestateImplementors = []string{"SequenceState", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*SequenceState) IsNode() {}
+
+var syncedmessageImplementors = []string{"SyncedMessage", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*SyncedMessage) IsNode() {}
 
 var userImplementors = []string{"User", "Node"}
 
@@ -200,6 +212,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case calendarevent.Table:
+		query := c.CalendarEvent.Query().
+			Where(calendarevent.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, calendareventImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case mailbox.Table:
 		query := c.Mailbox.Query().
 			Where(mailbox.ID(id))
@@ -277,6 +298,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(sequencestate.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, sequencestateImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case syncedmessage.Table:
+		query := c.SyncedMessage.Query().
+			Where(syncedmessage.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, syncedmessageImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -399,6 +429,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.AuditEvent.Query().
 			Where(auditevent.IDIn(ids...))
 		query, err := query.CollectFields(ctx, auditeventImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case calendarevent.Table:
+		query := c.CalendarEvent.Query().
+			Where(calendarevent.IDIn(ids...))
+		query, err := query.CollectFields(ctx, calendareventImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -543,6 +589,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.SequenceState.Query().
 			Where(sequencestate.IDIn(ids...))
 		query, err := query.CollectFields(ctx, sequencestateImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case syncedmessage.Table:
+		query := c.SyncedMessage.Query().
+			Where(syncedmessage.IDIn(ids...))
+		query, err := query.CollectFields(ctx, syncedmessageImplementors...)
 		if err != nil {
 			return nil, err
 		}

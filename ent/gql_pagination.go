@@ -10,6 +10,7 @@ import (
 	"mailbridge/ent/apitoken"
 	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
+	"mailbridge/ent/calendarevent"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
 	"mailbridge/ent/migrationsnapshot"
@@ -19,6 +20,7 @@ import (
 	"mailbridge/ent/scheduledemail"
 	"mailbridge/ent/sequence"
 	"mailbridge/ent/sequencestate"
+	"mailbridge/ent/syncedmessage"
 	"mailbridge/ent/user"
 	"strconv"
 
@@ -1026,6 +1028,320 @@ func (_m *AuditEvent) ToEdge(order *AuditEventOrder) *AuditEventEdge {
 		order = DefaultAuditEventOrder
 	}
 	return &AuditEventEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// CalendarEventEdge is the edge representation of CalendarEvent.
+type CalendarEventEdge struct {
+	Node   *CalendarEvent `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// CalendarEventConnection is the connection containing edges to CalendarEvent.
+type CalendarEventConnection struct {
+	Edges      []*CalendarEventEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *CalendarEventConnection) build(nodes []*CalendarEvent, pager *calendareventPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CalendarEvent
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CalendarEvent {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CalendarEvent {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CalendarEventEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CalendarEventEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CalendarEventPaginateOption enables pagination customization.
+type CalendarEventPaginateOption func(*calendareventPager) error
+
+// WithCalendarEventOrder configures pagination ordering.
+func WithCalendarEventOrder(order *CalendarEventOrder) CalendarEventPaginateOption {
+	if order == nil {
+		order = DefaultCalendarEventOrder
+	}
+	o := *order
+	return func(pager *calendareventPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultCalendarEventOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithCalendarEventFilter configures pagination filter.
+func WithCalendarEventFilter(filter func(*CalendarEventQuery) (*CalendarEventQuery, error)) CalendarEventPaginateOption {
+	return func(pager *calendareventPager) error {
+		if filter == nil {
+			return errors.New("CalendarEventQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type calendareventPager struct {
+	reverse bool
+	order   *CalendarEventOrder
+	filter  func(*CalendarEventQuery) (*CalendarEventQuery, error)
+}
+
+func newCalendarEventPager(opts []CalendarEventPaginateOption, reverse bool) (*calendareventPager, error) {
+	pager := &calendareventPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultCalendarEventOrder
+	}
+	return pager, nil
+}
+
+func (p *calendareventPager) applyFilter(query *CalendarEventQuery) (*CalendarEventQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *calendareventPager) toCursor(_m *CalendarEvent) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *calendareventPager) applyCursors(query *CalendarEventQuery, after, before *Cursor) (*CalendarEventQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultCalendarEventOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *calendareventPager) applyOrder(query *CalendarEventQuery) *CalendarEventQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultCalendarEventOrder.Field {
+		query = query.Order(DefaultCalendarEventOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *calendareventPager) orderExpr(query *CalendarEventQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultCalendarEventOrder.Field {
+			b.Comma().Ident(DefaultCalendarEventOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CalendarEvent.
+func (_m *CalendarEventQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CalendarEventPaginateOption,
+) (*CalendarEventConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCalendarEventPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CalendarEventConnection{Edges: []*CalendarEventEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CalendarEventOrderFieldCreatedAt orders CalendarEvent by created_at.
+	CalendarEventOrderFieldCreatedAt = &CalendarEventOrderField{
+		Value: func(_m *CalendarEvent) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: calendarevent.FieldCreatedAt,
+		toTerm: calendarevent.ByCreatedAt,
+		toCursor: func(_m *CalendarEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CalendarEventOrderFieldUpdatedAt orders CalendarEvent by updated_at.
+	CalendarEventOrderFieldUpdatedAt = &CalendarEventOrderField{
+		Value: func(_m *CalendarEvent) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: calendarevent.FieldUpdatedAt,
+		toTerm: calendarevent.ByUpdatedAt,
+		toCursor: func(_m *CalendarEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CalendarEventOrderField) String() string {
+	var str string
+	switch f.column {
+	case CalendarEventOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CalendarEventOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CalendarEventOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CalendarEventOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CalendarEventOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CalendarEventOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CalendarEventOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid CalendarEventOrderField", str)
+	}
+	return nil
+}
+
+// CalendarEventOrderField defines the ordering field of CalendarEvent.
+type CalendarEventOrderField struct {
+	// Value extracts the ordering value from the given CalendarEvent.
+	Value    func(*CalendarEvent) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) calendarevent.OrderOption
+	toCursor func(*CalendarEvent) Cursor
+}
+
+// CalendarEventOrder defines the ordering of CalendarEvent.
+type CalendarEventOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *CalendarEventOrderField `json:"field"`
+}
+
+// DefaultCalendarEventOrder is the default ordering of CalendarEvent.
+var DefaultCalendarEventOrder = &CalendarEventOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CalendarEventOrderField{
+		Value: func(_m *CalendarEvent) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: calendarevent.FieldID,
+		toTerm: calendarevent.ByID,
+		toCursor: func(_m *CalendarEvent) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CalendarEvent into CalendarEventEdge.
+func (_m *CalendarEvent) ToEdge(order *CalendarEventOrder) *CalendarEventEdge {
+	if order == nil {
+		order = DefaultCalendarEventOrder
+	}
+	return &CalendarEventEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -3868,6 +4184,338 @@ func (_m *SequenceState) ToEdge(order *SequenceStateOrder) *SequenceStateEdge {
 		order = DefaultSequenceStateOrder
 	}
 	return &SequenceStateEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// SyncedMessageEdge is the edge representation of SyncedMessage.
+type SyncedMessageEdge struct {
+	Node   *SyncedMessage `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// SyncedMessageConnection is the connection containing edges to SyncedMessage.
+type SyncedMessageConnection struct {
+	Edges      []*SyncedMessageEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *SyncedMessageConnection) build(nodes []*SyncedMessage, pager *syncedmessagePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *SyncedMessage
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *SyncedMessage {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *SyncedMessage {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SyncedMessageEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SyncedMessageEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SyncedMessagePaginateOption enables pagination customization.
+type SyncedMessagePaginateOption func(*syncedmessagePager) error
+
+// WithSyncedMessageOrder configures pagination ordering.
+func WithSyncedMessageOrder(order *SyncedMessageOrder) SyncedMessagePaginateOption {
+	if order == nil {
+		order = DefaultSyncedMessageOrder
+	}
+	o := *order
+	return func(pager *syncedmessagePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSyncedMessageOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSyncedMessageFilter configures pagination filter.
+func WithSyncedMessageFilter(filter func(*SyncedMessageQuery) (*SyncedMessageQuery, error)) SyncedMessagePaginateOption {
+	return func(pager *syncedmessagePager) error {
+		if filter == nil {
+			return errors.New("SyncedMessageQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type syncedmessagePager struct {
+	reverse bool
+	order   *SyncedMessageOrder
+	filter  func(*SyncedMessageQuery) (*SyncedMessageQuery, error)
+}
+
+func newSyncedMessagePager(opts []SyncedMessagePaginateOption, reverse bool) (*syncedmessagePager, error) {
+	pager := &syncedmessagePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSyncedMessageOrder
+	}
+	return pager, nil
+}
+
+func (p *syncedmessagePager) applyFilter(query *SyncedMessageQuery) (*SyncedMessageQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *syncedmessagePager) toCursor(_m *SyncedMessage) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *syncedmessagePager) applyCursors(query *SyncedMessageQuery, after, before *Cursor) (*SyncedMessageQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSyncedMessageOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *syncedmessagePager) applyOrder(query *SyncedMessageQuery) *SyncedMessageQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSyncedMessageOrder.Field {
+		query = query.Order(DefaultSyncedMessageOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *syncedmessagePager) orderExpr(query *SyncedMessageQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSyncedMessageOrder.Field {
+			b.Comma().Ident(DefaultSyncedMessageOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to SyncedMessage.
+func (_m *SyncedMessageQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SyncedMessagePaginateOption,
+) (*SyncedMessageConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSyncedMessagePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SyncedMessageConnection{Edges: []*SyncedMessageEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SyncedMessageOrderFieldCreatedAt orders SyncedMessage by created_at.
+	SyncedMessageOrderFieldCreatedAt = &SyncedMessageOrderField{
+		Value: func(_m *SyncedMessage) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: syncedmessage.FieldCreatedAt,
+		toTerm: syncedmessage.ByCreatedAt,
+		toCursor: func(_m *SyncedMessage) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// SyncedMessageOrderFieldUpdatedAt orders SyncedMessage by updated_at.
+	SyncedMessageOrderFieldUpdatedAt = &SyncedMessageOrderField{
+		Value: func(_m *SyncedMessage) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: syncedmessage.FieldUpdatedAt,
+		toTerm: syncedmessage.ByUpdatedAt,
+		toCursor: func(_m *SyncedMessage) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// SyncedMessageOrderFieldReceivedAt orders SyncedMessage by received_at.
+	SyncedMessageOrderFieldReceivedAt = &SyncedMessageOrderField{
+		Value: func(_m *SyncedMessage) (ent.Value, error) {
+			return _m.ReceivedAt, nil
+		},
+		column: syncedmessage.FieldReceivedAt,
+		toTerm: syncedmessage.ByReceivedAt,
+		toCursor: func(_m *SyncedMessage) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.ReceivedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f SyncedMessageOrderField) String() string {
+	var str string
+	switch f.column {
+	case SyncedMessageOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case SyncedMessageOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case SyncedMessageOrderFieldReceivedAt.column:
+		str = "RECEIVED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f SyncedMessageOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *SyncedMessageOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("SyncedMessageOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *SyncedMessageOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *SyncedMessageOrderFieldUpdatedAt
+	case "RECEIVED_AT":
+		*f = *SyncedMessageOrderFieldReceivedAt
+	default:
+		return fmt.Errorf("%s is not a valid SyncedMessageOrderField", str)
+	}
+	return nil
+}
+
+// SyncedMessageOrderField defines the ordering field of SyncedMessage.
+type SyncedMessageOrderField struct {
+	// Value extracts the ordering value from the given SyncedMessage.
+	Value    func(*SyncedMessage) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) syncedmessage.OrderOption
+	toCursor func(*SyncedMessage) Cursor
+}
+
+// SyncedMessageOrder defines the ordering of SyncedMessage.
+type SyncedMessageOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *SyncedMessageOrderField `json:"field"`
+}
+
+// DefaultSyncedMessageOrder is the default ordering of SyncedMessage.
+var DefaultSyncedMessageOrder = &SyncedMessageOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SyncedMessageOrderField{
+		Value: func(_m *SyncedMessage) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: syncedmessage.FieldID,
+		toTerm: syncedmessage.ByID,
+		toCursor: func(_m *SyncedMessage) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts SyncedMessage into SyncedMessageEdge.
+func (_m *SyncedMessage) ToEdge(order *SyncedMessageOrder) *SyncedMessageEdge {
+	if order == nil {
+		order = DefaultSyncedMessageOrder
+	}
+	return &SyncedMessageEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

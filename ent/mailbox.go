@@ -48,6 +48,10 @@ type Mailbox struct {
 	MicrosoftAccountID *int `json:"microsoft_account_id,omitempty"`
 	// SyncStage holds the value of the "sync_stage" field.
 	SyncStage mailbox.SyncStage `json:"sync_stage,omitempty"`
+	// SyncProgressDone holds the value of the "sync_progress_done" field.
+	SyncProgressDone int `json:"sync_progress_done,omitempty"`
+	// SyncProgressTotal holds the value of the "sync_progress_total" field.
+	SyncProgressTotal *int `json:"sync_progress_total,omitempty"`
 	// LastSyncedAt holds the value of the "last_synced_at" field.
 	LastSyncedAt *time.Time `json:"last_synced_at,omitempty"`
 	// LastSyncError holds the value of the "last_sync_error" field.
@@ -119,7 +123,7 @@ func (*Mailbox) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case mailbox.FieldSyncEnabled, mailbox.FieldSendEnabled, mailbox.FieldIsDefault:
 			values[i] = new(sql.NullBool)
-		case mailbox.FieldID, mailbox.FieldOrgID, mailbox.FieldUserID, mailbox.FieldDailySendLimit, mailbox.FieldMicrosoftAccountID:
+		case mailbox.FieldID, mailbox.FieldOrgID, mailbox.FieldUserID, mailbox.FieldDailySendLimit, mailbox.FieldMicrosoftAccountID, mailbox.FieldSyncProgressDone, mailbox.FieldSyncProgressTotal:
 			values[i] = new(sql.NullInt64)
 		case mailbox.FieldAddress, mailbox.FieldProvider, mailbox.FieldConnectionState, mailbox.FieldConnectionError, mailbox.FieldSyncStage, mailbox.FieldLastSyncError, mailbox.FieldLastSendError:
 			values[i] = new(sql.NullString)
@@ -232,6 +236,19 @@ func (_m *Mailbox) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field sync_stage", values[i])
 			} else if value.Valid {
 				_m.SyncStage = mailbox.SyncStage(value.String)
+			}
+		case mailbox.FieldSyncProgressDone:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field sync_progress_done", values[i])
+			} else if value.Valid {
+				_m.SyncProgressDone = int(value.Int64)
+			}
+		case mailbox.FieldSyncProgressTotal:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field sync_progress_total", values[i])
+			} else if value.Valid {
+				_m.SyncProgressTotal = new(int)
+				*_m.SyncProgressTotal = int(value.Int64)
 			}
 		case mailbox.FieldLastSyncedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -366,6 +383,14 @@ func (_m *Mailbox) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("sync_stage=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SyncStage))
+	builder.WriteString(", ")
+	builder.WriteString("sync_progress_done=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SyncProgressDone))
+	builder.WriteString(", ")
+	if v := _m.SyncProgressTotal; v != nil {
+		builder.WriteString("sync_progress_total=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	if v := _m.LastSyncedAt; v != nil {
 		builder.WriteString("last_synced_at=")

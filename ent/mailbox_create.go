@@ -197,6 +197,34 @@ func (_c *MailboxCreate) SetNillableSyncStage(v *mailbox.SyncStage) *MailboxCrea
 	return _c
 }
 
+// SetSyncProgressDone sets the "sync_progress_done" field.
+func (_c *MailboxCreate) SetSyncProgressDone(v int) *MailboxCreate {
+	_c.mutation.SetSyncProgressDone(v)
+	return _c
+}
+
+// SetNillableSyncProgressDone sets the "sync_progress_done" field if the given value is not nil.
+func (_c *MailboxCreate) SetNillableSyncProgressDone(v *int) *MailboxCreate {
+	if v != nil {
+		_c.SetSyncProgressDone(*v)
+	}
+	return _c
+}
+
+// SetSyncProgressTotal sets the "sync_progress_total" field.
+func (_c *MailboxCreate) SetSyncProgressTotal(v int) *MailboxCreate {
+	_c.mutation.SetSyncProgressTotal(v)
+	return _c
+}
+
+// SetNillableSyncProgressTotal sets the "sync_progress_total" field if the given value is not nil.
+func (_c *MailboxCreate) SetNillableSyncProgressTotal(v *int) *MailboxCreate {
+	if v != nil {
+		_c.SetSyncProgressTotal(*v)
+	}
+	return _c
+}
+
 // SetLastSyncedAt sets the "last_synced_at" field.
 func (_c *MailboxCreate) SetLastSyncedAt(v time.Time) *MailboxCreate {
 	_c.mutation.SetLastSyncedAt(v)
@@ -363,6 +391,10 @@ func (_c *MailboxCreate) defaults() error {
 		v := mailbox.DefaultSyncStage
 		_c.mutation.SetSyncStage(v)
 	}
+	if _, ok := _c.mutation.SyncProgressDone(); !ok {
+		v := mailbox.DefaultSyncProgressDone
+		_c.mutation.SetSyncProgressDone(v)
+	}
 	return nil
 }
 
@@ -430,6 +462,9 @@ func (_c *MailboxCreate) check() error {
 		if err := mailbox.SyncStageValidator(v); err != nil {
 			return &ValidationError{Name: "sync_stage", err: fmt.Errorf(`ent: validator failed for field "Mailbox.sync_stage": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.SyncProgressDone(); !ok {
+		return &ValidationError{Name: "sync_progress_done", err: errors.New(`ent: missing required field "Mailbox.sync_progress_done"`)}
 	}
 	if v, ok := _c.mutation.LastSyncError(); ok {
 		if err := mailbox.LastSyncErrorValidator(v); err != nil {
@@ -517,6 +552,14 @@ func (_c *MailboxCreate) createSpec() (*Mailbox, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SyncStage(); ok {
 		_spec.SetField(mailbox.FieldSyncStage, field.TypeEnum, value)
 		_node.SyncStage = value
+	}
+	if value, ok := _c.mutation.SyncProgressDone(); ok {
+		_spec.SetField(mailbox.FieldSyncProgressDone, field.TypeInt, value)
+		_node.SyncProgressDone = value
+	}
+	if value, ok := _c.mutation.SyncProgressTotal(); ok {
+		_spec.SetField(mailbox.FieldSyncProgressTotal, field.TypeInt, value)
+		_node.SyncProgressTotal = &value
 	}
 	if value, ok := _c.mutation.LastSyncedAt(); ok {
 		_spec.SetField(mailbox.FieldLastSyncedAt, field.TypeTime, value)
@@ -782,6 +825,48 @@ func (u *MailboxUpsert) SetSyncStage(v mailbox.SyncStage) *MailboxUpsert {
 // UpdateSyncStage sets the "sync_stage" field to the value that was provided on create.
 func (u *MailboxUpsert) UpdateSyncStage() *MailboxUpsert {
 	u.SetExcluded(mailbox.FieldSyncStage)
+	return u
+}
+
+// SetSyncProgressDone sets the "sync_progress_done" field.
+func (u *MailboxUpsert) SetSyncProgressDone(v int) *MailboxUpsert {
+	u.Set(mailbox.FieldSyncProgressDone, v)
+	return u
+}
+
+// UpdateSyncProgressDone sets the "sync_progress_done" field to the value that was provided on create.
+func (u *MailboxUpsert) UpdateSyncProgressDone() *MailboxUpsert {
+	u.SetExcluded(mailbox.FieldSyncProgressDone)
+	return u
+}
+
+// AddSyncProgressDone adds v to the "sync_progress_done" field.
+func (u *MailboxUpsert) AddSyncProgressDone(v int) *MailboxUpsert {
+	u.Add(mailbox.FieldSyncProgressDone, v)
+	return u
+}
+
+// SetSyncProgressTotal sets the "sync_progress_total" field.
+func (u *MailboxUpsert) SetSyncProgressTotal(v int) *MailboxUpsert {
+	u.Set(mailbox.FieldSyncProgressTotal, v)
+	return u
+}
+
+// UpdateSyncProgressTotal sets the "sync_progress_total" field to the value that was provided on create.
+func (u *MailboxUpsert) UpdateSyncProgressTotal() *MailboxUpsert {
+	u.SetExcluded(mailbox.FieldSyncProgressTotal)
+	return u
+}
+
+// AddSyncProgressTotal adds v to the "sync_progress_total" field.
+func (u *MailboxUpsert) AddSyncProgressTotal(v int) *MailboxUpsert {
+	u.Add(mailbox.FieldSyncProgressTotal, v)
+	return u
+}
+
+// ClearSyncProgressTotal clears the value of the "sync_progress_total" field.
+func (u *MailboxUpsert) ClearSyncProgressTotal() *MailboxUpsert {
+	u.SetNull(mailbox.FieldSyncProgressTotal)
 	return u
 }
 
@@ -1094,6 +1179,55 @@ func (u *MailboxUpsertOne) SetSyncStage(v mailbox.SyncStage) *MailboxUpsertOne {
 func (u *MailboxUpsertOne) UpdateSyncStage() *MailboxUpsertOne {
 	return u.Update(func(s *MailboxUpsert) {
 		s.UpdateSyncStage()
+	})
+}
+
+// SetSyncProgressDone sets the "sync_progress_done" field.
+func (u *MailboxUpsertOne) SetSyncProgressDone(v int) *MailboxUpsertOne {
+	return u.Update(func(s *MailboxUpsert) {
+		s.SetSyncProgressDone(v)
+	})
+}
+
+// AddSyncProgressDone adds v to the "sync_progress_done" field.
+func (u *MailboxUpsertOne) AddSyncProgressDone(v int) *MailboxUpsertOne {
+	return u.Update(func(s *MailboxUpsert) {
+		s.AddSyncProgressDone(v)
+	})
+}
+
+// UpdateSyncProgressDone sets the "sync_progress_done" field to the value that was provided on create.
+func (u *MailboxUpsertOne) UpdateSyncProgressDone() *MailboxUpsertOne {
+	return u.Update(func(s *MailboxUpsert) {
+		s.UpdateSyncProgressDone()
+	})
+}
+
+// SetSyncProgressTotal sets the "sync_progress_total" field.
+func (u *MailboxUpsertOne) SetSyncProgressTotal(v int) *MailboxUpsertOne {
+	return u.Update(func(s *MailboxUpsert) {
+		s.SetSyncProgressTotal(v)
+	})
+}
+
+// AddSyncProgressTotal adds v to the "sync_progress_total" field.
+func (u *MailboxUpsertOne) AddSyncProgressTotal(v int) *MailboxUpsertOne {
+	return u.Update(func(s *MailboxUpsert) {
+		s.AddSyncProgressTotal(v)
+	})
+}
+
+// UpdateSyncProgressTotal sets the "sync_progress_total" field to the value that was provided on create.
+func (u *MailboxUpsertOne) UpdateSyncProgressTotal() *MailboxUpsertOne {
+	return u.Update(func(s *MailboxUpsert) {
+		s.UpdateSyncProgressTotal()
+	})
+}
+
+// ClearSyncProgressTotal clears the value of the "sync_progress_total" field.
+func (u *MailboxUpsertOne) ClearSyncProgressTotal() *MailboxUpsertOne {
+	return u.Update(func(s *MailboxUpsert) {
+		s.ClearSyncProgressTotal()
 	})
 }
 
@@ -1587,6 +1721,55 @@ func (u *MailboxUpsertBulk) SetSyncStage(v mailbox.SyncStage) *MailboxUpsertBulk
 func (u *MailboxUpsertBulk) UpdateSyncStage() *MailboxUpsertBulk {
 	return u.Update(func(s *MailboxUpsert) {
 		s.UpdateSyncStage()
+	})
+}
+
+// SetSyncProgressDone sets the "sync_progress_done" field.
+func (u *MailboxUpsertBulk) SetSyncProgressDone(v int) *MailboxUpsertBulk {
+	return u.Update(func(s *MailboxUpsert) {
+		s.SetSyncProgressDone(v)
+	})
+}
+
+// AddSyncProgressDone adds v to the "sync_progress_done" field.
+func (u *MailboxUpsertBulk) AddSyncProgressDone(v int) *MailboxUpsertBulk {
+	return u.Update(func(s *MailboxUpsert) {
+		s.AddSyncProgressDone(v)
+	})
+}
+
+// UpdateSyncProgressDone sets the "sync_progress_done" field to the value that was provided on create.
+func (u *MailboxUpsertBulk) UpdateSyncProgressDone() *MailboxUpsertBulk {
+	return u.Update(func(s *MailboxUpsert) {
+		s.UpdateSyncProgressDone()
+	})
+}
+
+// SetSyncProgressTotal sets the "sync_progress_total" field.
+func (u *MailboxUpsertBulk) SetSyncProgressTotal(v int) *MailboxUpsertBulk {
+	return u.Update(func(s *MailboxUpsert) {
+		s.SetSyncProgressTotal(v)
+	})
+}
+
+// AddSyncProgressTotal adds v to the "sync_progress_total" field.
+func (u *MailboxUpsertBulk) AddSyncProgressTotal(v int) *MailboxUpsertBulk {
+	return u.Update(func(s *MailboxUpsert) {
+		s.AddSyncProgressTotal(v)
+	})
+}
+
+// UpdateSyncProgressTotal sets the "sync_progress_total" field to the value that was provided on create.
+func (u *MailboxUpsertBulk) UpdateSyncProgressTotal() *MailboxUpsertBulk {
+	return u.Update(func(s *MailboxUpsert) {
+		s.UpdateSyncProgressTotal()
+	})
+}
+
+// ClearSyncProgressTotal clears the value of the "sync_progress_total" field.
+func (u *MailboxUpsertBulk) ClearSyncProgressTotal() *MailboxUpsertBulk {
+	return u.Update(func(s *MailboxUpsert) {
+		s.ClearSyncProgressTotal()
 	})
 }
 

@@ -187,6 +187,54 @@ func (_u *MailboxUpdate) SetNillableSyncStage(v *mailbox.SyncStage) *MailboxUpda
 	return _u
 }
 
+// SetSyncProgressDone sets the "sync_progress_done" field.
+func (_u *MailboxUpdate) SetSyncProgressDone(v int) *MailboxUpdate {
+	_u.mutation.ResetSyncProgressDone()
+	_u.mutation.SetSyncProgressDone(v)
+	return _u
+}
+
+// SetNillableSyncProgressDone sets the "sync_progress_done" field if the given value is not nil.
+func (_u *MailboxUpdate) SetNillableSyncProgressDone(v *int) *MailboxUpdate {
+	if v != nil {
+		_u.SetSyncProgressDone(*v)
+	}
+	return _u
+}
+
+// AddSyncProgressDone adds value to the "sync_progress_done" field.
+func (_u *MailboxUpdate) AddSyncProgressDone(v int) *MailboxUpdate {
+	_u.mutation.AddSyncProgressDone(v)
+	return _u
+}
+
+// SetSyncProgressTotal sets the "sync_progress_total" field.
+func (_u *MailboxUpdate) SetSyncProgressTotal(v int) *MailboxUpdate {
+	_u.mutation.ResetSyncProgressTotal()
+	_u.mutation.SetSyncProgressTotal(v)
+	return _u
+}
+
+// SetNillableSyncProgressTotal sets the "sync_progress_total" field if the given value is not nil.
+func (_u *MailboxUpdate) SetNillableSyncProgressTotal(v *int) *MailboxUpdate {
+	if v != nil {
+		_u.SetSyncProgressTotal(*v)
+	}
+	return _u
+}
+
+// AddSyncProgressTotal adds value to the "sync_progress_total" field.
+func (_u *MailboxUpdate) AddSyncProgressTotal(v int) *MailboxUpdate {
+	_u.mutation.AddSyncProgressTotal(v)
+	return _u
+}
+
+// ClearSyncProgressTotal clears the value of the "sync_progress_total" field.
+func (_u *MailboxUpdate) ClearSyncProgressTotal() *MailboxUpdate {
+	_u.mutation.ClearSyncProgressTotal()
+	return _u
+}
+
 // SetLastSyncedAt sets the "last_synced_at" field.
 func (_u *MailboxUpdate) SetLastSyncedAt(v time.Time) *MailboxUpdate {
 	_u.mutation.SetLastSyncedAt(v)
@@ -445,6 +493,21 @@ func (_u *MailboxUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.SyncStage(); ok {
 		_spec.SetField(mailbox.FieldSyncStage, field.TypeEnum, value)
 	}
+	if value, ok := _u.mutation.SyncProgressDone(); ok {
+		_spec.SetField(mailbox.FieldSyncProgressDone, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSyncProgressDone(); ok {
+		_spec.AddField(mailbox.FieldSyncProgressDone, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.SyncProgressTotal(); ok {
+		_spec.SetField(mailbox.FieldSyncProgressTotal, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSyncProgressTotal(); ok {
+		_spec.AddField(mailbox.FieldSyncProgressTotal, field.TypeInt, value)
+	}
+	if _u.mutation.SyncProgressTotalCleared() {
+		_spec.ClearField(mailbox.FieldSyncProgressTotal, field.TypeInt)
+	}
 	if value, ok := _u.mutation.LastSyncedAt(); ok {
 		_spec.SetField(mailbox.FieldLastSyncedAt, field.TypeTime, value)
 	}
@@ -680,6 +743,54 @@ func (_u *MailboxUpdateOne) SetNillableSyncStage(v *mailbox.SyncStage) *MailboxU
 	if v != nil {
 		_u.SetSyncStage(*v)
 	}
+	return _u
+}
+
+// SetSyncProgressDone sets the "sync_progress_done" field.
+func (_u *MailboxUpdateOne) SetSyncProgressDone(v int) *MailboxUpdateOne {
+	_u.mutation.ResetSyncProgressDone()
+	_u.mutation.SetSyncProgressDone(v)
+	return _u
+}
+
+// SetNillableSyncProgressDone sets the "sync_progress_done" field if the given value is not nil.
+func (_u *MailboxUpdateOne) SetNillableSyncProgressDone(v *int) *MailboxUpdateOne {
+	if v != nil {
+		_u.SetSyncProgressDone(*v)
+	}
+	return _u
+}
+
+// AddSyncProgressDone adds value to the "sync_progress_done" field.
+func (_u *MailboxUpdateOne) AddSyncProgressDone(v int) *MailboxUpdateOne {
+	_u.mutation.AddSyncProgressDone(v)
+	return _u
+}
+
+// SetSyncProgressTotal sets the "sync_progress_total" field.
+func (_u *MailboxUpdateOne) SetSyncProgressTotal(v int) *MailboxUpdateOne {
+	_u.mutation.ResetSyncProgressTotal()
+	_u.mutation.SetSyncProgressTotal(v)
+	return _u
+}
+
+// SetNillableSyncProgressTotal sets the "sync_progress_total" field if the given value is not nil.
+func (_u *MailboxUpdateOne) SetNillableSyncProgressTotal(v *int) *MailboxUpdateOne {
+	if v != nil {
+		_u.SetSyncProgressTotal(*v)
+	}
+	return _u
+}
+
+// AddSyncProgressTotal adds value to the "sync_progress_total" field.
+func (_u *MailboxUpdateOne) AddSyncProgressTotal(v int) *MailboxUpdateOne {
+	_u.mutation.AddSyncProgressTotal(v)
+	return _u
+}
+
+// ClearSyncProgressTotal clears the value of the "sync_progress_total" field.
+func (_u *MailboxUpdateOne) ClearSyncProgressTotal() *MailboxUpdateOne {
+	_u.mutation.ClearSyncProgressTotal()
 	return _u
 }
 
@@ -970,6 +1081,21 @@ func (_u *MailboxUpdateOne) sqlSave(ctx context.Context) (_node *Mailbox, err er
 	}
 	if value, ok := _u.mutation.SyncStage(); ok {
 		_spec.SetField(mailbox.FieldSyncStage, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.SyncProgressDone(); ok {
+		_spec.SetField(mailbox.FieldSyncProgressDone, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSyncProgressDone(); ok {
+		_spec.AddField(mailbox.FieldSyncProgressDone, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.SyncProgressTotal(); ok {
+		_spec.SetField(mailbox.FieldSyncProgressTotal, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedSyncProgressTotal(); ok {
+		_spec.AddField(mailbox.FieldSyncProgressTotal, field.TypeInt, value)
+	}
+	if _u.mutation.SyncProgressTotalCleared() {
+		_spec.ClearField(mailbox.FieldSyncProgressTotal, field.TypeInt)
 	}
 	if value, ok := _u.mutation.LastSyncedAt(); ok {
 		_spec.SetField(mailbox.FieldLastSyncedAt, field.TypeTime, value)

@@ -9,6 +9,8 @@ import (
 	"mailbridge/ent/apitoken"
 	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
+	"mailbridge/ent/calendarevent"
+	"mailbridge/ent/graphsubscription"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
 	"mailbridge/ent/migrationsnapshot"
@@ -22,6 +24,8 @@ import (
 	"mailbridge/ent/sequence"
 	"mailbridge/ent/sequencestate"
 	"mailbridge/ent/session"
+	"mailbridge/ent/synccursor"
+	"mailbridge/ent/syncedmessage"
 	"mailbridge/ent/user"
 	"sync"
 	"time"
@@ -46,6 +50,8 @@ const (
 	TypeMicrosoftAccount  = "MicrosoftAccount"
 	TypeMigrationSnapshot = "MigrationSnapshot"
 	TypeNotification      = "Notification"
+	TypeCalendarEvent     = "CalendarEvent"
+	TypeGraphSubscription = "GraphSubscription"
 	TypeOAuthState        = "OAuthState"
 	TypeOrganization      = "Organization"
 	TypeProspect          = "Prospect"
@@ -53,6 +59,8 @@ const (
 	TypeSequence          = "Sequence"
 	TypeSequenceState     = "SequenceState"
 	TypeSession           = "Session"
+	TypeSyncCursor        = "SyncCursor"
+	TypeSyncedMessage     = "SyncedMessage"
 	TypeUser              = "User"
 )
 
@@ -4487,6 +4495,2047 @@ func (m *AuditEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditEvent edge %s", name)
 }
 
+// CalendarEventMutation represents an operation that mutates the CalendarEvent nodes in the graph.
+type CalendarEventMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *int
+	created_at               *time.Time
+	updated_at               *time.Time
+	user_id                  *int
+	adduser_id               *int
+	microsoft_account_id     *int
+	addmicrosoft_account_id  *int
+	graph_id                 *string
+	ical_uid                 *string
+	subject                  *string
+	start_at                 *time.Time
+	end_at                   *time.Time
+	organizer_address        *string
+	attendee_addresses       *[]string
+	appendattendee_addresses []string
+	is_cancelled             *bool
+	clearedFields            map[string]struct{}
+	organization             *int
+	clearedorganization      bool
+	prospects                map[int]struct{}
+	removedprospects         map[int]struct{}
+	clearedprospects         bool
+	done                     bool
+	oldValue                 func(context.Context) (*CalendarEvent, error)
+	predicates               []predicate.CalendarEvent
+}
+
+var _ ent.Mutation = (*CalendarEventMutation)(nil)
+
+// calendareventOption allows management of the mutation configuration using functional options.
+type calendareventOption func(*CalendarEventMutation)
+
+// newCalendarEventMutation creates new mutation for the CalendarEvent entity.
+func newCalendarEventMutation(c config, op Op, opts ...calendareventOption) *CalendarEventMutation {
+	m := &CalendarEventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCalendarEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCalendarEventID sets the ID field of the mutation.
+func withCalendarEventID(id int) calendareventOption {
+	return func(m *CalendarEventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CalendarEvent
+		)
+		m.oldValue = func(ctx context.Context) (*CalendarEvent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CalendarEvent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCalendarEvent sets the old CalendarEvent of the mutation.
+func withCalendarEvent(node *CalendarEvent) calendareventOption {
+	return func(m *CalendarEventMutation) {
+		m.oldValue = func(context.Context) (*CalendarEvent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CalendarEventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CalendarEventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CalendarEventMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CalendarEventMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CalendarEvent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *CalendarEventMutation) SetOrgID(i int) {
+	m.organization = &i
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *CalendarEventMutation) OrgID() (r int, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *CalendarEventMutation) ResetOrgID() {
+	m.organization = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CalendarEventMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CalendarEventMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CalendarEventMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CalendarEventMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CalendarEventMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CalendarEventMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *CalendarEventMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *CalendarEventMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *CalendarEventMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *CalendarEventMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *CalendarEventMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetMicrosoftAccountID sets the "microsoft_account_id" field.
+func (m *CalendarEventMutation) SetMicrosoftAccountID(i int) {
+	m.microsoft_account_id = &i
+	m.addmicrosoft_account_id = nil
+}
+
+// MicrosoftAccountID returns the value of the "microsoft_account_id" field in the mutation.
+func (m *CalendarEventMutation) MicrosoftAccountID() (r int, exists bool) {
+	v := m.microsoft_account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMicrosoftAccountID returns the old "microsoft_account_id" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldMicrosoftAccountID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMicrosoftAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMicrosoftAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMicrosoftAccountID: %w", err)
+	}
+	return oldValue.MicrosoftAccountID, nil
+}
+
+// AddMicrosoftAccountID adds i to the "microsoft_account_id" field.
+func (m *CalendarEventMutation) AddMicrosoftAccountID(i int) {
+	if m.addmicrosoft_account_id != nil {
+		*m.addmicrosoft_account_id += i
+	} else {
+		m.addmicrosoft_account_id = &i
+	}
+}
+
+// AddedMicrosoftAccountID returns the value that was added to the "microsoft_account_id" field in this mutation.
+func (m *CalendarEventMutation) AddedMicrosoftAccountID() (r int, exists bool) {
+	v := m.addmicrosoft_account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMicrosoftAccountID resets all changes to the "microsoft_account_id" field.
+func (m *CalendarEventMutation) ResetMicrosoftAccountID() {
+	m.microsoft_account_id = nil
+	m.addmicrosoft_account_id = nil
+}
+
+// SetGraphID sets the "graph_id" field.
+func (m *CalendarEventMutation) SetGraphID(s string) {
+	m.graph_id = &s
+}
+
+// GraphID returns the value of the "graph_id" field in the mutation.
+func (m *CalendarEventMutation) GraphID() (r string, exists bool) {
+	v := m.graph_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGraphID returns the old "graph_id" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldGraphID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGraphID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGraphID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGraphID: %w", err)
+	}
+	return oldValue.GraphID, nil
+}
+
+// ResetGraphID resets all changes to the "graph_id" field.
+func (m *CalendarEventMutation) ResetGraphID() {
+	m.graph_id = nil
+}
+
+// SetIcalUID sets the "ical_uid" field.
+func (m *CalendarEventMutation) SetIcalUID(s string) {
+	m.ical_uid = &s
+}
+
+// IcalUID returns the value of the "ical_uid" field in the mutation.
+func (m *CalendarEventMutation) IcalUID() (r string, exists bool) {
+	v := m.ical_uid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIcalUID returns the old "ical_uid" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldIcalUID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIcalUID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIcalUID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIcalUID: %w", err)
+	}
+	return oldValue.IcalUID, nil
+}
+
+// ResetIcalUID resets all changes to the "ical_uid" field.
+func (m *CalendarEventMutation) ResetIcalUID() {
+	m.ical_uid = nil
+}
+
+// SetSubject sets the "subject" field.
+func (m *CalendarEventMutation) SetSubject(s string) {
+	m.subject = &s
+}
+
+// Subject returns the value of the "subject" field in the mutation.
+func (m *CalendarEventMutation) Subject() (r string, exists bool) {
+	v := m.subject
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubject returns the old "subject" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldSubject(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubject is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubject requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubject: %w", err)
+	}
+	return oldValue.Subject, nil
+}
+
+// ResetSubject resets all changes to the "subject" field.
+func (m *CalendarEventMutation) ResetSubject() {
+	m.subject = nil
+}
+
+// SetStartAt sets the "start_at" field.
+func (m *CalendarEventMutation) SetStartAt(t time.Time) {
+	m.start_at = &t
+}
+
+// StartAt returns the value of the "start_at" field in the mutation.
+func (m *CalendarEventMutation) StartAt() (r time.Time, exists bool) {
+	v := m.start_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartAt returns the old "start_at" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldStartAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartAt: %w", err)
+	}
+	return oldValue.StartAt, nil
+}
+
+// ResetStartAt resets all changes to the "start_at" field.
+func (m *CalendarEventMutation) ResetStartAt() {
+	m.start_at = nil
+}
+
+// SetEndAt sets the "end_at" field.
+func (m *CalendarEventMutation) SetEndAt(t time.Time) {
+	m.end_at = &t
+}
+
+// EndAt returns the value of the "end_at" field in the mutation.
+func (m *CalendarEventMutation) EndAt() (r time.Time, exists bool) {
+	v := m.end_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndAt returns the old "end_at" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldEndAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndAt: %w", err)
+	}
+	return oldValue.EndAt, nil
+}
+
+// ResetEndAt resets all changes to the "end_at" field.
+func (m *CalendarEventMutation) ResetEndAt() {
+	m.end_at = nil
+}
+
+// SetOrganizerAddress sets the "organizer_address" field.
+func (m *CalendarEventMutation) SetOrganizerAddress(s string) {
+	m.organizer_address = &s
+}
+
+// OrganizerAddress returns the value of the "organizer_address" field in the mutation.
+func (m *CalendarEventMutation) OrganizerAddress() (r string, exists bool) {
+	v := m.organizer_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrganizerAddress returns the old "organizer_address" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldOrganizerAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrganizerAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrganizerAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrganizerAddress: %w", err)
+	}
+	return oldValue.OrganizerAddress, nil
+}
+
+// ResetOrganizerAddress resets all changes to the "organizer_address" field.
+func (m *CalendarEventMutation) ResetOrganizerAddress() {
+	m.organizer_address = nil
+}
+
+// SetAttendeeAddresses sets the "attendee_addresses" field.
+func (m *CalendarEventMutation) SetAttendeeAddresses(s []string) {
+	m.attendee_addresses = &s
+	m.appendattendee_addresses = nil
+}
+
+// AttendeeAddresses returns the value of the "attendee_addresses" field in the mutation.
+func (m *CalendarEventMutation) AttendeeAddresses() (r []string, exists bool) {
+	v := m.attendee_addresses
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttendeeAddresses returns the old "attendee_addresses" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldAttendeeAddresses(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttendeeAddresses is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttendeeAddresses requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttendeeAddresses: %w", err)
+	}
+	return oldValue.AttendeeAddresses, nil
+}
+
+// AppendAttendeeAddresses adds s to the "attendee_addresses" field.
+func (m *CalendarEventMutation) AppendAttendeeAddresses(s []string) {
+	m.appendattendee_addresses = append(m.appendattendee_addresses, s...)
+}
+
+// AppendedAttendeeAddresses returns the list of values that were appended to the "attendee_addresses" field in this mutation.
+func (m *CalendarEventMutation) AppendedAttendeeAddresses() ([]string, bool) {
+	if len(m.appendattendee_addresses) == 0 {
+		return nil, false
+	}
+	return m.appendattendee_addresses, true
+}
+
+// ClearAttendeeAddresses clears the value of the "attendee_addresses" field.
+func (m *CalendarEventMutation) ClearAttendeeAddresses() {
+	m.attendee_addresses = nil
+	m.appendattendee_addresses = nil
+	m.clearedFields[calendarevent.FieldAttendeeAddresses] = struct{}{}
+}
+
+// AttendeeAddressesCleared returns if the "attendee_addresses" field was cleared in this mutation.
+func (m *CalendarEventMutation) AttendeeAddressesCleared() bool {
+	_, ok := m.clearedFields[calendarevent.FieldAttendeeAddresses]
+	return ok
+}
+
+// ResetAttendeeAddresses resets all changes to the "attendee_addresses" field.
+func (m *CalendarEventMutation) ResetAttendeeAddresses() {
+	m.attendee_addresses = nil
+	m.appendattendee_addresses = nil
+	delete(m.clearedFields, calendarevent.FieldAttendeeAddresses)
+}
+
+// SetIsCancelled sets the "is_cancelled" field.
+func (m *CalendarEventMutation) SetIsCancelled(b bool) {
+	m.is_cancelled = &b
+}
+
+// IsCancelled returns the value of the "is_cancelled" field in the mutation.
+func (m *CalendarEventMutation) IsCancelled() (r bool, exists bool) {
+	v := m.is_cancelled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsCancelled returns the old "is_cancelled" field's value of the CalendarEvent entity.
+// If the CalendarEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CalendarEventMutation) OldIsCancelled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsCancelled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsCancelled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsCancelled: %w", err)
+	}
+	return oldValue.IsCancelled, nil
+}
+
+// ResetIsCancelled resets all changes to the "is_cancelled" field.
+func (m *CalendarEventMutation) ResetIsCancelled() {
+	m.is_cancelled = nil
+}
+
+// SetOrganizationID sets the "organization" edge to the Organization entity by id.
+func (m *CalendarEventMutation) SetOrganizationID(id int) {
+	m.organization = &id
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *CalendarEventMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[calendarevent.FieldOrgID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *CalendarEventMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationID returns the "organization" edge ID in the mutation.
+func (m *CalendarEventMutation) OrganizationID() (id int, exists bool) {
+	if m.organization != nil {
+		return *m.organization, true
+	}
+	return
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *CalendarEventMutation) OrganizationIDs() (ids []int) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *CalendarEventMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// AddProspectIDs adds the "prospects" edge to the Prospect entity by ids.
+func (m *CalendarEventMutation) AddProspectIDs(ids ...int) {
+	if m.prospects == nil {
+		m.prospects = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.prospects[ids[i]] = struct{}{}
+	}
+}
+
+// ClearProspects clears the "prospects" edge to the Prospect entity.
+func (m *CalendarEventMutation) ClearProspects() {
+	m.clearedprospects = true
+}
+
+// ProspectsCleared reports if the "prospects" edge to the Prospect entity was cleared.
+func (m *CalendarEventMutation) ProspectsCleared() bool {
+	return m.clearedprospects
+}
+
+// RemoveProspectIDs removes the "prospects" edge to the Prospect entity by IDs.
+func (m *CalendarEventMutation) RemoveProspectIDs(ids ...int) {
+	if m.removedprospects == nil {
+		m.removedprospects = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.prospects, ids[i])
+		m.removedprospects[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedProspects returns the removed IDs of the "prospects" edge to the Prospect entity.
+func (m *CalendarEventMutation) RemovedProspectsIDs() (ids []int) {
+	for id := range m.removedprospects {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ProspectsIDs returns the "prospects" edge IDs in the mutation.
+func (m *CalendarEventMutation) ProspectsIDs() (ids []int) {
+	for id := range m.prospects {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetProspects resets all changes to the "prospects" edge.
+func (m *CalendarEventMutation) ResetProspects() {
+	m.prospects = nil
+	m.clearedprospects = false
+	m.removedprospects = nil
+}
+
+// Where appends a list predicates to the CalendarEventMutation builder.
+func (m *CalendarEventMutation) Where(ps ...predicate.CalendarEvent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CalendarEventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CalendarEventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CalendarEvent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CalendarEventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CalendarEventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CalendarEvent).
+func (m *CalendarEventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CalendarEventMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.organization != nil {
+		fields = append(fields, calendarevent.FieldOrgID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, calendarevent.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, calendarevent.FieldUpdatedAt)
+	}
+	if m.user_id != nil {
+		fields = append(fields, calendarevent.FieldUserID)
+	}
+	if m.microsoft_account_id != nil {
+		fields = append(fields, calendarevent.FieldMicrosoftAccountID)
+	}
+	if m.graph_id != nil {
+		fields = append(fields, calendarevent.FieldGraphID)
+	}
+	if m.ical_uid != nil {
+		fields = append(fields, calendarevent.FieldIcalUID)
+	}
+	if m.subject != nil {
+		fields = append(fields, calendarevent.FieldSubject)
+	}
+	if m.start_at != nil {
+		fields = append(fields, calendarevent.FieldStartAt)
+	}
+	if m.end_at != nil {
+		fields = append(fields, calendarevent.FieldEndAt)
+	}
+	if m.organizer_address != nil {
+		fields = append(fields, calendarevent.FieldOrganizerAddress)
+	}
+	if m.attendee_addresses != nil {
+		fields = append(fields, calendarevent.FieldAttendeeAddresses)
+	}
+	if m.is_cancelled != nil {
+		fields = append(fields, calendarevent.FieldIsCancelled)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CalendarEventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case calendarevent.FieldOrgID:
+		return m.OrgID()
+	case calendarevent.FieldCreatedAt:
+		return m.CreatedAt()
+	case calendarevent.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case calendarevent.FieldUserID:
+		return m.UserID()
+	case calendarevent.FieldMicrosoftAccountID:
+		return m.MicrosoftAccountID()
+	case calendarevent.FieldGraphID:
+		return m.GraphID()
+	case calendarevent.FieldIcalUID:
+		return m.IcalUID()
+	case calendarevent.FieldSubject:
+		return m.Subject()
+	case calendarevent.FieldStartAt:
+		return m.StartAt()
+	case calendarevent.FieldEndAt:
+		return m.EndAt()
+	case calendarevent.FieldOrganizerAddress:
+		return m.OrganizerAddress()
+	case calendarevent.FieldAttendeeAddresses:
+		return m.AttendeeAddresses()
+	case calendarevent.FieldIsCancelled:
+		return m.IsCancelled()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CalendarEventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case calendarevent.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case calendarevent.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case calendarevent.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case calendarevent.FieldUserID:
+		return m.OldUserID(ctx)
+	case calendarevent.FieldMicrosoftAccountID:
+		return m.OldMicrosoftAccountID(ctx)
+	case calendarevent.FieldGraphID:
+		return m.OldGraphID(ctx)
+	case calendarevent.FieldIcalUID:
+		return m.OldIcalUID(ctx)
+	case calendarevent.FieldSubject:
+		return m.OldSubject(ctx)
+	case calendarevent.FieldStartAt:
+		return m.OldStartAt(ctx)
+	case calendarevent.FieldEndAt:
+		return m.OldEndAt(ctx)
+	case calendarevent.FieldOrganizerAddress:
+		return m.OldOrganizerAddress(ctx)
+	case calendarevent.FieldAttendeeAddresses:
+		return m.OldAttendeeAddresses(ctx)
+	case calendarevent.FieldIsCancelled:
+		return m.OldIsCancelled(ctx)
+	}
+	return nil, fmt.Errorf("unknown CalendarEvent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CalendarEventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case calendarevent.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case calendarevent.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case calendarevent.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case calendarevent.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case calendarevent.FieldMicrosoftAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMicrosoftAccountID(v)
+		return nil
+	case calendarevent.FieldGraphID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGraphID(v)
+		return nil
+	case calendarevent.FieldIcalUID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIcalUID(v)
+		return nil
+	case calendarevent.FieldSubject:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubject(v)
+		return nil
+	case calendarevent.FieldStartAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartAt(v)
+		return nil
+	case calendarevent.FieldEndAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndAt(v)
+		return nil
+	case calendarevent.FieldOrganizerAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrganizerAddress(v)
+		return nil
+	case calendarevent.FieldAttendeeAddresses:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttendeeAddresses(v)
+		return nil
+	case calendarevent.FieldIsCancelled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsCancelled(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CalendarEvent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CalendarEventMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, calendarevent.FieldUserID)
+	}
+	if m.addmicrosoft_account_id != nil {
+		fields = append(fields, calendarevent.FieldMicrosoftAccountID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CalendarEventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case calendarevent.FieldUserID:
+		return m.AddedUserID()
+	case calendarevent.FieldMicrosoftAccountID:
+		return m.AddedMicrosoftAccountID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CalendarEventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case calendarevent.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case calendarevent.FieldMicrosoftAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMicrosoftAccountID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CalendarEvent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CalendarEventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(calendarevent.FieldAttendeeAddresses) {
+		fields = append(fields, calendarevent.FieldAttendeeAddresses)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CalendarEventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CalendarEventMutation) ClearField(name string) error {
+	switch name {
+	case calendarevent.FieldAttendeeAddresses:
+		m.ClearAttendeeAddresses()
+		return nil
+	}
+	return fmt.Errorf("unknown CalendarEvent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CalendarEventMutation) ResetField(name string) error {
+	switch name {
+	case calendarevent.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case calendarevent.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case calendarevent.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case calendarevent.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case calendarevent.FieldMicrosoftAccountID:
+		m.ResetMicrosoftAccountID()
+		return nil
+	case calendarevent.FieldGraphID:
+		m.ResetGraphID()
+		return nil
+	case calendarevent.FieldIcalUID:
+		m.ResetIcalUID()
+		return nil
+	case calendarevent.FieldSubject:
+		m.ResetSubject()
+		return nil
+	case calendarevent.FieldStartAt:
+		m.ResetStartAt()
+		return nil
+	case calendarevent.FieldEndAt:
+		m.ResetEndAt()
+		return nil
+	case calendarevent.FieldOrganizerAddress:
+		m.ResetOrganizerAddress()
+		return nil
+	case calendarevent.FieldAttendeeAddresses:
+		m.ResetAttendeeAddresses()
+		return nil
+	case calendarevent.FieldIsCancelled:
+		m.ResetIsCancelled()
+		return nil
+	}
+	return fmt.Errorf("unknown CalendarEvent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CalendarEventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.organization != nil {
+		edges = append(edges, calendarevent.EdgeOrganization)
+	}
+	if m.prospects != nil {
+		edges = append(edges, calendarevent.EdgeProspects)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CalendarEventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case calendarevent.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	case calendarevent.EdgeProspects:
+		ids := make([]ent.Value, 0, len(m.prospects))
+		for id := range m.prospects {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CalendarEventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedprospects != nil {
+		edges = append(edges, calendarevent.EdgeProspects)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CalendarEventMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case calendarevent.EdgeProspects:
+		ids := make([]ent.Value, 0, len(m.removedprospects))
+		for id := range m.removedprospects {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CalendarEventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedorganization {
+		edges = append(edges, calendarevent.EdgeOrganization)
+	}
+	if m.clearedprospects {
+		edges = append(edges, calendarevent.EdgeProspects)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CalendarEventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case calendarevent.EdgeOrganization:
+		return m.clearedorganization
+	case calendarevent.EdgeProspects:
+		return m.clearedprospects
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CalendarEventMutation) ClearEdge(name string) error {
+	switch name {
+	case calendarevent.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	}
+	return fmt.Errorf("unknown CalendarEvent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CalendarEventMutation) ResetEdge(name string) error {
+	switch name {
+	case calendarevent.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	case calendarevent.EdgeProspects:
+		m.ResetProspects()
+		return nil
+	}
+	return fmt.Errorf("unknown CalendarEvent edge %s", name)
+}
+
+// GraphSubscriptionMutation represents an operation that mutates the GraphSubscription nodes in the graph.
+type GraphSubscriptionMutation struct {
+	config
+	op                      Op
+	typ                     string
+	id                      *int
+	created_at              *time.Time
+	updated_at              *time.Time
+	microsoft_account_id    *int
+	addmicrosoft_account_id *int
+	subscription_id         *string
+	resource                *string
+	client_state            *string
+	expires_at              *time.Time
+	clearedFields           map[string]struct{}
+	organization            *int
+	clearedorganization     bool
+	done                    bool
+	oldValue                func(context.Context) (*GraphSubscription, error)
+	predicates              []predicate.GraphSubscription
+}
+
+var _ ent.Mutation = (*GraphSubscriptionMutation)(nil)
+
+// graphsubscriptionOption allows management of the mutation configuration using functional options.
+type graphsubscriptionOption func(*GraphSubscriptionMutation)
+
+// newGraphSubscriptionMutation creates new mutation for the GraphSubscription entity.
+func newGraphSubscriptionMutation(c config, op Op, opts ...graphsubscriptionOption) *GraphSubscriptionMutation {
+	m := &GraphSubscriptionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeGraphSubscription,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withGraphSubscriptionID sets the ID field of the mutation.
+func withGraphSubscriptionID(id int) graphsubscriptionOption {
+	return func(m *GraphSubscriptionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *GraphSubscription
+		)
+		m.oldValue = func(ctx context.Context) (*GraphSubscription, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().GraphSubscription.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withGraphSubscription sets the old GraphSubscription of the mutation.
+func withGraphSubscription(node *GraphSubscription) graphsubscriptionOption {
+	return func(m *GraphSubscriptionMutation) {
+		m.oldValue = func(context.Context) (*GraphSubscription, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m GraphSubscriptionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m GraphSubscriptionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *GraphSubscriptionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *GraphSubscriptionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().GraphSubscription.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *GraphSubscriptionMutation) SetOrgID(i int) {
+	m.organization = &i
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *GraphSubscriptionMutation) OrgID() (r int, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the GraphSubscription entity.
+// If the GraphSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphSubscriptionMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *GraphSubscriptionMutation) ResetOrgID() {
+	m.organization = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *GraphSubscriptionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *GraphSubscriptionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the GraphSubscription entity.
+// If the GraphSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphSubscriptionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *GraphSubscriptionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *GraphSubscriptionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *GraphSubscriptionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the GraphSubscription entity.
+// If the GraphSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphSubscriptionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *GraphSubscriptionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetMicrosoftAccountID sets the "microsoft_account_id" field.
+func (m *GraphSubscriptionMutation) SetMicrosoftAccountID(i int) {
+	m.microsoft_account_id = &i
+	m.addmicrosoft_account_id = nil
+}
+
+// MicrosoftAccountID returns the value of the "microsoft_account_id" field in the mutation.
+func (m *GraphSubscriptionMutation) MicrosoftAccountID() (r int, exists bool) {
+	v := m.microsoft_account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMicrosoftAccountID returns the old "microsoft_account_id" field's value of the GraphSubscription entity.
+// If the GraphSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphSubscriptionMutation) OldMicrosoftAccountID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMicrosoftAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMicrosoftAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMicrosoftAccountID: %w", err)
+	}
+	return oldValue.MicrosoftAccountID, nil
+}
+
+// AddMicrosoftAccountID adds i to the "microsoft_account_id" field.
+func (m *GraphSubscriptionMutation) AddMicrosoftAccountID(i int) {
+	if m.addmicrosoft_account_id != nil {
+		*m.addmicrosoft_account_id += i
+	} else {
+		m.addmicrosoft_account_id = &i
+	}
+}
+
+// AddedMicrosoftAccountID returns the value that was added to the "microsoft_account_id" field in this mutation.
+func (m *GraphSubscriptionMutation) AddedMicrosoftAccountID() (r int, exists bool) {
+	v := m.addmicrosoft_account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMicrosoftAccountID resets all changes to the "microsoft_account_id" field.
+func (m *GraphSubscriptionMutation) ResetMicrosoftAccountID() {
+	m.microsoft_account_id = nil
+	m.addmicrosoft_account_id = nil
+}
+
+// SetSubscriptionID sets the "subscription_id" field.
+func (m *GraphSubscriptionMutation) SetSubscriptionID(s string) {
+	m.subscription_id = &s
+}
+
+// SubscriptionID returns the value of the "subscription_id" field in the mutation.
+func (m *GraphSubscriptionMutation) SubscriptionID() (r string, exists bool) {
+	v := m.subscription_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscriptionID returns the old "subscription_id" field's value of the GraphSubscription entity.
+// If the GraphSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphSubscriptionMutation) OldSubscriptionID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscriptionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscriptionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscriptionID: %w", err)
+	}
+	return oldValue.SubscriptionID, nil
+}
+
+// ResetSubscriptionID resets all changes to the "subscription_id" field.
+func (m *GraphSubscriptionMutation) ResetSubscriptionID() {
+	m.subscription_id = nil
+}
+
+// SetResource sets the "resource" field.
+func (m *GraphSubscriptionMutation) SetResource(s string) {
+	m.resource = &s
+}
+
+// Resource returns the value of the "resource" field in the mutation.
+func (m *GraphSubscriptionMutation) Resource() (r string, exists bool) {
+	v := m.resource
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResource returns the old "resource" field's value of the GraphSubscription entity.
+// If the GraphSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphSubscriptionMutation) OldResource(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResource: %w", err)
+	}
+	return oldValue.Resource, nil
+}
+
+// ResetResource resets all changes to the "resource" field.
+func (m *GraphSubscriptionMutation) ResetResource() {
+	m.resource = nil
+}
+
+// SetClientState sets the "client_state" field.
+func (m *GraphSubscriptionMutation) SetClientState(s string) {
+	m.client_state = &s
+}
+
+// ClientState returns the value of the "client_state" field in the mutation.
+func (m *GraphSubscriptionMutation) ClientState() (r string, exists bool) {
+	v := m.client_state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClientState returns the old "client_state" field's value of the GraphSubscription entity.
+// If the GraphSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphSubscriptionMutation) OldClientState(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClientState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClientState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClientState: %w", err)
+	}
+	return oldValue.ClientState, nil
+}
+
+// ResetClientState resets all changes to the "client_state" field.
+func (m *GraphSubscriptionMutation) ResetClientState() {
+	m.client_state = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *GraphSubscriptionMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *GraphSubscriptionMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the GraphSubscription entity.
+// If the GraphSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GraphSubscriptionMutation) OldExpiresAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *GraphSubscriptionMutation) ResetExpiresAt() {
+	m.expires_at = nil
+}
+
+// SetOrganizationID sets the "organization" edge to the Organization entity by id.
+func (m *GraphSubscriptionMutation) SetOrganizationID(id int) {
+	m.organization = &id
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *GraphSubscriptionMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[graphsubscription.FieldOrgID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *GraphSubscriptionMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationID returns the "organization" edge ID in the mutation.
+func (m *GraphSubscriptionMutation) OrganizationID() (id int, exists bool) {
+	if m.organization != nil {
+		return *m.organization, true
+	}
+	return
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *GraphSubscriptionMutation) OrganizationIDs() (ids []int) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *GraphSubscriptionMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// Where appends a list predicates to the GraphSubscriptionMutation builder.
+func (m *GraphSubscriptionMutation) Where(ps ...predicate.GraphSubscription) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the GraphSubscriptionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *GraphSubscriptionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.GraphSubscription, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *GraphSubscriptionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *GraphSubscriptionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (GraphSubscription).
+func (m *GraphSubscriptionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *GraphSubscriptionMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.organization != nil {
+		fields = append(fields, graphsubscription.FieldOrgID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, graphsubscription.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, graphsubscription.FieldUpdatedAt)
+	}
+	if m.microsoft_account_id != nil {
+		fields = append(fields, graphsubscription.FieldMicrosoftAccountID)
+	}
+	if m.subscription_id != nil {
+		fields = append(fields, graphsubscription.FieldSubscriptionID)
+	}
+	if m.resource != nil {
+		fields = append(fields, graphsubscription.FieldResource)
+	}
+	if m.client_state != nil {
+		fields = append(fields, graphsubscription.FieldClientState)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, graphsubscription.FieldExpiresAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *GraphSubscriptionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case graphsubscription.FieldOrgID:
+		return m.OrgID()
+	case graphsubscription.FieldCreatedAt:
+		return m.CreatedAt()
+	case graphsubscription.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case graphsubscription.FieldMicrosoftAccountID:
+		return m.MicrosoftAccountID()
+	case graphsubscription.FieldSubscriptionID:
+		return m.SubscriptionID()
+	case graphsubscription.FieldResource:
+		return m.Resource()
+	case graphsubscription.FieldClientState:
+		return m.ClientState()
+	case graphsubscription.FieldExpiresAt:
+		return m.ExpiresAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *GraphSubscriptionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case graphsubscription.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case graphsubscription.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case graphsubscription.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case graphsubscription.FieldMicrosoftAccountID:
+		return m.OldMicrosoftAccountID(ctx)
+	case graphsubscription.FieldSubscriptionID:
+		return m.OldSubscriptionID(ctx)
+	case graphsubscription.FieldResource:
+		return m.OldResource(ctx)
+	case graphsubscription.FieldClientState:
+		return m.OldClientState(ctx)
+	case graphsubscription.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown GraphSubscription field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GraphSubscriptionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case graphsubscription.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case graphsubscription.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case graphsubscription.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case graphsubscription.FieldMicrosoftAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMicrosoftAccountID(v)
+		return nil
+	case graphsubscription.FieldSubscriptionID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscriptionID(v)
+		return nil
+	case graphsubscription.FieldResource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResource(v)
+		return nil
+	case graphsubscription.FieldClientState:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClientState(v)
+		return nil
+	case graphsubscription.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GraphSubscription field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *GraphSubscriptionMutation) AddedFields() []string {
+	var fields []string
+	if m.addmicrosoft_account_id != nil {
+		fields = append(fields, graphsubscription.FieldMicrosoftAccountID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *GraphSubscriptionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case graphsubscription.FieldMicrosoftAccountID:
+		return m.AddedMicrosoftAccountID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GraphSubscriptionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case graphsubscription.FieldMicrosoftAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMicrosoftAccountID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GraphSubscription numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *GraphSubscriptionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *GraphSubscriptionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *GraphSubscriptionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown GraphSubscription nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *GraphSubscriptionMutation) ResetField(name string) error {
+	switch name {
+	case graphsubscription.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case graphsubscription.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case graphsubscription.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case graphsubscription.FieldMicrosoftAccountID:
+		m.ResetMicrosoftAccountID()
+		return nil
+	case graphsubscription.FieldSubscriptionID:
+		m.ResetSubscriptionID()
+		return nil
+	case graphsubscription.FieldResource:
+		m.ResetResource()
+		return nil
+	case graphsubscription.FieldClientState:
+		m.ResetClientState()
+		return nil
+	case graphsubscription.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown GraphSubscription field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *GraphSubscriptionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.organization != nil {
+		edges = append(edges, graphsubscription.EdgeOrganization)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *GraphSubscriptionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case graphsubscription.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *GraphSubscriptionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *GraphSubscriptionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *GraphSubscriptionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedorganization {
+		edges = append(edges, graphsubscription.EdgeOrganization)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *GraphSubscriptionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case graphsubscription.EdgeOrganization:
+		return m.clearedorganization
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *GraphSubscriptionMutation) ClearEdge(name string) error {
+	switch name {
+	case graphsubscription.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	}
+	return fmt.Errorf("unknown GraphSubscription unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *GraphSubscriptionMutation) ResetEdge(name string) error {
+	switch name {
+	case graphsubscription.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	}
+	return fmt.Errorf("unknown GraphSubscription edge %s", name)
+}
+
 // MailboxMutation represents an operation that mutates the Mailbox nodes in the graph.
 type MailboxMutation struct {
 	config
@@ -4505,6 +6554,10 @@ type MailboxMutation struct {
 	daily_send_limit         *int
 	adddaily_send_limit      *int
 	sync_stage               *mailbox.SyncStage
+	sync_progress_done       *int
+	addsync_progress_done    *int
+	sync_progress_total      *int
+	addsync_progress_total   *int
 	last_synced_at           *time.Time
 	last_sync_error          *string
 	last_sent_at             *time.Time
@@ -5183,6 +7236,132 @@ func (m *MailboxMutation) ResetSyncStage() {
 	m.sync_stage = nil
 }
 
+// SetSyncProgressDone sets the "sync_progress_done" field.
+func (m *MailboxMutation) SetSyncProgressDone(i int) {
+	m.sync_progress_done = &i
+	m.addsync_progress_done = nil
+}
+
+// SyncProgressDone returns the value of the "sync_progress_done" field in the mutation.
+func (m *MailboxMutation) SyncProgressDone() (r int, exists bool) {
+	v := m.sync_progress_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSyncProgressDone returns the old "sync_progress_done" field's value of the Mailbox entity.
+// If the Mailbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailboxMutation) OldSyncProgressDone(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSyncProgressDone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSyncProgressDone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSyncProgressDone: %w", err)
+	}
+	return oldValue.SyncProgressDone, nil
+}
+
+// AddSyncProgressDone adds i to the "sync_progress_done" field.
+func (m *MailboxMutation) AddSyncProgressDone(i int) {
+	if m.addsync_progress_done != nil {
+		*m.addsync_progress_done += i
+	} else {
+		m.addsync_progress_done = &i
+	}
+}
+
+// AddedSyncProgressDone returns the value that was added to the "sync_progress_done" field in this mutation.
+func (m *MailboxMutation) AddedSyncProgressDone() (r int, exists bool) {
+	v := m.addsync_progress_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSyncProgressDone resets all changes to the "sync_progress_done" field.
+func (m *MailboxMutation) ResetSyncProgressDone() {
+	m.sync_progress_done = nil
+	m.addsync_progress_done = nil
+}
+
+// SetSyncProgressTotal sets the "sync_progress_total" field.
+func (m *MailboxMutation) SetSyncProgressTotal(i int) {
+	m.sync_progress_total = &i
+	m.addsync_progress_total = nil
+}
+
+// SyncProgressTotal returns the value of the "sync_progress_total" field in the mutation.
+func (m *MailboxMutation) SyncProgressTotal() (r int, exists bool) {
+	v := m.sync_progress_total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSyncProgressTotal returns the old "sync_progress_total" field's value of the Mailbox entity.
+// If the Mailbox object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MailboxMutation) OldSyncProgressTotal(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSyncProgressTotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSyncProgressTotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSyncProgressTotal: %w", err)
+	}
+	return oldValue.SyncProgressTotal, nil
+}
+
+// AddSyncProgressTotal adds i to the "sync_progress_total" field.
+func (m *MailboxMutation) AddSyncProgressTotal(i int) {
+	if m.addsync_progress_total != nil {
+		*m.addsync_progress_total += i
+	} else {
+		m.addsync_progress_total = &i
+	}
+}
+
+// AddedSyncProgressTotal returns the value that was added to the "sync_progress_total" field in this mutation.
+func (m *MailboxMutation) AddedSyncProgressTotal() (r int, exists bool) {
+	v := m.addsync_progress_total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSyncProgressTotal clears the value of the "sync_progress_total" field.
+func (m *MailboxMutation) ClearSyncProgressTotal() {
+	m.sync_progress_total = nil
+	m.addsync_progress_total = nil
+	m.clearedFields[mailbox.FieldSyncProgressTotal] = struct{}{}
+}
+
+// SyncProgressTotalCleared returns if the "sync_progress_total" field was cleared in this mutation.
+func (m *MailboxMutation) SyncProgressTotalCleared() bool {
+	_, ok := m.clearedFields[mailbox.FieldSyncProgressTotal]
+	return ok
+}
+
+// ResetSyncProgressTotal resets all changes to the "sync_progress_total" field.
+func (m *MailboxMutation) ResetSyncProgressTotal() {
+	m.sync_progress_total = nil
+	m.addsync_progress_total = nil
+	delete(m.clearedFields, mailbox.FieldSyncProgressTotal)
+}
+
 // SetLastSyncedAt sets the "last_synced_at" field.
 func (m *MailboxMutation) SetLastSyncedAt(t time.Time) {
 	m.last_synced_at = &t
@@ -5556,7 +7735,7 @@ func (m *MailboxMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MailboxMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 21)
 	if m.organization != nil {
 		fields = append(fields, mailbox.FieldOrgID)
 	}
@@ -5598,6 +7777,12 @@ func (m *MailboxMutation) Fields() []string {
 	}
 	if m.sync_stage != nil {
 		fields = append(fields, mailbox.FieldSyncStage)
+	}
+	if m.sync_progress_done != nil {
+		fields = append(fields, mailbox.FieldSyncProgressDone)
+	}
+	if m.sync_progress_total != nil {
+		fields = append(fields, mailbox.FieldSyncProgressTotal)
 	}
 	if m.last_synced_at != nil {
 		fields = append(fields, mailbox.FieldLastSyncedAt)
@@ -5650,6 +7835,10 @@ func (m *MailboxMutation) Field(name string) (ent.Value, bool) {
 		return m.MicrosoftAccountID()
 	case mailbox.FieldSyncStage:
 		return m.SyncStage()
+	case mailbox.FieldSyncProgressDone:
+		return m.SyncProgressDone()
+	case mailbox.FieldSyncProgressTotal:
+		return m.SyncProgressTotal()
 	case mailbox.FieldLastSyncedAt:
 		return m.LastSyncedAt()
 	case mailbox.FieldLastSyncError:
@@ -5697,6 +7886,10 @@ func (m *MailboxMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldMicrosoftAccountID(ctx)
 	case mailbox.FieldSyncStage:
 		return m.OldSyncStage(ctx)
+	case mailbox.FieldSyncProgressDone:
+		return m.OldSyncProgressDone(ctx)
+	case mailbox.FieldSyncProgressTotal:
+		return m.OldSyncProgressTotal(ctx)
 	case mailbox.FieldLastSyncedAt:
 		return m.OldLastSyncedAt(ctx)
 	case mailbox.FieldLastSyncError:
@@ -5814,6 +8007,20 @@ func (m *MailboxMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetSyncStage(v)
 		return nil
+	case mailbox.FieldSyncProgressDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSyncProgressDone(v)
+		return nil
+	case mailbox.FieldSyncProgressTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSyncProgressTotal(v)
+		return nil
 	case mailbox.FieldLastSyncedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -5860,6 +8067,12 @@ func (m *MailboxMutation) AddedFields() []string {
 	if m.adddaily_send_limit != nil {
 		fields = append(fields, mailbox.FieldDailySendLimit)
 	}
+	if m.addsync_progress_done != nil {
+		fields = append(fields, mailbox.FieldSyncProgressDone)
+	}
+	if m.addsync_progress_total != nil {
+		fields = append(fields, mailbox.FieldSyncProgressTotal)
+	}
 	return fields
 }
 
@@ -5870,6 +8083,10 @@ func (m *MailboxMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case mailbox.FieldDailySendLimit:
 		return m.AddedDailySendLimit()
+	case mailbox.FieldSyncProgressDone:
+		return m.AddedSyncProgressDone()
+	case mailbox.FieldSyncProgressTotal:
+		return m.AddedSyncProgressTotal()
 	}
 	return nil, false
 }
@@ -5885,6 +8102,20 @@ func (m *MailboxMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddDailySendLimit(v)
+		return nil
+	case mailbox.FieldSyncProgressDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSyncProgressDone(v)
+		return nil
+	case mailbox.FieldSyncProgressTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSyncProgressTotal(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Mailbox numeric field %s", name)
@@ -5902,6 +8133,9 @@ func (m *MailboxMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(mailbox.FieldMicrosoftAccountID) {
 		fields = append(fields, mailbox.FieldMicrosoftAccountID)
+	}
+	if m.FieldCleared(mailbox.FieldSyncProgressTotal) {
+		fields = append(fields, mailbox.FieldSyncProgressTotal)
 	}
 	if m.FieldCleared(mailbox.FieldLastSyncedAt) {
 		fields = append(fields, mailbox.FieldLastSyncedAt)
@@ -5940,6 +8174,9 @@ func (m *MailboxMutation) ClearField(name string) error {
 		return nil
 	case mailbox.FieldMicrosoftAccountID:
 		m.ClearMicrosoftAccountID()
+		return nil
+	case mailbox.FieldSyncProgressTotal:
+		m.ClearSyncProgressTotal()
 		return nil
 	case mailbox.FieldLastSyncedAt:
 		m.ClearLastSyncedAt()
@@ -6005,6 +8242,12 @@ func (m *MailboxMutation) ResetField(name string) error {
 		return nil
 	case mailbox.FieldSyncStage:
 		m.ResetSyncStage()
+		return nil
+	case mailbox.FieldSyncProgressDone:
+		m.ResetSyncProgressDone()
+		return nil
+	case mailbox.FieldSyncProgressTotal:
+		m.ResetSyncProgressTotal()
 		return nil
 	case mailbox.FieldLastSyncedAt:
 		m.ResetLastSyncedAt()
@@ -10547,6 +12790,7 @@ type OrganizationMutation struct {
 	updated_at                   *time.Time
 	name                         *string
 	allow_cross_owner_assignment *bool
+	sync_headers_only            *bool
 	clearedFields                map[string]struct{}
 	done                         bool
 	oldValue                     func(context.Context) (*Organization, error)
@@ -10795,6 +13039,42 @@ func (m *OrganizationMutation) ResetAllowCrossOwnerAssignment() {
 	m.allow_cross_owner_assignment = nil
 }
 
+// SetSyncHeadersOnly sets the "sync_headers_only" field.
+func (m *OrganizationMutation) SetSyncHeadersOnly(b bool) {
+	m.sync_headers_only = &b
+}
+
+// SyncHeadersOnly returns the value of the "sync_headers_only" field in the mutation.
+func (m *OrganizationMutation) SyncHeadersOnly() (r bool, exists bool) {
+	v := m.sync_headers_only
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSyncHeadersOnly returns the old "sync_headers_only" field's value of the Organization entity.
+// If the Organization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganizationMutation) OldSyncHeadersOnly(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSyncHeadersOnly is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSyncHeadersOnly requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSyncHeadersOnly: %w", err)
+	}
+	return oldValue.SyncHeadersOnly, nil
+}
+
+// ResetSyncHeadersOnly resets all changes to the "sync_headers_only" field.
+func (m *OrganizationMutation) ResetSyncHeadersOnly() {
+	m.sync_headers_only = nil
+}
+
 // Where appends a list predicates to the OrganizationMutation builder.
 func (m *OrganizationMutation) Where(ps ...predicate.Organization) {
 	m.predicates = append(m.predicates, ps...)
@@ -10829,7 +13109,7 @@ func (m *OrganizationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrganizationMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 5)
 	if m.created_at != nil {
 		fields = append(fields, organization.FieldCreatedAt)
 	}
@@ -10841,6 +13121,9 @@ func (m *OrganizationMutation) Fields() []string {
 	}
 	if m.allow_cross_owner_assignment != nil {
 		fields = append(fields, organization.FieldAllowCrossOwnerAssignment)
+	}
+	if m.sync_headers_only != nil {
+		fields = append(fields, organization.FieldSyncHeadersOnly)
 	}
 	return fields
 }
@@ -10858,6 +13141,8 @@ func (m *OrganizationMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case organization.FieldAllowCrossOwnerAssignment:
 		return m.AllowCrossOwnerAssignment()
+	case organization.FieldSyncHeadersOnly:
+		return m.SyncHeadersOnly()
 	}
 	return nil, false
 }
@@ -10875,6 +13160,8 @@ func (m *OrganizationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldName(ctx)
 	case organization.FieldAllowCrossOwnerAssignment:
 		return m.OldAllowCrossOwnerAssignment(ctx)
+	case organization.FieldSyncHeadersOnly:
+		return m.OldSyncHeadersOnly(ctx)
 	}
 	return nil, fmt.Errorf("unknown Organization field %s", name)
 }
@@ -10911,6 +13198,13 @@ func (m *OrganizationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetAllowCrossOwnerAssignment(v)
+		return nil
+	case organization.FieldSyncHeadersOnly:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSyncHeadersOnly(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Organization field %s", name)
@@ -10973,6 +13267,9 @@ func (m *OrganizationMutation) ResetField(name string) error {
 	case organization.FieldAllowCrossOwnerAssignment:
 		m.ResetAllowCrossOwnerAssignment()
 		return nil
+	case organization.FieldSyncHeadersOnly:
+		m.ResetSyncHeadersOnly()
+		return nil
 	}
 	return fmt.Errorf("unknown Organization field %s", name)
 }
@@ -11028,21 +13325,27 @@ func (m *OrganizationMutation) ResetEdge(name string) error {
 // ProspectMutation represents an operation that mutates the Prospect nodes in the graph.
 type ProspectMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *int
-	created_at          *time.Time
-	updated_at          *time.Time
-	email               *string
-	first_name          *string
-	last_name           *string
-	company             *string
-	clearedFields       map[string]struct{}
-	organization        *int
-	clearedorganization bool
-	done                bool
-	oldValue            func(context.Context) (*Prospect, error)
-	predicates          []predicate.Prospect
+	op                     Op
+	typ                    string
+	id                     *int
+	created_at             *time.Time
+	updated_at             *time.Time
+	email                  *string
+	first_name             *string
+	last_name              *string
+	company                *string
+	clearedFields          map[string]struct{}
+	organization           *int
+	clearedorganization    bool
+	synced_messages        map[int]struct{}
+	removedsynced_messages map[int]struct{}
+	clearedsynced_messages bool
+	calendar_events        map[int]struct{}
+	removedcalendar_events map[int]struct{}
+	clearedcalendar_events bool
+	done                   bool
+	oldValue               func(context.Context) (*Prospect, error)
+	predicates             []predicate.Prospect
 }
 
 var _ ent.Mutation = (*ProspectMutation)(nil)
@@ -11474,6 +13777,114 @@ func (m *ProspectMutation) ResetOrganization() {
 	m.clearedorganization = false
 }
 
+// AddSyncedMessageIDs adds the "synced_messages" edge to the SyncedMessage entity by ids.
+func (m *ProspectMutation) AddSyncedMessageIDs(ids ...int) {
+	if m.synced_messages == nil {
+		m.synced_messages = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.synced_messages[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSyncedMessages clears the "synced_messages" edge to the SyncedMessage entity.
+func (m *ProspectMutation) ClearSyncedMessages() {
+	m.clearedsynced_messages = true
+}
+
+// SyncedMessagesCleared reports if the "synced_messages" edge to the SyncedMessage entity was cleared.
+func (m *ProspectMutation) SyncedMessagesCleared() bool {
+	return m.clearedsynced_messages
+}
+
+// RemoveSyncedMessageIDs removes the "synced_messages" edge to the SyncedMessage entity by IDs.
+func (m *ProspectMutation) RemoveSyncedMessageIDs(ids ...int) {
+	if m.removedsynced_messages == nil {
+		m.removedsynced_messages = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.synced_messages, ids[i])
+		m.removedsynced_messages[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSyncedMessages returns the removed IDs of the "synced_messages" edge to the SyncedMessage entity.
+func (m *ProspectMutation) RemovedSyncedMessagesIDs() (ids []int) {
+	for id := range m.removedsynced_messages {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SyncedMessagesIDs returns the "synced_messages" edge IDs in the mutation.
+func (m *ProspectMutation) SyncedMessagesIDs() (ids []int) {
+	for id := range m.synced_messages {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSyncedMessages resets all changes to the "synced_messages" edge.
+func (m *ProspectMutation) ResetSyncedMessages() {
+	m.synced_messages = nil
+	m.clearedsynced_messages = false
+	m.removedsynced_messages = nil
+}
+
+// AddCalendarEventIDs adds the "calendar_events" edge to the CalendarEvent entity by ids.
+func (m *ProspectMutation) AddCalendarEventIDs(ids ...int) {
+	if m.calendar_events == nil {
+		m.calendar_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.calendar_events[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCalendarEvents clears the "calendar_events" edge to the CalendarEvent entity.
+func (m *ProspectMutation) ClearCalendarEvents() {
+	m.clearedcalendar_events = true
+}
+
+// CalendarEventsCleared reports if the "calendar_events" edge to the CalendarEvent entity was cleared.
+func (m *ProspectMutation) CalendarEventsCleared() bool {
+	return m.clearedcalendar_events
+}
+
+// RemoveCalendarEventIDs removes the "calendar_events" edge to the CalendarEvent entity by IDs.
+func (m *ProspectMutation) RemoveCalendarEventIDs(ids ...int) {
+	if m.removedcalendar_events == nil {
+		m.removedcalendar_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.calendar_events, ids[i])
+		m.removedcalendar_events[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCalendarEvents returns the removed IDs of the "calendar_events" edge to the CalendarEvent entity.
+func (m *ProspectMutation) RemovedCalendarEventsIDs() (ids []int) {
+	for id := range m.removedcalendar_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CalendarEventsIDs returns the "calendar_events" edge IDs in the mutation.
+func (m *ProspectMutation) CalendarEventsIDs() (ids []int) {
+	for id := range m.calendar_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCalendarEvents resets all changes to the "calendar_events" edge.
+func (m *ProspectMutation) ResetCalendarEvents() {
+	m.calendar_events = nil
+	m.clearedcalendar_events = false
+	m.removedcalendar_events = nil
+}
+
 // Where appends a list predicates to the ProspectMutation builder.
 func (m *ProspectMutation) Where(ps ...predicate.Prospect) {
 	m.predicates = append(m.predicates, ps...)
@@ -11733,9 +14144,15 @@ func (m *ProspectMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProspectMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	if m.organization != nil {
 		edges = append(edges, prospect.EdgeOrganization)
+	}
+	if m.synced_messages != nil {
+		edges = append(edges, prospect.EdgeSyncedMessages)
+	}
+	if m.calendar_events != nil {
+		edges = append(edges, prospect.EdgeCalendarEvents)
 	}
 	return edges
 }
@@ -11748,27 +14165,65 @@ func (m *ProspectMutation) AddedIDs(name string) []ent.Value {
 		if id := m.organization; id != nil {
 			return []ent.Value{*id}
 		}
+	case prospect.EdgeSyncedMessages:
+		ids := make([]ent.Value, 0, len(m.synced_messages))
+		for id := range m.synced_messages {
+			ids = append(ids, id)
+		}
+		return ids
+	case prospect.EdgeCalendarEvents:
+		ids := make([]ent.Value, 0, len(m.calendar_events))
+		for id := range m.calendar_events {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProspectMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
+	if m.removedsynced_messages != nil {
+		edges = append(edges, prospect.EdgeSyncedMessages)
+	}
+	if m.removedcalendar_events != nil {
+		edges = append(edges, prospect.EdgeCalendarEvents)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *ProspectMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case prospect.EdgeSyncedMessages:
+		ids := make([]ent.Value, 0, len(m.removedsynced_messages))
+		for id := range m.removedsynced_messages {
+			ids = append(ids, id)
+		}
+		return ids
+	case prospect.EdgeCalendarEvents:
+		ids := make([]ent.Value, 0, len(m.removedcalendar_events))
+		for id := range m.removedcalendar_events {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProspectMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 3)
 	if m.clearedorganization {
 		edges = append(edges, prospect.EdgeOrganization)
+	}
+	if m.clearedsynced_messages {
+		edges = append(edges, prospect.EdgeSyncedMessages)
+	}
+	if m.clearedcalendar_events {
+		edges = append(edges, prospect.EdgeCalendarEvents)
 	}
 	return edges
 }
@@ -11779,6 +14234,10 @@ func (m *ProspectMutation) EdgeCleared(name string) bool {
 	switch name {
 	case prospect.EdgeOrganization:
 		return m.clearedorganization
+	case prospect.EdgeSyncedMessages:
+		return m.clearedsynced_messages
+	case prospect.EdgeCalendarEvents:
+		return m.clearedcalendar_events
 	}
 	return false
 }
@@ -11800,6 +14259,12 @@ func (m *ProspectMutation) ResetEdge(name string) error {
 	switch name {
 	case prospect.EdgeOrganization:
 		m.ResetOrganization()
+		return nil
+	case prospect.EdgeSyncedMessages:
+		m.ResetSyncedMessages()
+		return nil
+	case prospect.EdgeCalendarEvents:
+		m.ResetCalendarEvents()
 		return nil
 	}
 	return fmt.Errorf("unknown Prospect edge %s", name)
@@ -16510,6 +18975,2559 @@ func (m *SessionMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Session edge %s", name)
+}
+
+// SyncCursorMutation represents an operation that mutates the SyncCursor nodes in the graph.
+type SyncCursorMutation struct {
+	config
+	op                      Op
+	typ                     string
+	id                      *int
+	created_at              *time.Time
+	updated_at              *time.Time
+	microsoft_account_id    *int
+	addmicrosoft_account_id *int
+	folder                  *string
+	next_link               *string
+	delta_link              *string
+	window_start            *time.Time
+	clearedFields           map[string]struct{}
+	organization            *int
+	clearedorganization     bool
+	done                    bool
+	oldValue                func(context.Context) (*SyncCursor, error)
+	predicates              []predicate.SyncCursor
+}
+
+var _ ent.Mutation = (*SyncCursorMutation)(nil)
+
+// synccursorOption allows management of the mutation configuration using functional options.
+type synccursorOption func(*SyncCursorMutation)
+
+// newSyncCursorMutation creates new mutation for the SyncCursor entity.
+func newSyncCursorMutation(c config, op Op, opts ...synccursorOption) *SyncCursorMutation {
+	m := &SyncCursorMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSyncCursor,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSyncCursorID sets the ID field of the mutation.
+func withSyncCursorID(id int) synccursorOption {
+	return func(m *SyncCursorMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SyncCursor
+		)
+		m.oldValue = func(ctx context.Context) (*SyncCursor, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SyncCursor.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSyncCursor sets the old SyncCursor of the mutation.
+func withSyncCursor(node *SyncCursor) synccursorOption {
+	return func(m *SyncCursorMutation) {
+		m.oldValue = func(context.Context) (*SyncCursor, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SyncCursorMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SyncCursorMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SyncCursorMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SyncCursorMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SyncCursor.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *SyncCursorMutation) SetOrgID(i int) {
+	m.organization = &i
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *SyncCursorMutation) OrgID() (r int, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the SyncCursor entity.
+// If the SyncCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncCursorMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *SyncCursorMutation) ResetOrgID() {
+	m.organization = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SyncCursorMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SyncCursorMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SyncCursor entity.
+// If the SyncCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncCursorMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SyncCursorMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SyncCursorMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SyncCursorMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SyncCursor entity.
+// If the SyncCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncCursorMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SyncCursorMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetMicrosoftAccountID sets the "microsoft_account_id" field.
+func (m *SyncCursorMutation) SetMicrosoftAccountID(i int) {
+	m.microsoft_account_id = &i
+	m.addmicrosoft_account_id = nil
+}
+
+// MicrosoftAccountID returns the value of the "microsoft_account_id" field in the mutation.
+func (m *SyncCursorMutation) MicrosoftAccountID() (r int, exists bool) {
+	v := m.microsoft_account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMicrosoftAccountID returns the old "microsoft_account_id" field's value of the SyncCursor entity.
+// If the SyncCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncCursorMutation) OldMicrosoftAccountID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMicrosoftAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMicrosoftAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMicrosoftAccountID: %w", err)
+	}
+	return oldValue.MicrosoftAccountID, nil
+}
+
+// AddMicrosoftAccountID adds i to the "microsoft_account_id" field.
+func (m *SyncCursorMutation) AddMicrosoftAccountID(i int) {
+	if m.addmicrosoft_account_id != nil {
+		*m.addmicrosoft_account_id += i
+	} else {
+		m.addmicrosoft_account_id = &i
+	}
+}
+
+// AddedMicrosoftAccountID returns the value that was added to the "microsoft_account_id" field in this mutation.
+func (m *SyncCursorMutation) AddedMicrosoftAccountID() (r int, exists bool) {
+	v := m.addmicrosoft_account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMicrosoftAccountID resets all changes to the "microsoft_account_id" field.
+func (m *SyncCursorMutation) ResetMicrosoftAccountID() {
+	m.microsoft_account_id = nil
+	m.addmicrosoft_account_id = nil
+}
+
+// SetFolder sets the "folder" field.
+func (m *SyncCursorMutation) SetFolder(s string) {
+	m.folder = &s
+}
+
+// Folder returns the value of the "folder" field in the mutation.
+func (m *SyncCursorMutation) Folder() (r string, exists bool) {
+	v := m.folder
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFolder returns the old "folder" field's value of the SyncCursor entity.
+// If the SyncCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncCursorMutation) OldFolder(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFolder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFolder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFolder: %w", err)
+	}
+	return oldValue.Folder, nil
+}
+
+// ResetFolder resets all changes to the "folder" field.
+func (m *SyncCursorMutation) ResetFolder() {
+	m.folder = nil
+}
+
+// SetNextLink sets the "next_link" field.
+func (m *SyncCursorMutation) SetNextLink(s string) {
+	m.next_link = &s
+}
+
+// NextLink returns the value of the "next_link" field in the mutation.
+func (m *SyncCursorMutation) NextLink() (r string, exists bool) {
+	v := m.next_link
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextLink returns the old "next_link" field's value of the SyncCursor entity.
+// If the SyncCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncCursorMutation) OldNextLink(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextLink is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextLink requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextLink: %w", err)
+	}
+	return oldValue.NextLink, nil
+}
+
+// ClearNextLink clears the value of the "next_link" field.
+func (m *SyncCursorMutation) ClearNextLink() {
+	m.next_link = nil
+	m.clearedFields[synccursor.FieldNextLink] = struct{}{}
+}
+
+// NextLinkCleared returns if the "next_link" field was cleared in this mutation.
+func (m *SyncCursorMutation) NextLinkCleared() bool {
+	_, ok := m.clearedFields[synccursor.FieldNextLink]
+	return ok
+}
+
+// ResetNextLink resets all changes to the "next_link" field.
+func (m *SyncCursorMutation) ResetNextLink() {
+	m.next_link = nil
+	delete(m.clearedFields, synccursor.FieldNextLink)
+}
+
+// SetDeltaLink sets the "delta_link" field.
+func (m *SyncCursorMutation) SetDeltaLink(s string) {
+	m.delta_link = &s
+}
+
+// DeltaLink returns the value of the "delta_link" field in the mutation.
+func (m *SyncCursorMutation) DeltaLink() (r string, exists bool) {
+	v := m.delta_link
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeltaLink returns the old "delta_link" field's value of the SyncCursor entity.
+// If the SyncCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncCursorMutation) OldDeltaLink(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeltaLink is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeltaLink requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeltaLink: %w", err)
+	}
+	return oldValue.DeltaLink, nil
+}
+
+// ClearDeltaLink clears the value of the "delta_link" field.
+func (m *SyncCursorMutation) ClearDeltaLink() {
+	m.delta_link = nil
+	m.clearedFields[synccursor.FieldDeltaLink] = struct{}{}
+}
+
+// DeltaLinkCleared returns if the "delta_link" field was cleared in this mutation.
+func (m *SyncCursorMutation) DeltaLinkCleared() bool {
+	_, ok := m.clearedFields[synccursor.FieldDeltaLink]
+	return ok
+}
+
+// ResetDeltaLink resets all changes to the "delta_link" field.
+func (m *SyncCursorMutation) ResetDeltaLink() {
+	m.delta_link = nil
+	delete(m.clearedFields, synccursor.FieldDeltaLink)
+}
+
+// SetWindowStart sets the "window_start" field.
+func (m *SyncCursorMutation) SetWindowStart(t time.Time) {
+	m.window_start = &t
+}
+
+// WindowStart returns the value of the "window_start" field in the mutation.
+func (m *SyncCursorMutation) WindowStart() (r time.Time, exists bool) {
+	v := m.window_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWindowStart returns the old "window_start" field's value of the SyncCursor entity.
+// If the SyncCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncCursorMutation) OldWindowStart(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWindowStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWindowStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWindowStart: %w", err)
+	}
+	return oldValue.WindowStart, nil
+}
+
+// ClearWindowStart clears the value of the "window_start" field.
+func (m *SyncCursorMutation) ClearWindowStart() {
+	m.window_start = nil
+	m.clearedFields[synccursor.FieldWindowStart] = struct{}{}
+}
+
+// WindowStartCleared returns if the "window_start" field was cleared in this mutation.
+func (m *SyncCursorMutation) WindowStartCleared() bool {
+	_, ok := m.clearedFields[synccursor.FieldWindowStart]
+	return ok
+}
+
+// ResetWindowStart resets all changes to the "window_start" field.
+func (m *SyncCursorMutation) ResetWindowStart() {
+	m.window_start = nil
+	delete(m.clearedFields, synccursor.FieldWindowStart)
+}
+
+// SetOrganizationID sets the "organization" edge to the Organization entity by id.
+func (m *SyncCursorMutation) SetOrganizationID(id int) {
+	m.organization = &id
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *SyncCursorMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[synccursor.FieldOrgID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *SyncCursorMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationID returns the "organization" edge ID in the mutation.
+func (m *SyncCursorMutation) OrganizationID() (id int, exists bool) {
+	if m.organization != nil {
+		return *m.organization, true
+	}
+	return
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *SyncCursorMutation) OrganizationIDs() (ids []int) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *SyncCursorMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// Where appends a list predicates to the SyncCursorMutation builder.
+func (m *SyncCursorMutation) Where(ps ...predicate.SyncCursor) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SyncCursorMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SyncCursorMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SyncCursor, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SyncCursorMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SyncCursorMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SyncCursor).
+func (m *SyncCursorMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SyncCursorMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.organization != nil {
+		fields = append(fields, synccursor.FieldOrgID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, synccursor.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, synccursor.FieldUpdatedAt)
+	}
+	if m.microsoft_account_id != nil {
+		fields = append(fields, synccursor.FieldMicrosoftAccountID)
+	}
+	if m.folder != nil {
+		fields = append(fields, synccursor.FieldFolder)
+	}
+	if m.next_link != nil {
+		fields = append(fields, synccursor.FieldNextLink)
+	}
+	if m.delta_link != nil {
+		fields = append(fields, synccursor.FieldDeltaLink)
+	}
+	if m.window_start != nil {
+		fields = append(fields, synccursor.FieldWindowStart)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SyncCursorMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case synccursor.FieldOrgID:
+		return m.OrgID()
+	case synccursor.FieldCreatedAt:
+		return m.CreatedAt()
+	case synccursor.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case synccursor.FieldMicrosoftAccountID:
+		return m.MicrosoftAccountID()
+	case synccursor.FieldFolder:
+		return m.Folder()
+	case synccursor.FieldNextLink:
+		return m.NextLink()
+	case synccursor.FieldDeltaLink:
+		return m.DeltaLink()
+	case synccursor.FieldWindowStart:
+		return m.WindowStart()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SyncCursorMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case synccursor.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case synccursor.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case synccursor.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case synccursor.FieldMicrosoftAccountID:
+		return m.OldMicrosoftAccountID(ctx)
+	case synccursor.FieldFolder:
+		return m.OldFolder(ctx)
+	case synccursor.FieldNextLink:
+		return m.OldNextLink(ctx)
+	case synccursor.FieldDeltaLink:
+		return m.OldDeltaLink(ctx)
+	case synccursor.FieldWindowStart:
+		return m.OldWindowStart(ctx)
+	}
+	return nil, fmt.Errorf("unknown SyncCursor field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SyncCursorMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case synccursor.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case synccursor.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case synccursor.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case synccursor.FieldMicrosoftAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMicrosoftAccountID(v)
+		return nil
+	case synccursor.FieldFolder:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFolder(v)
+		return nil
+	case synccursor.FieldNextLink:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextLink(v)
+		return nil
+	case synccursor.FieldDeltaLink:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeltaLink(v)
+		return nil
+	case synccursor.FieldWindowStart:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWindowStart(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SyncCursor field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SyncCursorMutation) AddedFields() []string {
+	var fields []string
+	if m.addmicrosoft_account_id != nil {
+		fields = append(fields, synccursor.FieldMicrosoftAccountID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SyncCursorMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case synccursor.FieldMicrosoftAccountID:
+		return m.AddedMicrosoftAccountID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SyncCursorMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case synccursor.FieldMicrosoftAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMicrosoftAccountID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SyncCursor numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SyncCursorMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(synccursor.FieldNextLink) {
+		fields = append(fields, synccursor.FieldNextLink)
+	}
+	if m.FieldCleared(synccursor.FieldDeltaLink) {
+		fields = append(fields, synccursor.FieldDeltaLink)
+	}
+	if m.FieldCleared(synccursor.FieldWindowStart) {
+		fields = append(fields, synccursor.FieldWindowStart)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SyncCursorMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SyncCursorMutation) ClearField(name string) error {
+	switch name {
+	case synccursor.FieldNextLink:
+		m.ClearNextLink()
+		return nil
+	case synccursor.FieldDeltaLink:
+		m.ClearDeltaLink()
+		return nil
+	case synccursor.FieldWindowStart:
+		m.ClearWindowStart()
+		return nil
+	}
+	return fmt.Errorf("unknown SyncCursor nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SyncCursorMutation) ResetField(name string) error {
+	switch name {
+	case synccursor.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case synccursor.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case synccursor.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case synccursor.FieldMicrosoftAccountID:
+		m.ResetMicrosoftAccountID()
+		return nil
+	case synccursor.FieldFolder:
+		m.ResetFolder()
+		return nil
+	case synccursor.FieldNextLink:
+		m.ResetNextLink()
+		return nil
+	case synccursor.FieldDeltaLink:
+		m.ResetDeltaLink()
+		return nil
+	case synccursor.FieldWindowStart:
+		m.ResetWindowStart()
+		return nil
+	}
+	return fmt.Errorf("unknown SyncCursor field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SyncCursorMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.organization != nil {
+		edges = append(edges, synccursor.EdgeOrganization)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SyncCursorMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case synccursor.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SyncCursorMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SyncCursorMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SyncCursorMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedorganization {
+		edges = append(edges, synccursor.EdgeOrganization)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SyncCursorMutation) EdgeCleared(name string) bool {
+	switch name {
+	case synccursor.EdgeOrganization:
+		return m.clearedorganization
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SyncCursorMutation) ClearEdge(name string) error {
+	switch name {
+	case synccursor.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	}
+	return fmt.Errorf("unknown SyncCursor unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SyncCursorMutation) ResetEdge(name string) error {
+	switch name {
+	case synccursor.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	}
+	return fmt.Errorf("unknown SyncCursor edge %s", name)
+}
+
+// SyncedMessageMutation represents an operation that mutates the SyncedMessage nodes in the graph.
+type SyncedMessageMutation struct {
+	config
+	op                      Op
+	typ                     string
+	id                      *int
+	created_at              *time.Time
+	updated_at              *time.Time
+	user_id                 *int
+	adduser_id              *int
+	microsoft_account_id    *int
+	addmicrosoft_account_id *int
+	graph_id                *string
+	folder                  *syncedmessage.Folder
+	subject                 *string
+	from_address            *string
+	from_name               *string
+	to_addresses            *[]string
+	appendto_addresses      []string
+	cc_addresses            *[]string
+	appendcc_addresses      []string
+	received_at             *time.Time
+	sent_at                 *time.Time
+	conversation_id         *string
+	internet_message_id     *string
+	in_reply_to             *string
+	references              *string
+	snippet                 *string
+	is_ndr                  *bool
+	clearedFields           map[string]struct{}
+	organization            *int
+	clearedorganization     bool
+	prospects               map[int]struct{}
+	removedprospects        map[int]struct{}
+	clearedprospects        bool
+	done                    bool
+	oldValue                func(context.Context) (*SyncedMessage, error)
+	predicates              []predicate.SyncedMessage
+}
+
+var _ ent.Mutation = (*SyncedMessageMutation)(nil)
+
+// syncedmessageOption allows management of the mutation configuration using functional options.
+type syncedmessageOption func(*SyncedMessageMutation)
+
+// newSyncedMessageMutation creates new mutation for the SyncedMessage entity.
+func newSyncedMessageMutation(c config, op Op, opts ...syncedmessageOption) *SyncedMessageMutation {
+	m := &SyncedMessageMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSyncedMessage,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSyncedMessageID sets the ID field of the mutation.
+func withSyncedMessageID(id int) syncedmessageOption {
+	return func(m *SyncedMessageMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SyncedMessage
+		)
+		m.oldValue = func(ctx context.Context) (*SyncedMessage, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SyncedMessage.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSyncedMessage sets the old SyncedMessage of the mutation.
+func withSyncedMessage(node *SyncedMessage) syncedmessageOption {
+	return func(m *SyncedMessageMutation) {
+		m.oldValue = func(context.Context) (*SyncedMessage, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SyncedMessageMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SyncedMessageMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SyncedMessageMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SyncedMessageMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SyncedMessage.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *SyncedMessageMutation) SetOrgID(i int) {
+	m.organization = &i
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *SyncedMessageMutation) OrgID() (r int, exists bool) {
+	v := m.organization
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *SyncedMessageMutation) ResetOrgID() {
+	m.organization = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SyncedMessageMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SyncedMessageMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SyncedMessageMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SyncedMessageMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SyncedMessageMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SyncedMessageMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *SyncedMessageMutation) SetUserID(i int) {
+	m.user_id = &i
+	m.adduser_id = nil
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *SyncedMessageMutation) UserID() (r int, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// AddUserID adds i to the "user_id" field.
+func (m *SyncedMessageMutation) AddUserID(i int) {
+	if m.adduser_id != nil {
+		*m.adduser_id += i
+	} else {
+		m.adduser_id = &i
+	}
+}
+
+// AddedUserID returns the value that was added to the "user_id" field in this mutation.
+func (m *SyncedMessageMutation) AddedUserID() (r int, exists bool) {
+	v := m.adduser_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *SyncedMessageMutation) ResetUserID() {
+	m.user_id = nil
+	m.adduser_id = nil
+}
+
+// SetMicrosoftAccountID sets the "microsoft_account_id" field.
+func (m *SyncedMessageMutation) SetMicrosoftAccountID(i int) {
+	m.microsoft_account_id = &i
+	m.addmicrosoft_account_id = nil
+}
+
+// MicrosoftAccountID returns the value of the "microsoft_account_id" field in the mutation.
+func (m *SyncedMessageMutation) MicrosoftAccountID() (r int, exists bool) {
+	v := m.microsoft_account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMicrosoftAccountID returns the old "microsoft_account_id" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldMicrosoftAccountID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMicrosoftAccountID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMicrosoftAccountID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMicrosoftAccountID: %w", err)
+	}
+	return oldValue.MicrosoftAccountID, nil
+}
+
+// AddMicrosoftAccountID adds i to the "microsoft_account_id" field.
+func (m *SyncedMessageMutation) AddMicrosoftAccountID(i int) {
+	if m.addmicrosoft_account_id != nil {
+		*m.addmicrosoft_account_id += i
+	} else {
+		m.addmicrosoft_account_id = &i
+	}
+}
+
+// AddedMicrosoftAccountID returns the value that was added to the "microsoft_account_id" field in this mutation.
+func (m *SyncedMessageMutation) AddedMicrosoftAccountID() (r int, exists bool) {
+	v := m.addmicrosoft_account_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMicrosoftAccountID resets all changes to the "microsoft_account_id" field.
+func (m *SyncedMessageMutation) ResetMicrosoftAccountID() {
+	m.microsoft_account_id = nil
+	m.addmicrosoft_account_id = nil
+}
+
+// SetGraphID sets the "graph_id" field.
+func (m *SyncedMessageMutation) SetGraphID(s string) {
+	m.graph_id = &s
+}
+
+// GraphID returns the value of the "graph_id" field in the mutation.
+func (m *SyncedMessageMutation) GraphID() (r string, exists bool) {
+	v := m.graph_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGraphID returns the old "graph_id" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldGraphID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGraphID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGraphID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGraphID: %w", err)
+	}
+	return oldValue.GraphID, nil
+}
+
+// ResetGraphID resets all changes to the "graph_id" field.
+func (m *SyncedMessageMutation) ResetGraphID() {
+	m.graph_id = nil
+}
+
+// SetFolder sets the "folder" field.
+func (m *SyncedMessageMutation) SetFolder(s syncedmessage.Folder) {
+	m.folder = &s
+}
+
+// Folder returns the value of the "folder" field in the mutation.
+func (m *SyncedMessageMutation) Folder() (r syncedmessage.Folder, exists bool) {
+	v := m.folder
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFolder returns the old "folder" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldFolder(ctx context.Context) (v syncedmessage.Folder, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFolder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFolder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFolder: %w", err)
+	}
+	return oldValue.Folder, nil
+}
+
+// ResetFolder resets all changes to the "folder" field.
+func (m *SyncedMessageMutation) ResetFolder() {
+	m.folder = nil
+}
+
+// SetSubject sets the "subject" field.
+func (m *SyncedMessageMutation) SetSubject(s string) {
+	m.subject = &s
+}
+
+// Subject returns the value of the "subject" field in the mutation.
+func (m *SyncedMessageMutation) Subject() (r string, exists bool) {
+	v := m.subject
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubject returns the old "subject" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldSubject(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubject is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubject requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubject: %w", err)
+	}
+	return oldValue.Subject, nil
+}
+
+// ResetSubject resets all changes to the "subject" field.
+func (m *SyncedMessageMutation) ResetSubject() {
+	m.subject = nil
+}
+
+// SetFromAddress sets the "from_address" field.
+func (m *SyncedMessageMutation) SetFromAddress(s string) {
+	m.from_address = &s
+}
+
+// FromAddress returns the value of the "from_address" field in the mutation.
+func (m *SyncedMessageMutation) FromAddress() (r string, exists bool) {
+	v := m.from_address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromAddress returns the old "from_address" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldFromAddress(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromAddress: %w", err)
+	}
+	return oldValue.FromAddress, nil
+}
+
+// ResetFromAddress resets all changes to the "from_address" field.
+func (m *SyncedMessageMutation) ResetFromAddress() {
+	m.from_address = nil
+}
+
+// SetFromName sets the "from_name" field.
+func (m *SyncedMessageMutation) SetFromName(s string) {
+	m.from_name = &s
+}
+
+// FromName returns the value of the "from_name" field in the mutation.
+func (m *SyncedMessageMutation) FromName() (r string, exists bool) {
+	v := m.from_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromName returns the old "from_name" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldFromName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromName: %w", err)
+	}
+	return oldValue.FromName, nil
+}
+
+// ResetFromName resets all changes to the "from_name" field.
+func (m *SyncedMessageMutation) ResetFromName() {
+	m.from_name = nil
+}
+
+// SetToAddresses sets the "to_addresses" field.
+func (m *SyncedMessageMutation) SetToAddresses(s []string) {
+	m.to_addresses = &s
+	m.appendto_addresses = nil
+}
+
+// ToAddresses returns the value of the "to_addresses" field in the mutation.
+func (m *SyncedMessageMutation) ToAddresses() (r []string, exists bool) {
+	v := m.to_addresses
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToAddresses returns the old "to_addresses" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldToAddresses(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToAddresses is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToAddresses requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToAddresses: %w", err)
+	}
+	return oldValue.ToAddresses, nil
+}
+
+// AppendToAddresses adds s to the "to_addresses" field.
+func (m *SyncedMessageMutation) AppendToAddresses(s []string) {
+	m.appendto_addresses = append(m.appendto_addresses, s...)
+}
+
+// AppendedToAddresses returns the list of values that were appended to the "to_addresses" field in this mutation.
+func (m *SyncedMessageMutation) AppendedToAddresses() ([]string, bool) {
+	if len(m.appendto_addresses) == 0 {
+		return nil, false
+	}
+	return m.appendto_addresses, true
+}
+
+// ClearToAddresses clears the value of the "to_addresses" field.
+func (m *SyncedMessageMutation) ClearToAddresses() {
+	m.to_addresses = nil
+	m.appendto_addresses = nil
+	m.clearedFields[syncedmessage.FieldToAddresses] = struct{}{}
+}
+
+// ToAddressesCleared returns if the "to_addresses" field was cleared in this mutation.
+func (m *SyncedMessageMutation) ToAddressesCleared() bool {
+	_, ok := m.clearedFields[syncedmessage.FieldToAddresses]
+	return ok
+}
+
+// ResetToAddresses resets all changes to the "to_addresses" field.
+func (m *SyncedMessageMutation) ResetToAddresses() {
+	m.to_addresses = nil
+	m.appendto_addresses = nil
+	delete(m.clearedFields, syncedmessage.FieldToAddresses)
+}
+
+// SetCcAddresses sets the "cc_addresses" field.
+func (m *SyncedMessageMutation) SetCcAddresses(s []string) {
+	m.cc_addresses = &s
+	m.appendcc_addresses = nil
+}
+
+// CcAddresses returns the value of the "cc_addresses" field in the mutation.
+func (m *SyncedMessageMutation) CcAddresses() (r []string, exists bool) {
+	v := m.cc_addresses
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCcAddresses returns the old "cc_addresses" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldCcAddresses(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCcAddresses is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCcAddresses requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCcAddresses: %w", err)
+	}
+	return oldValue.CcAddresses, nil
+}
+
+// AppendCcAddresses adds s to the "cc_addresses" field.
+func (m *SyncedMessageMutation) AppendCcAddresses(s []string) {
+	m.appendcc_addresses = append(m.appendcc_addresses, s...)
+}
+
+// AppendedCcAddresses returns the list of values that were appended to the "cc_addresses" field in this mutation.
+func (m *SyncedMessageMutation) AppendedCcAddresses() ([]string, bool) {
+	if len(m.appendcc_addresses) == 0 {
+		return nil, false
+	}
+	return m.appendcc_addresses, true
+}
+
+// ClearCcAddresses clears the value of the "cc_addresses" field.
+func (m *SyncedMessageMutation) ClearCcAddresses() {
+	m.cc_addresses = nil
+	m.appendcc_addresses = nil
+	m.clearedFields[syncedmessage.FieldCcAddresses] = struct{}{}
+}
+
+// CcAddressesCleared returns if the "cc_addresses" field was cleared in this mutation.
+func (m *SyncedMessageMutation) CcAddressesCleared() bool {
+	_, ok := m.clearedFields[syncedmessage.FieldCcAddresses]
+	return ok
+}
+
+// ResetCcAddresses resets all changes to the "cc_addresses" field.
+func (m *SyncedMessageMutation) ResetCcAddresses() {
+	m.cc_addresses = nil
+	m.appendcc_addresses = nil
+	delete(m.clearedFields, syncedmessage.FieldCcAddresses)
+}
+
+// SetReceivedAt sets the "received_at" field.
+func (m *SyncedMessageMutation) SetReceivedAt(t time.Time) {
+	m.received_at = &t
+}
+
+// ReceivedAt returns the value of the "received_at" field in the mutation.
+func (m *SyncedMessageMutation) ReceivedAt() (r time.Time, exists bool) {
+	v := m.received_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReceivedAt returns the old "received_at" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldReceivedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReceivedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReceivedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReceivedAt: %w", err)
+	}
+	return oldValue.ReceivedAt, nil
+}
+
+// ResetReceivedAt resets all changes to the "received_at" field.
+func (m *SyncedMessageMutation) ResetReceivedAt() {
+	m.received_at = nil
+}
+
+// SetSentAt sets the "sent_at" field.
+func (m *SyncedMessageMutation) SetSentAt(t time.Time) {
+	m.sent_at = &t
+}
+
+// SentAt returns the value of the "sent_at" field in the mutation.
+func (m *SyncedMessageMutation) SentAt() (r time.Time, exists bool) {
+	v := m.sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSentAt returns the old "sent_at" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldSentAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSentAt: %w", err)
+	}
+	return oldValue.SentAt, nil
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (m *SyncedMessageMutation) ClearSentAt() {
+	m.sent_at = nil
+	m.clearedFields[syncedmessage.FieldSentAt] = struct{}{}
+}
+
+// SentAtCleared returns if the "sent_at" field was cleared in this mutation.
+func (m *SyncedMessageMutation) SentAtCleared() bool {
+	_, ok := m.clearedFields[syncedmessage.FieldSentAt]
+	return ok
+}
+
+// ResetSentAt resets all changes to the "sent_at" field.
+func (m *SyncedMessageMutation) ResetSentAt() {
+	m.sent_at = nil
+	delete(m.clearedFields, syncedmessage.FieldSentAt)
+}
+
+// SetConversationID sets the "conversation_id" field.
+func (m *SyncedMessageMutation) SetConversationID(s string) {
+	m.conversation_id = &s
+}
+
+// ConversationID returns the value of the "conversation_id" field in the mutation.
+func (m *SyncedMessageMutation) ConversationID() (r string, exists bool) {
+	v := m.conversation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConversationID returns the old "conversation_id" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldConversationID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConversationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConversationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConversationID: %w", err)
+	}
+	return oldValue.ConversationID, nil
+}
+
+// ResetConversationID resets all changes to the "conversation_id" field.
+func (m *SyncedMessageMutation) ResetConversationID() {
+	m.conversation_id = nil
+}
+
+// SetInternetMessageID sets the "internet_message_id" field.
+func (m *SyncedMessageMutation) SetInternetMessageID(s string) {
+	m.internet_message_id = &s
+}
+
+// InternetMessageID returns the value of the "internet_message_id" field in the mutation.
+func (m *SyncedMessageMutation) InternetMessageID() (r string, exists bool) {
+	v := m.internet_message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInternetMessageID returns the old "internet_message_id" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldInternetMessageID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInternetMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInternetMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInternetMessageID: %w", err)
+	}
+	return oldValue.InternetMessageID, nil
+}
+
+// ResetInternetMessageID resets all changes to the "internet_message_id" field.
+func (m *SyncedMessageMutation) ResetInternetMessageID() {
+	m.internet_message_id = nil
+}
+
+// SetInReplyTo sets the "in_reply_to" field.
+func (m *SyncedMessageMutation) SetInReplyTo(s string) {
+	m.in_reply_to = &s
+}
+
+// InReplyTo returns the value of the "in_reply_to" field in the mutation.
+func (m *SyncedMessageMutation) InReplyTo() (r string, exists bool) {
+	v := m.in_reply_to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInReplyTo returns the old "in_reply_to" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldInReplyTo(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInReplyTo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInReplyTo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInReplyTo: %w", err)
+	}
+	return oldValue.InReplyTo, nil
+}
+
+// ResetInReplyTo resets all changes to the "in_reply_to" field.
+func (m *SyncedMessageMutation) ResetInReplyTo() {
+	m.in_reply_to = nil
+}
+
+// SetReferences sets the "references" field.
+func (m *SyncedMessageMutation) SetReferences(s string) {
+	m.references = &s
+}
+
+// References returns the value of the "references" field in the mutation.
+func (m *SyncedMessageMutation) References() (r string, exists bool) {
+	v := m.references
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReferences returns the old "references" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldReferences(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReferences is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReferences requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReferences: %w", err)
+	}
+	return oldValue.References, nil
+}
+
+// ResetReferences resets all changes to the "references" field.
+func (m *SyncedMessageMutation) ResetReferences() {
+	m.references = nil
+}
+
+// SetSnippet sets the "snippet" field.
+func (m *SyncedMessageMutation) SetSnippet(s string) {
+	m.snippet = &s
+}
+
+// Snippet returns the value of the "snippet" field in the mutation.
+func (m *SyncedMessageMutation) Snippet() (r string, exists bool) {
+	v := m.snippet
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSnippet returns the old "snippet" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldSnippet(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSnippet is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSnippet requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSnippet: %w", err)
+	}
+	return oldValue.Snippet, nil
+}
+
+// ClearSnippet clears the value of the "snippet" field.
+func (m *SyncedMessageMutation) ClearSnippet() {
+	m.snippet = nil
+	m.clearedFields[syncedmessage.FieldSnippet] = struct{}{}
+}
+
+// SnippetCleared returns if the "snippet" field was cleared in this mutation.
+func (m *SyncedMessageMutation) SnippetCleared() bool {
+	_, ok := m.clearedFields[syncedmessage.FieldSnippet]
+	return ok
+}
+
+// ResetSnippet resets all changes to the "snippet" field.
+func (m *SyncedMessageMutation) ResetSnippet() {
+	m.snippet = nil
+	delete(m.clearedFields, syncedmessage.FieldSnippet)
+}
+
+// SetIsNdr sets the "is_ndr" field.
+func (m *SyncedMessageMutation) SetIsNdr(b bool) {
+	m.is_ndr = &b
+}
+
+// IsNdr returns the value of the "is_ndr" field in the mutation.
+func (m *SyncedMessageMutation) IsNdr() (r bool, exists bool) {
+	v := m.is_ndr
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsNdr returns the old "is_ndr" field's value of the SyncedMessage entity.
+// If the SyncedMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SyncedMessageMutation) OldIsNdr(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsNdr is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsNdr requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsNdr: %w", err)
+	}
+	return oldValue.IsNdr, nil
+}
+
+// ResetIsNdr resets all changes to the "is_ndr" field.
+func (m *SyncedMessageMutation) ResetIsNdr() {
+	m.is_ndr = nil
+}
+
+// SetOrganizationID sets the "organization" edge to the Organization entity by id.
+func (m *SyncedMessageMutation) SetOrganizationID(id int) {
+	m.organization = &id
+}
+
+// ClearOrganization clears the "organization" edge to the Organization entity.
+func (m *SyncedMessageMutation) ClearOrganization() {
+	m.clearedorganization = true
+	m.clearedFields[syncedmessage.FieldOrgID] = struct{}{}
+}
+
+// OrganizationCleared reports if the "organization" edge to the Organization entity was cleared.
+func (m *SyncedMessageMutation) OrganizationCleared() bool {
+	return m.clearedorganization
+}
+
+// OrganizationID returns the "organization" edge ID in the mutation.
+func (m *SyncedMessageMutation) OrganizationID() (id int, exists bool) {
+	if m.organization != nil {
+		return *m.organization, true
+	}
+	return
+}
+
+// OrganizationIDs returns the "organization" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OrganizationID instead. It exists only for internal usage by the builders.
+func (m *SyncedMessageMutation) OrganizationIDs() (ids []int) {
+	if id := m.organization; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOrganization resets all changes to the "organization" edge.
+func (m *SyncedMessageMutation) ResetOrganization() {
+	m.organization = nil
+	m.clearedorganization = false
+}
+
+// AddProspectIDs adds the "prospects" edge to the Prospect entity by ids.
+func (m *SyncedMessageMutation) AddProspectIDs(ids ...int) {
+	if m.prospects == nil {
+		m.prospects = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.prospects[ids[i]] = struct{}{}
+	}
+}
+
+// ClearProspects clears the "prospects" edge to the Prospect entity.
+func (m *SyncedMessageMutation) ClearProspects() {
+	m.clearedprospects = true
+}
+
+// ProspectsCleared reports if the "prospects" edge to the Prospect entity was cleared.
+func (m *SyncedMessageMutation) ProspectsCleared() bool {
+	return m.clearedprospects
+}
+
+// RemoveProspectIDs removes the "prospects" edge to the Prospect entity by IDs.
+func (m *SyncedMessageMutation) RemoveProspectIDs(ids ...int) {
+	if m.removedprospects == nil {
+		m.removedprospects = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.prospects, ids[i])
+		m.removedprospects[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedProspects returns the removed IDs of the "prospects" edge to the Prospect entity.
+func (m *SyncedMessageMutation) RemovedProspectsIDs() (ids []int) {
+	for id := range m.removedprospects {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ProspectsIDs returns the "prospects" edge IDs in the mutation.
+func (m *SyncedMessageMutation) ProspectsIDs() (ids []int) {
+	for id := range m.prospects {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetProspects resets all changes to the "prospects" edge.
+func (m *SyncedMessageMutation) ResetProspects() {
+	m.prospects = nil
+	m.clearedprospects = false
+	m.removedprospects = nil
+}
+
+// Where appends a list predicates to the SyncedMessageMutation builder.
+func (m *SyncedMessageMutation) Where(ps ...predicate.SyncedMessage) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SyncedMessageMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SyncedMessageMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SyncedMessage, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SyncedMessageMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SyncedMessageMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SyncedMessage).
+func (m *SyncedMessageMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SyncedMessageMutation) Fields() []string {
+	fields := make([]string, 0, 20)
+	if m.organization != nil {
+		fields = append(fields, syncedmessage.FieldOrgID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, syncedmessage.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, syncedmessage.FieldUpdatedAt)
+	}
+	if m.user_id != nil {
+		fields = append(fields, syncedmessage.FieldUserID)
+	}
+	if m.microsoft_account_id != nil {
+		fields = append(fields, syncedmessage.FieldMicrosoftAccountID)
+	}
+	if m.graph_id != nil {
+		fields = append(fields, syncedmessage.FieldGraphID)
+	}
+	if m.folder != nil {
+		fields = append(fields, syncedmessage.FieldFolder)
+	}
+	if m.subject != nil {
+		fields = append(fields, syncedmessage.FieldSubject)
+	}
+	if m.from_address != nil {
+		fields = append(fields, syncedmessage.FieldFromAddress)
+	}
+	if m.from_name != nil {
+		fields = append(fields, syncedmessage.FieldFromName)
+	}
+	if m.to_addresses != nil {
+		fields = append(fields, syncedmessage.FieldToAddresses)
+	}
+	if m.cc_addresses != nil {
+		fields = append(fields, syncedmessage.FieldCcAddresses)
+	}
+	if m.received_at != nil {
+		fields = append(fields, syncedmessage.FieldReceivedAt)
+	}
+	if m.sent_at != nil {
+		fields = append(fields, syncedmessage.FieldSentAt)
+	}
+	if m.conversation_id != nil {
+		fields = append(fields, syncedmessage.FieldConversationID)
+	}
+	if m.internet_message_id != nil {
+		fields = append(fields, syncedmessage.FieldInternetMessageID)
+	}
+	if m.in_reply_to != nil {
+		fields = append(fields, syncedmessage.FieldInReplyTo)
+	}
+	if m.references != nil {
+		fields = append(fields, syncedmessage.FieldReferences)
+	}
+	if m.snippet != nil {
+		fields = append(fields, syncedmessage.FieldSnippet)
+	}
+	if m.is_ndr != nil {
+		fields = append(fields, syncedmessage.FieldIsNdr)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SyncedMessageMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case syncedmessage.FieldOrgID:
+		return m.OrgID()
+	case syncedmessage.FieldCreatedAt:
+		return m.CreatedAt()
+	case syncedmessage.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case syncedmessage.FieldUserID:
+		return m.UserID()
+	case syncedmessage.FieldMicrosoftAccountID:
+		return m.MicrosoftAccountID()
+	case syncedmessage.FieldGraphID:
+		return m.GraphID()
+	case syncedmessage.FieldFolder:
+		return m.Folder()
+	case syncedmessage.FieldSubject:
+		return m.Subject()
+	case syncedmessage.FieldFromAddress:
+		return m.FromAddress()
+	case syncedmessage.FieldFromName:
+		return m.FromName()
+	case syncedmessage.FieldToAddresses:
+		return m.ToAddresses()
+	case syncedmessage.FieldCcAddresses:
+		return m.CcAddresses()
+	case syncedmessage.FieldReceivedAt:
+		return m.ReceivedAt()
+	case syncedmessage.FieldSentAt:
+		return m.SentAt()
+	case syncedmessage.FieldConversationID:
+		return m.ConversationID()
+	case syncedmessage.FieldInternetMessageID:
+		return m.InternetMessageID()
+	case syncedmessage.FieldInReplyTo:
+		return m.InReplyTo()
+	case syncedmessage.FieldReferences:
+		return m.References()
+	case syncedmessage.FieldSnippet:
+		return m.Snippet()
+	case syncedmessage.FieldIsNdr:
+		return m.IsNdr()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SyncedMessageMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case syncedmessage.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case syncedmessage.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case syncedmessage.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case syncedmessage.FieldUserID:
+		return m.OldUserID(ctx)
+	case syncedmessage.FieldMicrosoftAccountID:
+		return m.OldMicrosoftAccountID(ctx)
+	case syncedmessage.FieldGraphID:
+		return m.OldGraphID(ctx)
+	case syncedmessage.FieldFolder:
+		return m.OldFolder(ctx)
+	case syncedmessage.FieldSubject:
+		return m.OldSubject(ctx)
+	case syncedmessage.FieldFromAddress:
+		return m.OldFromAddress(ctx)
+	case syncedmessage.FieldFromName:
+		return m.OldFromName(ctx)
+	case syncedmessage.FieldToAddresses:
+		return m.OldToAddresses(ctx)
+	case syncedmessage.FieldCcAddresses:
+		return m.OldCcAddresses(ctx)
+	case syncedmessage.FieldReceivedAt:
+		return m.OldReceivedAt(ctx)
+	case syncedmessage.FieldSentAt:
+		return m.OldSentAt(ctx)
+	case syncedmessage.FieldConversationID:
+		return m.OldConversationID(ctx)
+	case syncedmessage.FieldInternetMessageID:
+		return m.OldInternetMessageID(ctx)
+	case syncedmessage.FieldInReplyTo:
+		return m.OldInReplyTo(ctx)
+	case syncedmessage.FieldReferences:
+		return m.OldReferences(ctx)
+	case syncedmessage.FieldSnippet:
+		return m.OldSnippet(ctx)
+	case syncedmessage.FieldIsNdr:
+		return m.OldIsNdr(ctx)
+	}
+	return nil, fmt.Errorf("unknown SyncedMessage field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SyncedMessageMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case syncedmessage.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case syncedmessage.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case syncedmessage.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case syncedmessage.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case syncedmessage.FieldMicrosoftAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMicrosoftAccountID(v)
+		return nil
+	case syncedmessage.FieldGraphID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGraphID(v)
+		return nil
+	case syncedmessage.FieldFolder:
+		v, ok := value.(syncedmessage.Folder)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFolder(v)
+		return nil
+	case syncedmessage.FieldSubject:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubject(v)
+		return nil
+	case syncedmessage.FieldFromAddress:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromAddress(v)
+		return nil
+	case syncedmessage.FieldFromName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromName(v)
+		return nil
+	case syncedmessage.FieldToAddresses:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToAddresses(v)
+		return nil
+	case syncedmessage.FieldCcAddresses:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCcAddresses(v)
+		return nil
+	case syncedmessage.FieldReceivedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReceivedAt(v)
+		return nil
+	case syncedmessage.FieldSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSentAt(v)
+		return nil
+	case syncedmessage.FieldConversationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConversationID(v)
+		return nil
+	case syncedmessage.FieldInternetMessageID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInternetMessageID(v)
+		return nil
+	case syncedmessage.FieldInReplyTo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInReplyTo(v)
+		return nil
+	case syncedmessage.FieldReferences:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReferences(v)
+		return nil
+	case syncedmessage.FieldSnippet:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSnippet(v)
+		return nil
+	case syncedmessage.FieldIsNdr:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsNdr(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SyncedMessage field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SyncedMessageMutation) AddedFields() []string {
+	var fields []string
+	if m.adduser_id != nil {
+		fields = append(fields, syncedmessage.FieldUserID)
+	}
+	if m.addmicrosoft_account_id != nil {
+		fields = append(fields, syncedmessage.FieldMicrosoftAccountID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SyncedMessageMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case syncedmessage.FieldUserID:
+		return m.AddedUserID()
+	case syncedmessage.FieldMicrosoftAccountID:
+		return m.AddedMicrosoftAccountID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SyncedMessageMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case syncedmessage.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUserID(v)
+		return nil
+	case syncedmessage.FieldMicrosoftAccountID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMicrosoftAccountID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SyncedMessage numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SyncedMessageMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(syncedmessage.FieldToAddresses) {
+		fields = append(fields, syncedmessage.FieldToAddresses)
+	}
+	if m.FieldCleared(syncedmessage.FieldCcAddresses) {
+		fields = append(fields, syncedmessage.FieldCcAddresses)
+	}
+	if m.FieldCleared(syncedmessage.FieldSentAt) {
+		fields = append(fields, syncedmessage.FieldSentAt)
+	}
+	if m.FieldCleared(syncedmessage.FieldSnippet) {
+		fields = append(fields, syncedmessage.FieldSnippet)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SyncedMessageMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SyncedMessageMutation) ClearField(name string) error {
+	switch name {
+	case syncedmessage.FieldToAddresses:
+		m.ClearToAddresses()
+		return nil
+	case syncedmessage.FieldCcAddresses:
+		m.ClearCcAddresses()
+		return nil
+	case syncedmessage.FieldSentAt:
+		m.ClearSentAt()
+		return nil
+	case syncedmessage.FieldSnippet:
+		m.ClearSnippet()
+		return nil
+	}
+	return fmt.Errorf("unknown SyncedMessage nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SyncedMessageMutation) ResetField(name string) error {
+	switch name {
+	case syncedmessage.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case syncedmessage.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case syncedmessage.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case syncedmessage.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case syncedmessage.FieldMicrosoftAccountID:
+		m.ResetMicrosoftAccountID()
+		return nil
+	case syncedmessage.FieldGraphID:
+		m.ResetGraphID()
+		return nil
+	case syncedmessage.FieldFolder:
+		m.ResetFolder()
+		return nil
+	case syncedmessage.FieldSubject:
+		m.ResetSubject()
+		return nil
+	case syncedmessage.FieldFromAddress:
+		m.ResetFromAddress()
+		return nil
+	case syncedmessage.FieldFromName:
+		m.ResetFromName()
+		return nil
+	case syncedmessage.FieldToAddresses:
+		m.ResetToAddresses()
+		return nil
+	case syncedmessage.FieldCcAddresses:
+		m.ResetCcAddresses()
+		return nil
+	case syncedmessage.FieldReceivedAt:
+		m.ResetReceivedAt()
+		return nil
+	case syncedmessage.FieldSentAt:
+		m.ResetSentAt()
+		return nil
+	case syncedmessage.FieldConversationID:
+		m.ResetConversationID()
+		return nil
+	case syncedmessage.FieldInternetMessageID:
+		m.ResetInternetMessageID()
+		return nil
+	case syncedmessage.FieldInReplyTo:
+		m.ResetInReplyTo()
+		return nil
+	case syncedmessage.FieldReferences:
+		m.ResetReferences()
+		return nil
+	case syncedmessage.FieldSnippet:
+		m.ResetSnippet()
+		return nil
+	case syncedmessage.FieldIsNdr:
+		m.ResetIsNdr()
+		return nil
+	}
+	return fmt.Errorf("unknown SyncedMessage field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SyncedMessageMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.organization != nil {
+		edges = append(edges, syncedmessage.EdgeOrganization)
+	}
+	if m.prospects != nil {
+		edges = append(edges, syncedmessage.EdgeProspects)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SyncedMessageMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case syncedmessage.EdgeOrganization:
+		if id := m.organization; id != nil {
+			return []ent.Value{*id}
+		}
+	case syncedmessage.EdgeProspects:
+		ids := make([]ent.Value, 0, len(m.prospects))
+		for id := range m.prospects {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SyncedMessageMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedprospects != nil {
+		edges = append(edges, syncedmessage.EdgeProspects)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SyncedMessageMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case syncedmessage.EdgeProspects:
+		ids := make([]ent.Value, 0, len(m.removedprospects))
+		for id := range m.removedprospects {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SyncedMessageMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedorganization {
+		edges = append(edges, syncedmessage.EdgeOrganization)
+	}
+	if m.clearedprospects {
+		edges = append(edges, syncedmessage.EdgeProspects)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SyncedMessageMutation) EdgeCleared(name string) bool {
+	switch name {
+	case syncedmessage.EdgeOrganization:
+		return m.clearedorganization
+	case syncedmessage.EdgeProspects:
+		return m.clearedprospects
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SyncedMessageMutation) ClearEdge(name string) error {
+	switch name {
+	case syncedmessage.EdgeOrganization:
+		m.ClearOrganization()
+		return nil
+	}
+	return fmt.Errorf("unknown SyncedMessage unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SyncedMessageMutation) ResetEdge(name string) error {
+	switch name {
+	case syncedmessage.EdgeOrganization:
+		m.ResetOrganization()
+		return nil
+	case syncedmessage.EdgeProspects:
+		m.ResetProspects()
+		return nil
+	}
+	return fmt.Errorf("unknown SyncedMessage edge %s", name)
 }
 
 // UserMutation represents an operation that mutates the User nodes in the graph.

@@ -25,7 +25,9 @@ type Organization struct {
 	Name string `json:"name,omitempty"`
 	// AllowCrossOwnerAssignment holds the value of the "allow_cross_owner_assignment" field.
 	AllowCrossOwnerAssignment bool `json:"allow_cross_owner_assignment,omitempty"`
-	selectValues              sql.SelectValues
+	// SyncHeadersOnly holds the value of the "sync_headers_only" field.
+	SyncHeadersOnly bool `json:"sync_headers_only,omitempty"`
+	selectValues    sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -33,7 +35,7 @@ func (*Organization) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case organization.FieldAllowCrossOwnerAssignment:
+		case organization.FieldAllowCrossOwnerAssignment, organization.FieldSyncHeadersOnly:
 			values[i] = new(sql.NullBool)
 		case organization.FieldID:
 			values[i] = new(sql.NullInt64)
@@ -86,6 +88,12 @@ func (_m *Organization) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AllowCrossOwnerAssignment = value.Bool
 			}
+		case organization.FieldSyncHeadersOnly:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field sync_headers_only", values[i])
+			} else if value.Valid {
+				_m.SyncHeadersOnly = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -133,6 +141,9 @@ func (_m *Organization) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("allow_cross_owner_assignment=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AllowCrossOwnerAssignment))
+	builder.WriteString(", ")
+	builder.WriteString("sync_headers_only=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SyncHeadersOnly))
 	builder.WriteByte(')')
 	return builder.String()
 }

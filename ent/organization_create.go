@@ -70,6 +70,20 @@ func (_c *OrganizationCreate) SetNillableAllowCrossOwnerAssignment(v *bool) *Org
 	return _c
 }
 
+// SetSyncHeadersOnly sets the "sync_headers_only" field.
+func (_c *OrganizationCreate) SetSyncHeadersOnly(v bool) *OrganizationCreate {
+	_c.mutation.SetSyncHeadersOnly(v)
+	return _c
+}
+
+// SetNillableSyncHeadersOnly sets the "sync_headers_only" field if the given value is not nil.
+func (_c *OrganizationCreate) SetNillableSyncHeadersOnly(v *bool) *OrganizationCreate {
+	if v != nil {
+		_c.SetSyncHeadersOnly(*v)
+	}
+	return _c
+}
+
 // Mutation returns the OrganizationMutation object of the builder.
 func (_c *OrganizationCreate) Mutation() *OrganizationMutation {
 	return _c.mutation
@@ -125,6 +139,10 @@ func (_c *OrganizationCreate) defaults() error {
 		v := organization.DefaultAllowCrossOwnerAssignment
 		_c.mutation.SetAllowCrossOwnerAssignment(v)
 	}
+	if _, ok := _c.mutation.SyncHeadersOnly(); !ok {
+		v := organization.DefaultSyncHeadersOnly
+		_c.mutation.SetSyncHeadersOnly(v)
+	}
 	return nil
 }
 
@@ -146,6 +164,9 @@ func (_c *OrganizationCreate) check() error {
 	}
 	if _, ok := _c.mutation.AllowCrossOwnerAssignment(); !ok {
 		return &ValidationError{Name: "allow_cross_owner_assignment", err: errors.New(`ent: missing required field "Organization.allow_cross_owner_assignment"`)}
+	}
+	if _, ok := _c.mutation.SyncHeadersOnly(); !ok {
+		return &ValidationError{Name: "sync_headers_only", err: errors.New(`ent: missing required field "Organization.sync_headers_only"`)}
 	}
 	return nil
 }
@@ -189,6 +210,10 @@ func (_c *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.AllowCrossOwnerAssignment(); ok {
 		_spec.SetField(organization.FieldAllowCrossOwnerAssignment, field.TypeBool, value)
 		_node.AllowCrossOwnerAssignment = value
+	}
+	if value, ok := _c.mutation.SyncHeadersOnly(); ok {
+		_spec.SetField(organization.FieldSyncHeadersOnly, field.TypeBool, value)
+		_node.SyncHeadersOnly = value
 	}
 	return _node, _spec
 }
@@ -278,6 +303,18 @@ func (u *OrganizationUpsert) UpdateAllowCrossOwnerAssignment() *OrganizationUpse
 	return u
 }
 
+// SetSyncHeadersOnly sets the "sync_headers_only" field.
+func (u *OrganizationUpsert) SetSyncHeadersOnly(v bool) *OrganizationUpsert {
+	u.Set(organization.FieldSyncHeadersOnly, v)
+	return u
+}
+
+// UpdateSyncHeadersOnly sets the "sync_headers_only" field to the value that was provided on create.
+func (u *OrganizationUpsert) UpdateSyncHeadersOnly() *OrganizationUpsert {
+	u.SetExcluded(organization.FieldSyncHeadersOnly)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -362,6 +399,20 @@ func (u *OrganizationUpsertOne) SetAllowCrossOwnerAssignment(v bool) *Organizati
 func (u *OrganizationUpsertOne) UpdateAllowCrossOwnerAssignment() *OrganizationUpsertOne {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.UpdateAllowCrossOwnerAssignment()
+	})
+}
+
+// SetSyncHeadersOnly sets the "sync_headers_only" field.
+func (u *OrganizationUpsertOne) SetSyncHeadersOnly(v bool) *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetSyncHeadersOnly(v)
+	})
+}
+
+// UpdateSyncHeadersOnly sets the "sync_headers_only" field to the value that was provided on create.
+func (u *OrganizationUpsertOne) UpdateSyncHeadersOnly() *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateSyncHeadersOnly()
 	})
 }
 
@@ -615,6 +666,20 @@ func (u *OrganizationUpsertBulk) SetAllowCrossOwnerAssignment(v bool) *Organizat
 func (u *OrganizationUpsertBulk) UpdateAllowCrossOwnerAssignment() *OrganizationUpsertBulk {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.UpdateAllowCrossOwnerAssignment()
+	})
+}
+
+// SetSyncHeadersOnly sets the "sync_headers_only" field.
+func (u *OrganizationUpsertBulk) SetSyncHeadersOnly(v bool) *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetSyncHeadersOnly(v)
+	})
+}
+
+// UpdateSyncHeadersOnly sets the "sync_headers_only" field to the value that was provided on create.
+func (u *OrganizationUpsertBulk) UpdateSyncHeadersOnly() *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateSyncHeadersOnly()
 	})
 }
 

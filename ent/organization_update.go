@@ -63,6 +63,20 @@ func (_u *OrganizationUpdate) SetNillableAllowCrossOwnerAssignment(v *bool) *Org
 	return _u
 }
 
+// SetSyncHeadersOnly sets the "sync_headers_only" field.
+func (_u *OrganizationUpdate) SetSyncHeadersOnly(v bool) *OrganizationUpdate {
+	_u.mutation.SetSyncHeadersOnly(v)
+	return _u
+}
+
+// SetNillableSyncHeadersOnly sets the "sync_headers_only" field if the given value is not nil.
+func (_u *OrganizationUpdate) SetNillableSyncHeadersOnly(v *bool) *OrganizationUpdate {
+	if v != nil {
+		_u.SetSyncHeadersOnly(*v)
+	}
+	return _u
+}
+
 // Mutation returns the OrganizationMutation object of the builder.
 func (_u *OrganizationUpdate) Mutation() *OrganizationMutation {
 	return _u.mutation
@@ -147,6 +161,9 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if value, ok := _u.mutation.AllowCrossOwnerAssignment(); ok {
 		_spec.SetField(organization.FieldAllowCrossOwnerAssignment, field.TypeBool, value)
 	}
+	if value, ok := _u.mutation.SyncHeadersOnly(); ok {
+		_spec.SetField(organization.FieldSyncHeadersOnly, field.TypeBool, value)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -199,6 +216,20 @@ func (_u *OrganizationUpdateOne) SetAllowCrossOwnerAssignment(v bool) *Organizat
 func (_u *OrganizationUpdateOne) SetNillableAllowCrossOwnerAssignment(v *bool) *OrganizationUpdateOne {
 	if v != nil {
 		_u.SetAllowCrossOwnerAssignment(*v)
+	}
+	return _u
+}
+
+// SetSyncHeadersOnly sets the "sync_headers_only" field.
+func (_u *OrganizationUpdateOne) SetSyncHeadersOnly(v bool) *OrganizationUpdateOne {
+	_u.mutation.SetSyncHeadersOnly(v)
+	return _u
+}
+
+// SetNillableSyncHeadersOnly sets the "sync_headers_only" field if the given value is not nil.
+func (_u *OrganizationUpdateOne) SetNillableSyncHeadersOnly(v *bool) *OrganizationUpdateOne {
+	if v != nil {
+		_u.SetSyncHeadersOnly(*v)
 	}
 	return _u
 }
@@ -316,6 +347,9 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 	}
 	if value, ok := _u.mutation.AllowCrossOwnerAssignment(); ok {
 		_spec.SetField(organization.FieldAllowCrossOwnerAssignment, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.SyncHeadersOnly(); ok {
+		_spec.SetField(organization.FieldSyncHeadersOnly, field.TypeBool, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Organization{config: _u.config}

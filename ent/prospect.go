@@ -42,9 +42,16 @@ type Prospect struct {
 type ProspectEdges struct {
 	// Organization holds the value of the organization edge.
 	Organization *Organization `json:"organization,omitempty"`
+	// SyncedMessages holds the value of the synced_messages edge.
+	SyncedMessages []*SyncedMessage `json:"synced_messages,omitempty"`
+	// CalendarEvents holds the value of the calendar_events edge.
+	CalendarEvents []*CalendarEvent `json:"calendar_events,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [3]bool
+
+	namedSyncedMessages map[string][]*SyncedMessage
+	namedCalendarEvents map[string][]*CalendarEvent
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -56,6 +63,24 @@ func (e ProspectEdges) OrganizationOrErr() (*Organization, error) {
 		return nil, &NotFoundError{label: organization.Label}
 	}
 	return nil, &NotLoadedError{edge: "organization"}
+}
+
+// SyncedMessagesOrErr returns the SyncedMessages value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProspectEdges) SyncedMessagesOrErr() ([]*SyncedMessage, error) {
+	if e.loadedTypes[1] {
+		return e.SyncedMessages, nil
+	}
+	return nil, &NotLoadedError{edge: "synced_messages"}
+}
+
+// CalendarEventsOrErr returns the CalendarEvents value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProspectEdges) CalendarEventsOrErr() ([]*CalendarEvent, error) {
+	if e.loadedTypes[2] {
+		return e.CalendarEvents, nil
+	}
+	return nil, &NotLoadedError{edge: "calendar_events"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -150,6 +175,16 @@ func (_m *Prospect) QueryOrganization() *OrganizationQuery {
 	return NewProspectClient(_m.config).QueryOrganization(_m)
 }
 
+// QuerySyncedMessages queries the "synced_messages" edge of the Prospect entity.
+func (_m *Prospect) QuerySyncedMessages() *SyncedMessageQuery {
+	return NewProspectClient(_m.config).QuerySyncedMessages(_m)
+}
+
+// QueryCalendarEvents queries the "calendar_events" edge of the Prospect entity.
+func (_m *Prospect) QueryCalendarEvents() *CalendarEventQuery {
+	return NewProspectClient(_m.config).QueryCalendarEvents(_m)
+}
+
 // Update returns a builder for updating this Prospect.
 // Note that you need to call Prospect.Unwrap() before calling this method if this Prospect
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -195,6 +230,54 @@ func (_m *Prospect) String() string {
 	builder.WriteString(_m.Company)
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedSyncedMessages returns the SyncedMessages named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Prospect) NamedSyncedMessages(name string) ([]*SyncedMessage, error) {
+	if _m.Edges.namedSyncedMessages == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSyncedMessages[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Prospect) appendNamedSyncedMessages(name string, edges ...*SyncedMessage) {
+	if _m.Edges.namedSyncedMessages == nil {
+		_m.Edges.namedSyncedMessages = make(map[string][]*SyncedMessage)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSyncedMessages[name] = []*SyncedMessage{}
+	} else {
+		_m.Edges.namedSyncedMessages[name] = append(_m.Edges.namedSyncedMessages[name], edges...)
+	}
+}
+
+// NamedCalendarEvents returns the CalendarEvents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Prospect) NamedCalendarEvents(name string) ([]*CalendarEvent, error) {
+	if _m.Edges.namedCalendarEvents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCalendarEvents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Prospect) appendNamedCalendarEvents(name string, edges ...*CalendarEvent) {
+	if _m.Edges.namedCalendarEvents == nil {
+		_m.Edges.namedCalendarEvents = make(map[string][]*CalendarEvent)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCalendarEvents[name] = []*CalendarEvent{}
+	} else {
+		_m.Edges.namedCalendarEvents[name] = append(_m.Edges.namedCalendarEvents[name], edges...)
+	}
 }
 
 // Prospects is a parsable slice of Prospect.

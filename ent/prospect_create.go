@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mailbridge/ent/calendarevent"
 	"mailbridge/ent/organization"
 	"mailbridge/ent/prospect"
+	"mailbridge/ent/syncedmessage"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -114,6 +116,36 @@ func (_c *ProspectCreate) SetOrganizationID(id int) *ProspectCreate {
 // SetOrganization sets the "organization" edge to the Organization entity.
 func (_c *ProspectCreate) SetOrganization(v *Organization) *ProspectCreate {
 	return _c.SetOrganizationID(v.ID)
+}
+
+// AddSyncedMessageIDs adds the "synced_messages" edge to the SyncedMessage entity by IDs.
+func (_c *ProspectCreate) AddSyncedMessageIDs(ids ...int) *ProspectCreate {
+	_c.mutation.AddSyncedMessageIDs(ids...)
+	return _c
+}
+
+// AddSyncedMessages adds the "synced_messages" edges to the SyncedMessage entity.
+func (_c *ProspectCreate) AddSyncedMessages(v ...*SyncedMessage) *ProspectCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSyncedMessageIDs(ids...)
+}
+
+// AddCalendarEventIDs adds the "calendar_events" edge to the CalendarEvent entity by IDs.
+func (_c *ProspectCreate) AddCalendarEventIDs(ids ...int) *ProspectCreate {
+	_c.mutation.AddCalendarEventIDs(ids...)
+	return _c
+}
+
+// AddCalendarEvents adds the "calendar_events" edges to the CalendarEvent entity.
+func (_c *ProspectCreate) AddCalendarEvents(v ...*CalendarEvent) *ProspectCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCalendarEventIDs(ids...)
 }
 
 // Mutation returns the ProspectMutation object of the builder.
@@ -273,6 +305,38 @@ func (_c *ProspectCreate) createSpec() (*Prospect, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.OrgID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SyncedMessagesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.SyncedMessagesTable,
+			Columns: prospect.SyncedMessagesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(syncedmessage.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CalendarEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.CalendarEventsTable,
+			Columns: prospect.CalendarEventsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(calendarevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

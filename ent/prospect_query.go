@@ -4,11 +4,14 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"mailbridge/ent/calendarevent"
 	"mailbridge/ent/organization"
 	"mailbridge/ent/predicate"
 	"mailbridge/ent/prospect"
+	"mailbridge/ent/syncedmessage"
 	"math"
 
 	"entgo.io/ent"
@@ -21,13 +24,17 @@ import (
 // ProspectQuery is the builder for querying Prospect entities.
 type ProspectQuery struct {
 	config
-	ctx              *QueryContext
-	order            []prospect.OrderOption
-	inters           []Interceptor
-	predicates       []predicate.Prospect
-	withOrganization *OrganizationQuery
-	loadTotal        []func(context.Context, []*Prospect) error
-	modifiers        []func(*sql.Selector)
+	ctx                     *QueryContext
+	order                   []prospect.OrderOption
+	inters                  []Interceptor
+	predicates              []predicate.Prospect
+	withOrganization        *OrganizationQuery
+	withSyncedMessages      *SyncedMessageQuery
+	withCalendarEvents      *CalendarEventQuery
+	loadTotal               []func(context.Context, []*Prospect) error
+	modifiers               []func(*sql.Selector)
+	withNamedSyncedMessages map[string]*SyncedMessageQuery
+	withNamedCalendarEvents map[string]*CalendarEventQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -79,6 +86,50 @@ func (_q *ProspectQuery) QueryOrganization() *OrganizationQuery {
 			sqlgraph.From(prospect.Table, prospect.FieldID, selector),
 			sqlgraph.To(organization.Table, organization.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, prospect.OrganizationTable, prospect.OrganizationColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySyncedMessages chains the current query on the "synced_messages" edge.
+func (_q *ProspectQuery) QuerySyncedMessages() *SyncedMessageQuery {
+	query := (&SyncedMessageClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prospect.Table, prospect.FieldID, selector),
+			sqlgraph.To(syncedmessage.Table, syncedmessage.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, prospect.SyncedMessagesTable, prospect.SyncedMessagesPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCalendarEvents chains the current query on the "calendar_events" edge.
+func (_q *ProspectQuery) QueryCalendarEvents() *CalendarEventQuery {
+	query := (&CalendarEventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(prospect.Table, prospect.FieldID, selector),
+			sqlgraph.To(calendarevent.Table, calendarevent.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, prospect.CalendarEventsTable, prospect.CalendarEventsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -273,12 +324,14 @@ func (_q *ProspectQuery) Clone() *ProspectQuery {
 		return nil
 	}
 	return &ProspectQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]prospect.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.Prospect{}, _q.predicates...),
-		withOrganization: _q.withOrganization.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]prospect.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.Prospect{}, _q.predicates...),
+		withOrganization:   _q.withOrganization.Clone(),
+		withSyncedMessages: _q.withSyncedMessages.Clone(),
+		withCalendarEvents: _q.withCalendarEvents.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -294,6 +347,28 @@ func (_q *ProspectQuery) WithOrganization(opts ...func(*OrganizationQuery)) *Pro
 		opt(query)
 	}
 	_q.withOrganization = query
+	return _q
+}
+
+// WithSyncedMessages tells the query-builder to eager-load the nodes that are connected to
+// the "synced_messages" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProspectQuery) WithSyncedMessages(opts ...func(*SyncedMessageQuery)) *ProspectQuery {
+	query := (&SyncedMessageClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSyncedMessages = query
+	return _q
+}
+
+// WithCalendarEvents tells the query-builder to eager-load the nodes that are connected to
+// the "calendar_events" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProspectQuery) WithCalendarEvents(opts ...func(*CalendarEventQuery)) *ProspectQuery {
+	query := (&CalendarEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCalendarEvents = query
 	return _q
 }
 
@@ -381,8 +456,10 @@ func (_q *ProspectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Pro
 	var (
 		nodes       = []*Prospect{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [3]bool{
 			_q.withOrganization != nil,
+			_q.withSyncedMessages != nil,
+			_q.withCalendarEvents != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -409,6 +486,34 @@ func (_q *ProspectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Pro
 	if query := _q.withOrganization; query != nil {
 		if err := _q.loadOrganization(ctx, query, nodes, nil,
 			func(n *Prospect, e *Organization) { n.Edges.Organization = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withSyncedMessages; query != nil {
+		if err := _q.loadSyncedMessages(ctx, query, nodes,
+			func(n *Prospect) { n.Edges.SyncedMessages = []*SyncedMessage{} },
+			func(n *Prospect, e *SyncedMessage) { n.Edges.SyncedMessages = append(n.Edges.SyncedMessages, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCalendarEvents; query != nil {
+		if err := _q.loadCalendarEvents(ctx, query, nodes,
+			func(n *Prospect) { n.Edges.CalendarEvents = []*CalendarEvent{} },
+			func(n *Prospect, e *CalendarEvent) { n.Edges.CalendarEvents = append(n.Edges.CalendarEvents, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSyncedMessages {
+		if err := _q.loadSyncedMessages(ctx, query, nodes,
+			func(n *Prospect) { n.appendNamedSyncedMessages(name) },
+			func(n *Prospect, e *SyncedMessage) { n.appendNamedSyncedMessages(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCalendarEvents {
+		if err := _q.loadCalendarEvents(ctx, query, nodes,
+			func(n *Prospect) { n.appendNamedCalendarEvents(name) },
+			func(n *Prospect, e *CalendarEvent) { n.appendNamedCalendarEvents(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -445,6 +550,128 @@ func (_q *ProspectQuery) loadOrganization(ctx context.Context, query *Organizati
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ProspectQuery) loadSyncedMessages(ctx context.Context, query *SyncedMessageQuery, nodes []*Prospect, init func(*Prospect), assign func(*Prospect, *SyncedMessage)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*Prospect)
+	nids := make(map[int]map[*Prospect]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(prospect.SyncedMessagesTable)
+		s.Join(joinT).On(s.C(syncedmessage.FieldID), joinT.C(prospect.SyncedMessagesPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(prospect.SyncedMessagesPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(prospect.SyncedMessagesPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Prospect]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*SyncedMessage](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "synced_messages" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *ProspectQuery) loadCalendarEvents(ctx context.Context, query *CalendarEventQuery, nodes []*Prospect, init func(*Prospect), assign func(*Prospect, *CalendarEvent)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*Prospect)
+	nids := make(map[int]map[*Prospect]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(prospect.CalendarEventsTable)
+		s.Join(joinT).On(s.C(calendarevent.FieldID), joinT.C(prospect.CalendarEventsPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(prospect.CalendarEventsPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(prospect.CalendarEventsPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Prospect]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*CalendarEvent](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "calendar_events" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
 		}
 	}
 	return nil
@@ -570,6 +797,34 @@ func (_q *ProspectQuery) ForShare(opts ...sql.LockOption) *ProspectQuery {
 func (_q *ProspectQuery) Modify(modifiers ...func(s *sql.Selector)) *ProspectSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedSyncedMessages tells the query-builder to eager-load the nodes that are connected to the "synced_messages"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProspectQuery) WithNamedSyncedMessages(name string, opts ...func(*SyncedMessageQuery)) *ProspectQuery {
+	query := (&SyncedMessageClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSyncedMessages == nil {
+		_q.withNamedSyncedMessages = make(map[string]*SyncedMessageQuery)
+	}
+	_q.withNamedSyncedMessages[name] = query
+	return _q
+}
+
+// WithNamedCalendarEvents tells the query-builder to eager-load the nodes that are connected to the "calendar_events"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProspectQuery) WithNamedCalendarEvents(name string, opts ...func(*CalendarEventQuery)) *ProspectQuery {
+	query := (&CalendarEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCalendarEvents == nil {
+		_q.withNamedCalendarEvents = make(map[string]*CalendarEventQuery)
+	}
+	_q.withNamedCalendarEvents[name] = query
+	return _q
 }
 
 // ProspectGroupBy is the group-by builder for Prospect entities.

@@ -6,8 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mailbridge/ent/calendarevent"
 	"mailbridge/ent/predicate"
 	"mailbridge/ent/prospect"
+	"mailbridge/ent/syncedmessage"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -109,9 +111,81 @@ func (_u *ProspectUpdate) ClearCompany() *ProspectUpdate {
 	return _u
 }
 
+// AddSyncedMessageIDs adds the "synced_messages" edge to the SyncedMessage entity by IDs.
+func (_u *ProspectUpdate) AddSyncedMessageIDs(ids ...int) *ProspectUpdate {
+	_u.mutation.AddSyncedMessageIDs(ids...)
+	return _u
+}
+
+// AddSyncedMessages adds the "synced_messages" edges to the SyncedMessage entity.
+func (_u *ProspectUpdate) AddSyncedMessages(v ...*SyncedMessage) *ProspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSyncedMessageIDs(ids...)
+}
+
+// AddCalendarEventIDs adds the "calendar_events" edge to the CalendarEvent entity by IDs.
+func (_u *ProspectUpdate) AddCalendarEventIDs(ids ...int) *ProspectUpdate {
+	_u.mutation.AddCalendarEventIDs(ids...)
+	return _u
+}
+
+// AddCalendarEvents adds the "calendar_events" edges to the CalendarEvent entity.
+func (_u *ProspectUpdate) AddCalendarEvents(v ...*CalendarEvent) *ProspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCalendarEventIDs(ids...)
+}
+
 // Mutation returns the ProspectMutation object of the builder.
 func (_u *ProspectUpdate) Mutation() *ProspectMutation {
 	return _u.mutation
+}
+
+// ClearSyncedMessages clears all "synced_messages" edges to the SyncedMessage entity.
+func (_u *ProspectUpdate) ClearSyncedMessages() *ProspectUpdate {
+	_u.mutation.ClearSyncedMessages()
+	return _u
+}
+
+// RemoveSyncedMessageIDs removes the "synced_messages" edge to SyncedMessage entities by IDs.
+func (_u *ProspectUpdate) RemoveSyncedMessageIDs(ids ...int) *ProspectUpdate {
+	_u.mutation.RemoveSyncedMessageIDs(ids...)
+	return _u
+}
+
+// RemoveSyncedMessages removes "synced_messages" edges to SyncedMessage entities.
+func (_u *ProspectUpdate) RemoveSyncedMessages(v ...*SyncedMessage) *ProspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSyncedMessageIDs(ids...)
+}
+
+// ClearCalendarEvents clears all "calendar_events" edges to the CalendarEvent entity.
+func (_u *ProspectUpdate) ClearCalendarEvents() *ProspectUpdate {
+	_u.mutation.ClearCalendarEvents()
+	return _u
+}
+
+// RemoveCalendarEventIDs removes the "calendar_events" edge to CalendarEvent entities by IDs.
+func (_u *ProspectUpdate) RemoveCalendarEventIDs(ids ...int) *ProspectUpdate {
+	_u.mutation.RemoveCalendarEventIDs(ids...)
+	return _u
+}
+
+// RemoveCalendarEvents removes "calendar_events" edges to CalendarEvent entities.
+func (_u *ProspectUpdate) RemoveCalendarEvents(v ...*CalendarEvent) *ProspectUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCalendarEventIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -226,6 +300,96 @@ func (_u *ProspectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.CompanyCleared() {
 		_spec.ClearField(prospect.FieldCompany, field.TypeString)
 	}
+	if _u.mutation.SyncedMessagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.SyncedMessagesTable,
+			Columns: prospect.SyncedMessagesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(syncedmessage.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSyncedMessagesIDs(); len(nodes) > 0 && !_u.mutation.SyncedMessagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.SyncedMessagesTable,
+			Columns: prospect.SyncedMessagesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(syncedmessage.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SyncedMessagesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.SyncedMessagesTable,
+			Columns: prospect.SyncedMessagesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(syncedmessage.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CalendarEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.CalendarEventsTable,
+			Columns: prospect.CalendarEventsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(calendarevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCalendarEventsIDs(); len(nodes) > 0 && !_u.mutation.CalendarEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.CalendarEventsTable,
+			Columns: prospect.CalendarEventsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(calendarevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CalendarEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.CalendarEventsTable,
+			Columns: prospect.CalendarEventsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(calendarevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -328,9 +492,81 @@ func (_u *ProspectUpdateOne) ClearCompany() *ProspectUpdateOne {
 	return _u
 }
 
+// AddSyncedMessageIDs adds the "synced_messages" edge to the SyncedMessage entity by IDs.
+func (_u *ProspectUpdateOne) AddSyncedMessageIDs(ids ...int) *ProspectUpdateOne {
+	_u.mutation.AddSyncedMessageIDs(ids...)
+	return _u
+}
+
+// AddSyncedMessages adds the "synced_messages" edges to the SyncedMessage entity.
+func (_u *ProspectUpdateOne) AddSyncedMessages(v ...*SyncedMessage) *ProspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSyncedMessageIDs(ids...)
+}
+
+// AddCalendarEventIDs adds the "calendar_events" edge to the CalendarEvent entity by IDs.
+func (_u *ProspectUpdateOne) AddCalendarEventIDs(ids ...int) *ProspectUpdateOne {
+	_u.mutation.AddCalendarEventIDs(ids...)
+	return _u
+}
+
+// AddCalendarEvents adds the "calendar_events" edges to the CalendarEvent entity.
+func (_u *ProspectUpdateOne) AddCalendarEvents(v ...*CalendarEvent) *ProspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCalendarEventIDs(ids...)
+}
+
 // Mutation returns the ProspectMutation object of the builder.
 func (_u *ProspectUpdateOne) Mutation() *ProspectMutation {
 	return _u.mutation
+}
+
+// ClearSyncedMessages clears all "synced_messages" edges to the SyncedMessage entity.
+func (_u *ProspectUpdateOne) ClearSyncedMessages() *ProspectUpdateOne {
+	_u.mutation.ClearSyncedMessages()
+	return _u
+}
+
+// RemoveSyncedMessageIDs removes the "synced_messages" edge to SyncedMessage entities by IDs.
+func (_u *ProspectUpdateOne) RemoveSyncedMessageIDs(ids ...int) *ProspectUpdateOne {
+	_u.mutation.RemoveSyncedMessageIDs(ids...)
+	return _u
+}
+
+// RemoveSyncedMessages removes "synced_messages" edges to SyncedMessage entities.
+func (_u *ProspectUpdateOne) RemoveSyncedMessages(v ...*SyncedMessage) *ProspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSyncedMessageIDs(ids...)
+}
+
+// ClearCalendarEvents clears all "calendar_events" edges to the CalendarEvent entity.
+func (_u *ProspectUpdateOne) ClearCalendarEvents() *ProspectUpdateOne {
+	_u.mutation.ClearCalendarEvents()
+	return _u
+}
+
+// RemoveCalendarEventIDs removes the "calendar_events" edge to CalendarEvent entities by IDs.
+func (_u *ProspectUpdateOne) RemoveCalendarEventIDs(ids ...int) *ProspectUpdateOne {
+	_u.mutation.RemoveCalendarEventIDs(ids...)
+	return _u
+}
+
+// RemoveCalendarEvents removes "calendar_events" edges to CalendarEvent entities.
+func (_u *ProspectUpdateOne) RemoveCalendarEvents(v ...*CalendarEvent) *ProspectUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCalendarEventIDs(ids...)
 }
 
 // Where appends a list predicates to the ProspectUpdate builder.
@@ -474,6 +710,96 @@ func (_u *ProspectUpdateOne) sqlSave(ctx context.Context) (_node *Prospect, err 
 	}
 	if _u.mutation.CompanyCleared() {
 		_spec.ClearField(prospect.FieldCompany, field.TypeString)
+	}
+	if _u.mutation.SyncedMessagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.SyncedMessagesTable,
+			Columns: prospect.SyncedMessagesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(syncedmessage.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSyncedMessagesIDs(); len(nodes) > 0 && !_u.mutation.SyncedMessagesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.SyncedMessagesTable,
+			Columns: prospect.SyncedMessagesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(syncedmessage.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SyncedMessagesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.SyncedMessagesTable,
+			Columns: prospect.SyncedMessagesPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(syncedmessage.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CalendarEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.CalendarEventsTable,
+			Columns: prospect.CalendarEventsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(calendarevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCalendarEventsIDs(); len(nodes) > 0 && !_u.mutation.CalendarEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.CalendarEventsTable,
+			Columns: prospect.CalendarEventsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(calendarevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CalendarEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.CalendarEventsTable,
+			Columns: prospect.CalendarEventsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(calendarevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Prospect{config: _u.config}

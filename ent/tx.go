@@ -20,6 +20,10 @@ type Tx struct {
 	Assignment *AssignmentClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// CalendarEvent is the client for interacting with the CalendarEvent builders.
+	CalendarEvent *CalendarEventClient
+	// GraphSubscription is the client for interacting with the GraphSubscription builders.
+	GraphSubscription *GraphSubscriptionClient
 	// Mailbox is the client for interacting with the Mailbox builders.
 	Mailbox *MailboxClient
 	// MicrosoftAccount is the client for interacting with the MicrosoftAccount builders.
@@ -42,6 +46,10 @@ type Tx struct {
 	SequenceState *SequenceStateClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
+	// SyncCursor is the client for interacting with the SyncCursor builders.
+	SyncCursor *SyncCursorClient
+	// SyncedMessage is the client for interacting with the SyncedMessage builders.
+	SyncedMessage *SyncedMessageClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -178,6 +186,8 @@ func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Assignment = NewAssignmentClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
+	tx.CalendarEvent = NewCalendarEventClient(tx.config)
+	tx.GraphSubscription = NewGraphSubscriptionClient(tx.config)
 	tx.Mailbox = NewMailboxClient(tx.config)
 	tx.MicrosoftAccount = NewMicrosoftAccountClient(tx.config)
 	tx.MigrationSnapshot = NewMigrationSnapshotClient(tx.config)
@@ -189,6 +199,8 @@ func (tx *Tx) init() {
 	tx.Sequence = NewSequenceClient(tx.config)
 	tx.SequenceState = NewSequenceStateClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
+	tx.SyncCursor = NewSyncCursorClient(tx.config)
+	tx.SyncedMessage = NewSyncedMessageClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 

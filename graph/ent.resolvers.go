@@ -32,6 +32,9 @@ func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{
 // Mailbox returns MailboxResolver implementation.
 func (r *Resolver) Mailbox() MailboxResolver { return &mailboxResolver{r} }
 
+// Prospect returns ProspectResolver implementation.
+func (r *Resolver) Prospect() ProspectResolver { return &prospectResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -39,5 +42,6 @@ type (
 	assignmentResolver struct{ *Resolver }
 	auditEventResolver struct{ *Resolver }
 	mailboxResolver    struct{ *Resolver }
+	prospectResolver   struct{ *Resolver }
 	queryResolver      struct{ *Resolver }
 )

@@ -359,6 +359,14 @@ func setComplexity(c *ComplexityRoot) {
 	c.User.Mailboxes = func(child int) int { return 1 + child*10 }
 	c.MicrosoftAccount.Mailboxes = func(child int) int { return 1 + child*10 }
 	c.SequenceState.ScheduledEmails = func(child int) int { return 1 + child*10 }
+	// Mail sync (graph/sync.graphqls).
+	c.Mailbox.SyncedMessages = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {
+		return 1 + child*pageCost(first, last)
+	}
+	c.Prospect.SyncedMessages = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int) int {
+		return 1 + child*pageCost(first, last)
+	}
+	c.SyncedMessage.Prospects = func(child int) int { return 1 + child*5 }
 }
 
 // transactioner is entgql's Transactioner (mutations in one transaction)

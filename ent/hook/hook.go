@@ -44,6 +44,30 @@ func (f AuditEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditEventMutation", m)
 }
 
+// The CalendarEventFunc type is an adapter to allow the use of ordinary
+// function as CalendarEvent mutator.
+type CalendarEventFunc func(context.Context, *ent.CalendarEventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CalendarEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CalendarEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CalendarEventMutation", m)
+}
+
+// The GraphSubscriptionFunc type is an adapter to allow the use of ordinary
+// function as GraphSubscription mutator.
+type GraphSubscriptionFunc func(context.Context, *ent.GraphSubscriptionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f GraphSubscriptionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.GraphSubscriptionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.GraphSubscriptionMutation", m)
+}
+
 // The MailboxFunc type is an adapter to allow the use of ordinary
 // function as Mailbox mutator.
 type MailboxFunc func(context.Context, *ent.MailboxMutation) (ent.Value, error)
@@ -174,6 +198,30 @@ func (f SessionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SessionMutation", m)
+}
+
+// The SyncCursorFunc type is an adapter to allow the use of ordinary
+// function as SyncCursor mutator.
+type SyncCursorFunc func(context.Context, *ent.SyncCursorMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SyncCursorFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SyncCursorMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SyncCursorMutation", m)
+}
+
+// The SyncedMessageFunc type is an adapter to allow the use of ordinary
+// function as SyncedMessage mutator.
+type SyncedMessageFunc func(context.Context, *ent.SyncedMessageMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SyncedMessageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SyncedMessageMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SyncedMessageMutation", m)
 }
 
 // The UserFunc type is an adapter to allow the use of ordinary

@@ -46,6 +46,10 @@ const (
 	FieldMicrosoftAccountID = "microsoft_account_id"
 	// FieldSyncStage holds the string denoting the sync_stage field in the database.
 	FieldSyncStage = "sync_stage"
+	// FieldSyncProgressDone holds the string denoting the sync_progress_done field in the database.
+	FieldSyncProgressDone = "sync_progress_done"
+	// FieldSyncProgressTotal holds the string denoting the sync_progress_total field in the database.
+	FieldSyncProgressTotal = "sync_progress_total"
 	// FieldLastSyncedAt holds the string denoting the last_synced_at field in the database.
 	FieldLastSyncedAt = "last_synced_at"
 	// FieldLastSyncError holds the string denoting the last_sync_error field in the database.
@@ -104,6 +108,8 @@ var Columns = []string{
 	FieldDailySendLimit,
 	FieldMicrosoftAccountID,
 	FieldSyncStage,
+	FieldSyncProgressDone,
+	FieldSyncProgressTotal,
 	FieldLastSyncedAt,
 	FieldLastSyncError,
 	FieldLastSentAt,
@@ -149,6 +155,8 @@ var (
 	DefaultDailySendLimit int
 	// DailySendLimitValidator is a validator for the "daily_send_limit" field. It is called by the builders before save.
 	DailySendLimitValidator func(int) error
+	// DefaultSyncProgressDone holds the default value on creation for the "sync_progress_done" field.
+	DefaultSyncProgressDone int
 	// LastSyncErrorValidator is a validator for the "last_sync_error" field. It is called by the builders before save.
 	LastSyncErrorValidator func(string) error
 	// LastSendErrorValidator is a validator for the "last_send_error" field. It is called by the builders before save.
@@ -219,6 +227,7 @@ const (
 	SyncStageINITIAL_SYNC SyncStage = "INITIAL_SYNC"
 	SyncStageINCREMENTAL  SyncStage = "INCREMENTAL"
 	SyncStagePAUSED       SyncStage = "PAUSED"
+	SyncStageFAILED       SyncStage = "FAILED"
 )
 
 func (ss SyncStage) String() string {
@@ -228,7 +237,7 @@ func (ss SyncStage) String() string {
 // SyncStageValidator is a validator for the "sync_stage" field enum values. It is called by the builders before save.
 func SyncStageValidator(ss SyncStage) error {
 	switch ss {
-	case SyncStageIDLE, SyncStageINITIAL_SYNC, SyncStageINCREMENTAL, SyncStagePAUSED:
+	case SyncStageIDLE, SyncStageINITIAL_SYNC, SyncStageINCREMENTAL, SyncStagePAUSED, SyncStageFAILED:
 		return nil
 	default:
 		return fmt.Errorf("mailbox: invalid enum value for sync_stage field: %q", ss)
@@ -311,6 +320,16 @@ func ByMicrosoftAccountID(opts ...sql.OrderTermOption) OrderOption {
 // BySyncStage orders the results by the sync_stage field.
 func BySyncStage(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSyncStage, opts...).ToFunc()
+}
+
+// BySyncProgressDone orders the results by the sync_progress_done field.
+func BySyncProgressDone(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSyncProgressDone, opts...).ToFunc()
+}
+
+// BySyncProgressTotal orders the results by the sync_progress_total field.
+func BySyncProgressTotal(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSyncProgressTotal, opts...).ToFunc()
 }
 
 // ByLastSyncedAt orders the results by the last_synced_at field.

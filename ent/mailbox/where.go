@@ -110,6 +110,16 @@ func MicrosoftAccountID(v int) predicate.Mailbox {
 	return predicate.Mailbox(sql.FieldEQ(FieldMicrosoftAccountID, v))
 }
 
+// SyncProgressDone applies equality check predicate on the "sync_progress_done" field. It's identical to SyncProgressDoneEQ.
+func SyncProgressDone(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldEQ(FieldSyncProgressDone, v))
+}
+
+// SyncProgressTotal applies equality check predicate on the "sync_progress_total" field. It's identical to SyncProgressTotalEQ.
+func SyncProgressTotal(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldEQ(FieldSyncProgressTotal, v))
+}
+
 // LastSyncedAt applies equality check predicate on the "last_synced_at" field. It's identical to LastSyncedAtEQ.
 func LastSyncedAt(v time.Time) predicate.Mailbox {
 	return predicate.Mailbox(sql.FieldEQ(FieldLastSyncedAt, v))
@@ -563,6 +573,96 @@ func SyncStageIn(vs ...SyncStage) predicate.Mailbox {
 // SyncStageNotIn applies the NotIn predicate on the "sync_stage" field.
 func SyncStageNotIn(vs ...SyncStage) predicate.Mailbox {
 	return predicate.Mailbox(sql.FieldNotIn(FieldSyncStage, vs...))
+}
+
+// SyncProgressDoneEQ applies the EQ predicate on the "sync_progress_done" field.
+func SyncProgressDoneEQ(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldEQ(FieldSyncProgressDone, v))
+}
+
+// SyncProgressDoneNEQ applies the NEQ predicate on the "sync_progress_done" field.
+func SyncProgressDoneNEQ(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldNEQ(FieldSyncProgressDone, v))
+}
+
+// SyncProgressDoneIn applies the In predicate on the "sync_progress_done" field.
+func SyncProgressDoneIn(vs ...int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldIn(FieldSyncProgressDone, vs...))
+}
+
+// SyncProgressDoneNotIn applies the NotIn predicate on the "sync_progress_done" field.
+func SyncProgressDoneNotIn(vs ...int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldNotIn(FieldSyncProgressDone, vs...))
+}
+
+// SyncProgressDoneGT applies the GT predicate on the "sync_progress_done" field.
+func SyncProgressDoneGT(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldGT(FieldSyncProgressDone, v))
+}
+
+// SyncProgressDoneGTE applies the GTE predicate on the "sync_progress_done" field.
+func SyncProgressDoneGTE(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldGTE(FieldSyncProgressDone, v))
+}
+
+// SyncProgressDoneLT applies the LT predicate on the "sync_progress_done" field.
+func SyncProgressDoneLT(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldLT(FieldSyncProgressDone, v))
+}
+
+// SyncProgressDoneLTE applies the LTE predicate on the "sync_progress_done" field.
+func SyncProgressDoneLTE(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldLTE(FieldSyncProgressDone, v))
+}
+
+// SyncProgressTotalEQ applies the EQ predicate on the "sync_progress_total" field.
+func SyncProgressTotalEQ(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldEQ(FieldSyncProgressTotal, v))
+}
+
+// SyncProgressTotalNEQ applies the NEQ predicate on the "sync_progress_total" field.
+func SyncProgressTotalNEQ(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldNEQ(FieldSyncProgressTotal, v))
+}
+
+// SyncProgressTotalIn applies the In predicate on the "sync_progress_total" field.
+func SyncProgressTotalIn(vs ...int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldIn(FieldSyncProgressTotal, vs...))
+}
+
+// SyncProgressTotalNotIn applies the NotIn predicate on the "sync_progress_total" field.
+func SyncProgressTotalNotIn(vs ...int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldNotIn(FieldSyncProgressTotal, vs...))
+}
+
+// SyncProgressTotalGT applies the GT predicate on the "sync_progress_total" field.
+func SyncProgressTotalGT(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldGT(FieldSyncProgressTotal, v))
+}
+
+// SyncProgressTotalGTE applies the GTE predicate on the "sync_progress_total" field.
+func SyncProgressTotalGTE(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldGTE(FieldSyncProgressTotal, v))
+}
+
+// SyncProgressTotalLT applies the LT predicate on the "sync_progress_total" field.
+func SyncProgressTotalLT(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldLT(FieldSyncProgressTotal, v))
+}
+
+// SyncProgressTotalLTE applies the LTE predicate on the "sync_progress_total" field.
+func SyncProgressTotalLTE(v int) predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldLTE(FieldSyncProgressTotal, v))
+}
+
+// SyncProgressTotalIsNil applies the IsNil predicate on the "sync_progress_total" field.
+func SyncProgressTotalIsNil() predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldIsNull(FieldSyncProgressTotal))
+}
+
+// SyncProgressTotalNotNil applies the NotNil predicate on the "sync_progress_total" field.
+func SyncProgressTotalNotNil() predicate.Mailbox {
+	return predicate.Mailbox(sql.FieldNotNull(FieldSyncProgressTotal))
 }
 
 // LastSyncedAtEQ applies the EQ predicate on the "last_synced_at" field.

@@ -172,6 +172,92 @@ var (
 			},
 		},
 	}
+	// CalendarEventsColumns holds the columns for the "calendar_events" table.
+	CalendarEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "microsoft_account_id", Type: field.TypeInt},
+		{Name: "graph_id", Type: field.TypeString, Size: 512},
+		{Name: "ical_uid", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "subject", Type: field.TypeString, Size: 998, Default: ""},
+		{Name: "start_at", Type: field.TypeTime},
+		{Name: "end_at", Type: field.TypeTime},
+		{Name: "organizer_address", Type: field.TypeString, Size: 320, Default: ""},
+		{Name: "attendee_addresses", Type: field.TypeJSON, Nullable: true},
+		{Name: "is_cancelled", Type: field.TypeBool, Default: false},
+		{Name: "org_id", Type: field.TypeInt},
+	}
+	// CalendarEventsTable holds the schema information for the "calendar_events" table.
+	CalendarEventsTable = &schema.Table{
+		Name:       "calendar_events",
+		Columns:    CalendarEventsColumns,
+		PrimaryKey: []*schema.Column{CalendarEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "calendar_events_organizations_organization",
+				Columns:    []*schema.Column{CalendarEventsColumns[13]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "calendarevent_microsoft_account_id_graph_id",
+				Unique:  true,
+				Columns: []*schema.Column{CalendarEventsColumns[4], CalendarEventsColumns[5]},
+			},
+			{
+				Name:    "calendarevent_microsoft_account_id_start_at",
+				Unique:  false,
+				Columns: []*schema.Column{CalendarEventsColumns[4], CalendarEventsColumns[8]},
+			},
+		},
+	}
+	// GraphSubscriptionsColumns holds the columns for the "graph_subscriptions" table.
+	GraphSubscriptionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "microsoft_account_id", Type: field.TypeInt},
+		{Name: "subscription_id", Type: field.TypeString, Size: 128},
+		{Name: "resource", Type: field.TypeString, Size: 512},
+		{Name: "client_state", Type: field.TypeString, Size: 128},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "org_id", Type: field.TypeInt},
+	}
+	// GraphSubscriptionsTable holds the schema information for the "graph_subscriptions" table.
+	GraphSubscriptionsTable = &schema.Table{
+		Name:       "graph_subscriptions",
+		Columns:    GraphSubscriptionsColumns,
+		PrimaryKey: []*schema.Column{GraphSubscriptionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "graph_subscriptions_organizations_organization",
+				Columns:    []*schema.Column{GraphSubscriptionsColumns[8]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "graphsubscription_subscription_id",
+				Unique:  true,
+				Columns: []*schema.Column{GraphSubscriptionsColumns[4]},
+			},
+			{
+				Name:    "graphsubscription_microsoft_account_id",
+				Unique:  false,
+				Columns: []*schema.Column{GraphSubscriptionsColumns[3]},
+			},
+			{
+				Name:    "graphsubscription_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{GraphSubscriptionsColumns[7]},
+			},
+		},
+	}
 	// MailboxesColumns holds the columns for the "mailboxes" table.
 	MailboxesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -185,7 +271,9 @@ var (
 		{Name: "send_enabled", Type: field.TypeBool, Default: false},
 		{Name: "is_default", Type: field.TypeBool, Default: false},
 		{Name: "daily_send_limit", Type: field.TypeInt, Default: 500},
-		{Name: "sync_stage", Type: field.TypeEnum, Enums: []string{"IDLE", "INITIAL_SYNC", "INCREMENTAL", "PAUSED"}, Default: "IDLE"},
+		{Name: "sync_stage", Type: field.TypeEnum, Enums: []string{"IDLE", "INITIAL_SYNC", "INCREMENTAL", "PAUSED", "FAILED"}, Default: "IDLE"},
+		{Name: "sync_progress_done", Type: field.TypeInt, Default: 0},
+		{Name: "sync_progress_total", Type: field.TypeInt, Nullable: true},
 		{Name: "last_synced_at", Type: field.TypeTime, Nullable: true},
 		{Name: "last_sync_error", Type: field.TypeString, Nullable: true, Size: 1000},
 		{Name: "last_sent_at", Type: field.TypeTime, Nullable: true},
@@ -203,19 +291,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "mailboxes_organizations_organization",
-				Columns:    []*schema.Column{MailboxesColumns[17]},
+				Columns:    []*schema.Column{MailboxesColumns[19]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "mailboxes_microsoft_accounts_mailboxes",
-				Columns:    []*schema.Column{MailboxesColumns[18]},
+				Columns:    []*schema.Column{MailboxesColumns[20]},
 				RefColumns: []*schema.Column{MicrosoftAccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "mailboxes_users_mailboxes",
-				Columns:    []*schema.Column{MailboxesColumns[19]},
+				Columns:    []*schema.Column{MailboxesColumns[21]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -224,17 +312,17 @@ var (
 			{
 				Name:    "mailbox_org_id_address",
 				Unique:  true,
-				Columns: []*schema.Column{MailboxesColumns[17], MailboxesColumns[3]},
+				Columns: []*schema.Column{MailboxesColumns[19], MailboxesColumns[3]},
 			},
 			{
 				Name:    "mailbox_user_id_address",
 				Unique:  false,
-				Columns: []*schema.Column{MailboxesColumns[19], MailboxesColumns[3]},
+				Columns: []*schema.Column{MailboxesColumns[21], MailboxesColumns[3]},
 			},
 			{
 				Name:    "mailbox_one_default_per_user",
 				Unique:  true,
-				Columns: []*schema.Column{MailboxesColumns[19]},
+				Columns: []*schema.Column{MailboxesColumns[21]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "is_default",
 				},
@@ -242,7 +330,7 @@ var (
 			{
 				Name:    "mailbox_microsoft_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{MailboxesColumns[18]},
+				Columns: []*schema.Column{MailboxesColumns[20]},
 			},
 			{
 				Name:    "mailbox_org_id_connection_state_address",
@@ -414,6 +502,7 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Unique: true, Size: 200},
 		{Name: "allow_cross_owner_assignment", Type: field.TypeBool, Default: false},
+		{Name: "sync_headers_only", Type: field.TypeBool, Default: false},
 	}
 	// OrganizationsTable holds the schema information for the "organizations" table.
 	OrganizationsTable = &schema.Table{
@@ -459,7 +548,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "step", Type: field.TypeInt},
-		{Name: "state", Type: field.TypeEnum, Enums: []string{"DRAFTED", "SCHEDULED", "DELIVERING", "DELIVERED", "FAILED", "BOUNCED"}, Default: "SCHEDULED"},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"DRAFTED", "SCHEDULED", "DELIVERING", "DELIVERED", "FAILED", "BOUNCED", "CANCELLED"}, Default: "SCHEDULED"},
 		{Name: "to_address", Type: field.TypeString, Size: 320},
 		{Name: "subject", Type: field.TypeString, Size: 998},
 		{Name: "body", Type: field.TypeString, Size: 2147483647},
@@ -697,6 +786,94 @@ var (
 			},
 		},
 	}
+	// SyncCursorsColumns holds the columns for the "sync_cursors" table.
+	SyncCursorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "microsoft_account_id", Type: field.TypeInt},
+		{Name: "folder", Type: field.TypeString, Size: 64},
+		{Name: "next_link", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "delta_link", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "window_start", Type: field.TypeTime, Nullable: true},
+		{Name: "org_id", Type: field.TypeInt},
+	}
+	// SyncCursorsTable holds the schema information for the "sync_cursors" table.
+	SyncCursorsTable = &schema.Table{
+		Name:       "sync_cursors",
+		Columns:    SyncCursorsColumns,
+		PrimaryKey: []*schema.Column{SyncCursorsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "sync_cursors_organizations_organization",
+				Columns:    []*schema.Column{SyncCursorsColumns[8]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "synccursor_microsoft_account_id_folder",
+				Unique:  true,
+				Columns: []*schema.Column{SyncCursorsColumns[3], SyncCursorsColumns[4]},
+			},
+		},
+	}
+	// SyncedMessagesColumns holds the columns for the "synced_messages" table.
+	SyncedMessagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "microsoft_account_id", Type: field.TypeInt},
+		{Name: "graph_id", Type: field.TypeString, Size: 512},
+		{Name: "folder", Type: field.TypeEnum, Enums: []string{"INBOX", "SENT_ITEMS"}},
+		{Name: "subject", Type: field.TypeString, Size: 998, Default: ""},
+		{Name: "from_address", Type: field.TypeString, Size: 320, Default: ""},
+		{Name: "from_name", Type: field.TypeString, Size: 320, Default: ""},
+		{Name: "to_addresses", Type: field.TypeJSON, Nullable: true},
+		{Name: "cc_addresses", Type: field.TypeJSON, Nullable: true},
+		{Name: "received_at", Type: field.TypeTime},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "conversation_id", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "internet_message_id", Type: field.TypeString, Size: 998, Default: ""},
+		{Name: "in_reply_to", Type: field.TypeString, Size: 998, Default: ""},
+		{Name: "references", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "snippet", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "is_ndr", Type: field.TypeBool, Default: false},
+		{Name: "org_id", Type: field.TypeInt},
+	}
+	// SyncedMessagesTable holds the schema information for the "synced_messages" table.
+	SyncedMessagesTable = &schema.Table{
+		Name:       "synced_messages",
+		Columns:    SyncedMessagesColumns,
+		PrimaryKey: []*schema.Column{SyncedMessagesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "synced_messages_organizations_organization",
+				Columns:    []*schema.Column{SyncedMessagesColumns[20]},
+				RefColumns: []*schema.Column{OrganizationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "syncedmessage_microsoft_account_id_graph_id",
+				Unique:  true,
+				Columns: []*schema.Column{SyncedMessagesColumns[4], SyncedMessagesColumns[5]},
+			},
+			{
+				Name:    "syncedmessage_microsoft_account_id_received_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{SyncedMessagesColumns[4], SyncedMessagesColumns[12], SyncedMessagesColumns[0]},
+			},
+			{
+				Name:    "syncedmessage_internet_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{SyncedMessagesColumns[15]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -731,11 +908,63 @@ var (
 			},
 		},
 	}
+	// ProspectSyncedMessagesColumns holds the columns for the "prospect_synced_messages" table.
+	ProspectSyncedMessagesColumns = []*schema.Column{
+		{Name: "prospect_id", Type: field.TypeInt},
+		{Name: "synced_message_id", Type: field.TypeInt},
+	}
+	// ProspectSyncedMessagesTable holds the schema information for the "prospect_synced_messages" table.
+	ProspectSyncedMessagesTable = &schema.Table{
+		Name:       "prospect_synced_messages",
+		Columns:    ProspectSyncedMessagesColumns,
+		PrimaryKey: []*schema.Column{ProspectSyncedMessagesColumns[0], ProspectSyncedMessagesColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "prospect_synced_messages_prospect_id",
+				Columns:    []*schema.Column{ProspectSyncedMessagesColumns[0]},
+				RefColumns: []*schema.Column{ProspectsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "prospect_synced_messages_synced_message_id",
+				Columns:    []*schema.Column{ProspectSyncedMessagesColumns[1]},
+				RefColumns: []*schema.Column{SyncedMessagesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// ProspectCalendarEventsColumns holds the columns for the "prospect_calendar_events" table.
+	ProspectCalendarEventsColumns = []*schema.Column{
+		{Name: "prospect_id", Type: field.TypeInt},
+		{Name: "calendar_event_id", Type: field.TypeInt},
+	}
+	// ProspectCalendarEventsTable holds the schema information for the "prospect_calendar_events" table.
+	ProspectCalendarEventsTable = &schema.Table{
+		Name:       "prospect_calendar_events",
+		Columns:    ProspectCalendarEventsColumns,
+		PrimaryKey: []*schema.Column{ProspectCalendarEventsColumns[0], ProspectCalendarEventsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "prospect_calendar_events_prospect_id",
+				Columns:    []*schema.Column{ProspectCalendarEventsColumns[0]},
+				RefColumns: []*schema.Column{ProspectsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "prospect_calendar_events_calendar_event_id",
+				Columns:    []*schema.Column{ProspectCalendarEventsColumns[1]},
+				RefColumns: []*schema.Column{CalendarEventsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
 		AssignmentsTable,
 		AuditEventsTable,
+		CalendarEventsTable,
+		GraphSubscriptionsTable,
 		MailboxesTable,
 		MicrosoftAccountsTable,
 		MigrationSnapshotsTable,
@@ -747,7 +976,11 @@ var (
 		SequencesTable,
 		SequenceStatesTable,
 		SessionsTable,
+		SyncCursorsTable,
+		SyncedMessagesTable,
 		UsersTable,
+		ProspectSyncedMessagesTable,
+		ProspectCalendarEventsTable,
 	}
 )
 
@@ -767,6 +1000,14 @@ func init() {
 	AuditEventsTable.ForeignKeys[1].RefTable = UsersTable
 	AuditEventsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	CalendarEventsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	CalendarEventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
+	GraphSubscriptionsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	GraphSubscriptionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
 	MailboxesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	MailboxesTable.ForeignKeys[1].RefTable = MicrosoftAccountsTable
@@ -824,8 +1065,20 @@ func init() {
 	SessionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
 	}
+	SyncCursorsTable.ForeignKeys[0].RefTable = OrganizationsTable
+	SyncCursorsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
+	}
+	SyncedMessagesTable.ForeignKeys[0].RefTable = OrganizationsTable
+	SyncedMessagesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(68719476736),
+	}
 	UsersTable.ForeignKeys[0].RefTable = OrganizationsTable
 	UsersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(42949672960),
 	}
+	ProspectSyncedMessagesTable.ForeignKeys[0].RefTable = ProspectsTable
+	ProspectSyncedMessagesTable.ForeignKeys[1].RefTable = SyncedMessagesTable
+	ProspectCalendarEventsTable.ForeignKeys[0].RefTable = ProspectsTable
+	ProspectCalendarEventsTable.ForeignKeys[1].RefTable = CalendarEventsTable
 }

@@ -22,6 +22,8 @@ const (
 	FieldName = "name"
 	// FieldAllowCrossOwnerAssignment holds the string denoting the allow_cross_owner_assignment field in the database.
 	FieldAllowCrossOwnerAssignment = "allow_cross_owner_assignment"
+	// FieldSyncHeadersOnly holds the string denoting the sync_headers_only field in the database.
+	FieldSyncHeadersOnly = "sync_headers_only"
 	// Table holds the table name of the organization in the database.
 	Table = "organizations"
 )
@@ -33,6 +35,7 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldName,
 	FieldAllowCrossOwnerAssignment,
+	FieldSyncHeadersOnly,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -63,6 +66,8 @@ var (
 	NameValidator func(string) error
 	// DefaultAllowCrossOwnerAssignment holds the default value on creation for the "allow_cross_owner_assignment" field.
 	DefaultAllowCrossOwnerAssignment bool
+	// DefaultSyncHeadersOnly holds the default value on creation for the "sync_headers_only" field.
+	DefaultSyncHeadersOnly bool
 )
 
 // OrderOption defines the ordering options for the Organization queries.
@@ -91,4 +96,9 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByAllowCrossOwnerAssignment orders the results by the allow_cross_owner_assignment field.
 func ByAllowCrossOwnerAssignment(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAllowCrossOwnerAssignment, opts...).ToFunc()
+}
+
+// BySyncHeadersOnly orders the results by the sync_headers_only field.
+func BySyncHeadersOnly(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSyncHeadersOnly, opts...).ToFunc()
 }

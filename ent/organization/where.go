@@ -74,6 +74,11 @@ func AllowCrossOwnerAssignment(v bool) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldAllowCrossOwnerAssignment, v))
 }
 
+// SyncHeadersOnly applies equality check predicate on the "sync_headers_only" field. It's identical to SyncHeadersOnlyEQ.
+func SyncHeadersOnly(v bool) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldSyncHeadersOnly, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldCreatedAt, v))
@@ -227,6 +232,16 @@ func AllowCrossOwnerAssignmentEQ(v bool) predicate.Organization {
 // AllowCrossOwnerAssignmentNEQ applies the NEQ predicate on the "allow_cross_owner_assignment" field.
 func AllowCrossOwnerAssignmentNEQ(v bool) predicate.Organization {
 	return predicate.Organization(sql.FieldNEQ(FieldAllowCrossOwnerAssignment, v))
+}
+
+// SyncHeadersOnlyEQ applies the EQ predicate on the "sync_headers_only" field.
+func SyncHeadersOnlyEQ(v bool) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldSyncHeadersOnly, v))
+}
+
+// SyncHeadersOnlyNEQ applies the NEQ predicate on the "sync_headers_only" field.
+func SyncHeadersOnlyNEQ(v bool) predicate.Organization {
+	return predicate.Organization(sql.FieldNEQ(FieldSyncHeadersOnly, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -15,6 +15,12 @@ type Assignment func(*sql.Selector)
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
+// CalendarEvent is the predicate function for calendarevent builders.
+type CalendarEvent func(*sql.Selector)
+
+// GraphSubscription is the predicate function for graphsubscription builders.
+type GraphSubscription func(*sql.Selector)
+
 // Mailbox is the predicate function for mailbox builders.
 type Mailbox func(*sql.Selector)
 
@@ -47,6 +53,12 @@ type SequenceState func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)
+
+// SyncCursor is the predicate function for synccursor builders.
+type SyncCursor func(*sql.Selector)
+
+// SyncedMessage is the predicate function for syncedmessage builders.
+type SyncedMessage func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

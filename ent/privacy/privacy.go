@@ -183,6 +183,54 @@ func (f AuditEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEventMutation", m)
 }
 
+// The CalendarEventQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CalendarEventQueryRuleFunc func(context.Context, *ent.CalendarEventQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CalendarEventQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CalendarEventQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CalendarEventQuery", q)
+}
+
+// The CalendarEventMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CalendarEventMutationRuleFunc func(context.Context, *ent.CalendarEventMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CalendarEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CalendarEventMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CalendarEventMutation", m)
+}
+
+// The GraphSubscriptionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type GraphSubscriptionQueryRuleFunc func(context.Context, *ent.GraphSubscriptionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f GraphSubscriptionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.GraphSubscriptionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.GraphSubscriptionQuery", q)
+}
+
+// The GraphSubscriptionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type GraphSubscriptionMutationRuleFunc func(context.Context, *ent.GraphSubscriptionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f GraphSubscriptionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.GraphSubscriptionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.GraphSubscriptionMutation", m)
+}
+
 // The MailboxQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type MailboxQueryRuleFunc func(context.Context, *ent.MailboxQuery) error
@@ -447,6 +495,54 @@ func (f SessionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SessionMutation", m)
 }
 
+// The SyncCursorQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SyncCursorQueryRuleFunc func(context.Context, *ent.SyncCursorQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SyncCursorQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SyncCursorQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SyncCursorQuery", q)
+}
+
+// The SyncCursorMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SyncCursorMutationRuleFunc func(context.Context, *ent.SyncCursorMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SyncCursorMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SyncCursorMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SyncCursorMutation", m)
+}
+
+// The SyncedMessageQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SyncedMessageQueryRuleFunc func(context.Context, *ent.SyncedMessageQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SyncedMessageQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SyncedMessageQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SyncedMessageQuery", q)
+}
+
+// The SyncedMessageMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SyncedMessageMutationRuleFunc func(context.Context, *ent.SyncedMessageMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SyncedMessageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SyncedMessageMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SyncedMessageMutation", m)
+}
+
 // The UserQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type UserQueryRuleFunc func(context.Context, *ent.UserQuery) error
@@ -512,6 +608,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
+	case *ent.CalendarEventQuery:
+		return q.Filter(), nil
+	case *ent.GraphSubscriptionQuery:
+		return q.Filter(), nil
 	case *ent.MailboxQuery:
 		return q.Filter(), nil
 	case *ent.MicrosoftAccountQuery:
@@ -534,6 +634,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
+	case *ent.SyncCursorQuery:
+		return q.Filter(), nil
+	case *ent.SyncedMessageQuery:
+		return q.Filter(), nil
 	case *ent.UserQuery:
 		return q.Filter(), nil
 	default:
@@ -548,6 +652,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.AssignmentMutation:
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
+		return m.Filter(), nil
+	case *ent.CalendarEventMutation:
+		return m.Filter(), nil
+	case *ent.GraphSubscriptionMutation:
 		return m.Filter(), nil
 	case *ent.MailboxMutation:
 		return m.Filter(), nil
@@ -570,6 +678,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.SequenceStateMutation:
 		return m.Filter(), nil
 	case *ent.SessionMutation:
+		return m.Filter(), nil
+	case *ent.SyncCursorMutation:
+		return m.Filter(), nil
+	case *ent.SyncedMessageMutation:
 		return m.Filter(), nil
 	case *ent.UserMutation:
 		return m.Filter(), nil

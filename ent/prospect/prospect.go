@@ -31,6 +31,10 @@ const (
 	FieldCompany = "company"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
+	// EdgeSyncedMessages holds the string denoting the synced_messages edge name in mutations.
+	EdgeSyncedMessages = "synced_messages"
+	// EdgeCalendarEvents holds the string denoting the calendar_events edge name in mutations.
+	EdgeCalendarEvents = "calendar_events"
 	// Table holds the table name of the prospect in the database.
 	Table = "prospects"
 	// OrganizationTable is the table that holds the organization relation/edge.
@@ -40,6 +44,16 @@ const (
 	OrganizationInverseTable = "organizations"
 	// OrganizationColumn is the table column denoting the organization relation/edge.
 	OrganizationColumn = "org_id"
+	// SyncedMessagesTable is the table that holds the synced_messages relation/edge. The primary key declared below.
+	SyncedMessagesTable = "prospect_synced_messages"
+	// SyncedMessagesInverseTable is the table name for the SyncedMessage entity.
+	// It exists in this package in order to avoid circular dependency with the "syncedmessage" package.
+	SyncedMessagesInverseTable = "synced_messages"
+	// CalendarEventsTable is the table that holds the calendar_events relation/edge. The primary key declared below.
+	CalendarEventsTable = "prospect_calendar_events"
+	// CalendarEventsInverseTable is the table name for the CalendarEvent entity.
+	// It exists in this package in order to avoid circular dependency with the "calendarevent" package.
+	CalendarEventsInverseTable = "calendar_events"
 )
 
 // Columns holds all SQL columns for prospect fields.
@@ -53,6 +67,15 @@ var Columns = []string{
 	FieldLastName,
 	FieldCompany,
 }
+
+var (
+	// SyncedMessagesPrimaryKey and SyncedMessagesColumn2 are the table columns denoting the
+	// primary key for the synced_messages relation (M2M).
+	SyncedMessagesPrimaryKey = []string{"prospect_id", "synced_message_id"}
+	// CalendarEventsPrimaryKey and CalendarEventsColumn2 are the table columns denoting the
+	// primary key for the calendar_events relation (M2M).
+	CalendarEventsPrimaryKey = []string{"prospect_id", "calendar_event_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -137,10 +160,52 @@ func ByOrganizationField(field string, opts ...sql.OrderTermOption) OrderOption 
 		sqlgraph.OrderByNeighborTerms(s, newOrganizationStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// BySyncedMessagesCount orders the results by synced_messages count.
+func BySyncedMessagesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSyncedMessagesStep(), opts...)
+	}
+}
+
+// BySyncedMessages orders the results by synced_messages terms.
+func BySyncedMessages(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSyncedMessagesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByCalendarEventsCount orders the results by calendar_events count.
+func ByCalendarEventsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCalendarEventsStep(), opts...)
+	}
+}
+
+// ByCalendarEvents orders the results by calendar_events terms.
+func ByCalendarEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCalendarEventsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(OrganizationInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, OrganizationTable, OrganizationColumn),
+	)
+}
+func newSyncedMessagesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SyncedMessagesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, false, SyncedMessagesTable, SyncedMessagesPrimaryKey...),
+	)
+}
+func newCalendarEventsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CalendarEventsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, false, CalendarEventsTable, CalendarEventsPrimaryKey...),
 	)
 }

@@ -503,6 +503,52 @@ func HasOrganizationWith(preds ...predicate.Organization) predicate.Prospect {
 	})
 }
 
+// HasSyncedMessages applies the HasEdge predicate on the "synced_messages" edge.
+func HasSyncedMessages() predicate.Prospect {
+	return predicate.Prospect(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, SyncedMessagesTable, SyncedMessagesPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSyncedMessagesWith applies the HasEdge predicate on the "synced_messages" edge with a given conditions (other predicates).
+func HasSyncedMessagesWith(preds ...predicate.SyncedMessage) predicate.Prospect {
+	return predicate.Prospect(func(s *sql.Selector) {
+		step := newSyncedMessagesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCalendarEvents applies the HasEdge predicate on the "calendar_events" edge.
+func HasCalendarEvents() predicate.Prospect {
+	return predicate.Prospect(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, CalendarEventsTable, CalendarEventsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCalendarEventsWith applies the HasEdge predicate on the "calendar_events" edge with a given conditions (other predicates).
+func HasCalendarEventsWith(preds ...predicate.CalendarEvent) predicate.Prospect {
+	return predicate.Prospect(func(s *sql.Selector) {
+		step := newCalendarEventsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Prospect) predicate.Prospect {
 	return predicate.Prospect(sql.AndPredicates(predicates...))

@@ -7,6 +7,8 @@ import (
 	"mailbridge/ent/apitoken"
 	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
+	"mailbridge/ent/calendarevent"
+	"mailbridge/ent/graphsubscription"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
 	"mailbridge/ent/migrationsnapshot"
@@ -19,6 +21,8 @@ import (
 	"mailbridge/ent/sequence"
 	"mailbridge/ent/sequencestate"
 	"mailbridge/ent/session"
+	"mailbridge/ent/synccursor"
+	"mailbridge/ent/syncedmessage"
 	"mailbridge/ent/user"
 	"time"
 
@@ -224,6 +228,148 @@ func init() {
 			return nil
 		}
 	}()
+	calendareventMixin := schema.CalendarEvent{}.Mixin()
+	calendarevent.Policy = privacy.NewPolicies(calendareventMixin[0], schema.CalendarEvent{})
+	calendarevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := calendarevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	calendareventMixinFields1 := calendareventMixin[1].Fields()
+	_ = calendareventMixinFields1
+	calendareventFields := schema.CalendarEvent{}.Fields()
+	_ = calendareventFields
+	// calendareventDescCreatedAt is the schema descriptor for created_at field.
+	calendareventDescCreatedAt := calendareventMixinFields1[0].Descriptor()
+	// calendarevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	calendarevent.DefaultCreatedAt = calendareventDescCreatedAt.Default.(func() time.Time)
+	// calendareventDescUpdatedAt is the schema descriptor for updated_at field.
+	calendareventDescUpdatedAt := calendareventMixinFields1[1].Descriptor()
+	// calendarevent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	calendarevent.DefaultUpdatedAt = calendareventDescUpdatedAt.Default.(func() time.Time)
+	// calendarevent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	calendarevent.UpdateDefaultUpdatedAt = calendareventDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// calendareventDescGraphID is the schema descriptor for graph_id field.
+	calendareventDescGraphID := calendareventFields[2].Descriptor()
+	// calendarevent.GraphIDValidator is a validator for the "graph_id" field. It is called by the builders before save.
+	calendarevent.GraphIDValidator = func() func(string) error {
+		validators := calendareventDescGraphID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(graph_id string) error {
+			for _, fn := range fns {
+				if err := fn(graph_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// calendareventDescIcalUID is the schema descriptor for ical_uid field.
+	calendareventDescIcalUID := calendareventFields[3].Descriptor()
+	// calendarevent.DefaultIcalUID holds the default value on creation for the ical_uid field.
+	calendarevent.DefaultIcalUID = calendareventDescIcalUID.Default.(string)
+	// calendarevent.IcalUIDValidator is a validator for the "ical_uid" field. It is called by the builders before save.
+	calendarevent.IcalUIDValidator = calendareventDescIcalUID.Validators[0].(func(string) error)
+	// calendareventDescSubject is the schema descriptor for subject field.
+	calendareventDescSubject := calendareventFields[4].Descriptor()
+	// calendarevent.DefaultSubject holds the default value on creation for the subject field.
+	calendarevent.DefaultSubject = calendareventDescSubject.Default.(string)
+	// calendarevent.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	calendarevent.SubjectValidator = calendareventDescSubject.Validators[0].(func(string) error)
+	// calendareventDescOrganizerAddress is the schema descriptor for organizer_address field.
+	calendareventDescOrganizerAddress := calendareventFields[7].Descriptor()
+	// calendarevent.DefaultOrganizerAddress holds the default value on creation for the organizer_address field.
+	calendarevent.DefaultOrganizerAddress = calendareventDescOrganizerAddress.Default.(string)
+	// calendarevent.OrganizerAddressValidator is a validator for the "organizer_address" field. It is called by the builders before save.
+	calendarevent.OrganizerAddressValidator = calendareventDescOrganizerAddress.Validators[0].(func(string) error)
+	// calendareventDescIsCancelled is the schema descriptor for is_cancelled field.
+	calendareventDescIsCancelled := calendareventFields[9].Descriptor()
+	// calendarevent.DefaultIsCancelled holds the default value on creation for the is_cancelled field.
+	calendarevent.DefaultIsCancelled = calendareventDescIsCancelled.Default.(bool)
+	graphsubscriptionMixin := schema.GraphSubscription{}.Mixin()
+	graphsubscription.Policy = privacy.NewPolicies(graphsubscriptionMixin[0], schema.GraphSubscription{})
+	graphsubscription.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := graphsubscription.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	graphsubscriptionMixinFields1 := graphsubscriptionMixin[1].Fields()
+	_ = graphsubscriptionMixinFields1
+	graphsubscriptionFields := schema.GraphSubscription{}.Fields()
+	_ = graphsubscriptionFields
+	// graphsubscriptionDescCreatedAt is the schema descriptor for created_at field.
+	graphsubscriptionDescCreatedAt := graphsubscriptionMixinFields1[0].Descriptor()
+	// graphsubscription.DefaultCreatedAt holds the default value on creation for the created_at field.
+	graphsubscription.DefaultCreatedAt = graphsubscriptionDescCreatedAt.Default.(func() time.Time)
+	// graphsubscriptionDescUpdatedAt is the schema descriptor for updated_at field.
+	graphsubscriptionDescUpdatedAt := graphsubscriptionMixinFields1[1].Descriptor()
+	// graphsubscription.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	graphsubscription.DefaultUpdatedAt = graphsubscriptionDescUpdatedAt.Default.(func() time.Time)
+	// graphsubscription.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	graphsubscription.UpdateDefaultUpdatedAt = graphsubscriptionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// graphsubscriptionDescSubscriptionID is the schema descriptor for subscription_id field.
+	graphsubscriptionDescSubscriptionID := graphsubscriptionFields[1].Descriptor()
+	// graphsubscription.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	graphsubscription.SubscriptionIDValidator = func() func(string) error {
+		validators := graphsubscriptionDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// graphsubscriptionDescResource is the schema descriptor for resource field.
+	graphsubscriptionDescResource := graphsubscriptionFields[2].Descriptor()
+	// graphsubscription.ResourceValidator is a validator for the "resource" field. It is called by the builders before save.
+	graphsubscription.ResourceValidator = func() func(string) error {
+		validators := graphsubscriptionDescResource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(resource string) error {
+			for _, fn := range fns {
+				if err := fn(resource); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// graphsubscriptionDescClientState is the schema descriptor for client_state field.
+	graphsubscriptionDescClientState := graphsubscriptionFields[3].Descriptor()
+	// graphsubscription.ClientStateValidator is a validator for the "client_state" field. It is called by the builders before save.
+	graphsubscription.ClientStateValidator = func() func(string) error {
+		validators := graphsubscriptionDescClientState.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(client_state string) error {
+			for _, fn := range fns {
+				if err := fn(client_state); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	mailboxMixin := schema.Mailbox{}.Mixin()
 	mailbox.Policy = privacy.NewPolicies(mailboxMixin[0], schema.Mailbox{})
 	mailbox.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -288,12 +434,16 @@ func init() {
 	mailbox.DefaultDailySendLimit = mailboxDescDailySendLimit.Default.(int)
 	// mailbox.DailySendLimitValidator is a validator for the "daily_send_limit" field. It is called by the builders before save.
 	mailbox.DailySendLimitValidator = mailboxDescDailySendLimit.Validators[0].(func(int) error)
+	// mailboxDescSyncProgressDone is the schema descriptor for sync_progress_done field.
+	mailboxDescSyncProgressDone := mailboxFields[11].Descriptor()
+	// mailbox.DefaultSyncProgressDone holds the default value on creation for the sync_progress_done field.
+	mailbox.DefaultSyncProgressDone = mailboxDescSyncProgressDone.Default.(int)
 	// mailboxDescLastSyncError is the schema descriptor for last_sync_error field.
-	mailboxDescLastSyncError := mailboxFields[12].Descriptor()
+	mailboxDescLastSyncError := mailboxFields[14].Descriptor()
 	// mailbox.LastSyncErrorValidator is a validator for the "last_sync_error" field. It is called by the builders before save.
 	mailbox.LastSyncErrorValidator = mailboxDescLastSyncError.Validators[0].(func(string) error)
 	// mailboxDescLastSendError is the schema descriptor for last_send_error field.
-	mailboxDescLastSendError := mailboxFields[14].Descriptor()
+	mailboxDescLastSendError := mailboxFields[16].Descriptor()
 	// mailbox.LastSendErrorValidator is a validator for the "last_send_error" field. It is called by the builders before save.
 	mailbox.LastSendErrorValidator = mailboxDescLastSendError.Validators[0].(func(string) error)
 	microsoftaccountMixin := schema.MicrosoftAccount{}.Mixin()
@@ -547,6 +697,10 @@ func init() {
 	organizationDescAllowCrossOwnerAssignment := organizationFields[1].Descriptor()
 	// organization.DefaultAllowCrossOwnerAssignment holds the default value on creation for the allow_cross_owner_assignment field.
 	organization.DefaultAllowCrossOwnerAssignment = organizationDescAllowCrossOwnerAssignment.Default.(bool)
+	// organizationDescSyncHeadersOnly is the schema descriptor for sync_headers_only field.
+	organizationDescSyncHeadersOnly := organizationFields[2].Descriptor()
+	// organization.DefaultSyncHeadersOnly holds the default value on creation for the sync_headers_only field.
+	organization.DefaultSyncHeadersOnly = organizationDescSyncHeadersOnly.Default.(bool)
 	prospectMixin := schema.Prospect{}.Mixin()
 	prospect.Policy = privacy.NewPolicies(prospectMixin[0], schema.Prospect{})
 	prospect.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -796,6 +950,138 @@ func init() {
 			return nil
 		}
 	}()
+	synccursorMixin := schema.SyncCursor{}.Mixin()
+	synccursor.Policy = privacy.NewPolicies(synccursorMixin[0], schema.SyncCursor{})
+	synccursor.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := synccursor.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	synccursorMixinFields1 := synccursorMixin[1].Fields()
+	_ = synccursorMixinFields1
+	synccursorFields := schema.SyncCursor{}.Fields()
+	_ = synccursorFields
+	// synccursorDescCreatedAt is the schema descriptor for created_at field.
+	synccursorDescCreatedAt := synccursorMixinFields1[0].Descriptor()
+	// synccursor.DefaultCreatedAt holds the default value on creation for the created_at field.
+	synccursor.DefaultCreatedAt = synccursorDescCreatedAt.Default.(func() time.Time)
+	// synccursorDescUpdatedAt is the schema descriptor for updated_at field.
+	synccursorDescUpdatedAt := synccursorMixinFields1[1].Descriptor()
+	// synccursor.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	synccursor.DefaultUpdatedAt = synccursorDescUpdatedAt.Default.(func() time.Time)
+	// synccursor.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	synccursor.UpdateDefaultUpdatedAt = synccursorDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// synccursorDescFolder is the schema descriptor for folder field.
+	synccursorDescFolder := synccursorFields[1].Descriptor()
+	// synccursor.FolderValidator is a validator for the "folder" field. It is called by the builders before save.
+	synccursor.FolderValidator = func() func(string) error {
+		validators := synccursorDescFolder.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(folder string) error {
+			for _, fn := range fns {
+				if err := fn(folder); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	syncedmessageMixin := schema.SyncedMessage{}.Mixin()
+	syncedmessage.Policy = privacy.NewPolicies(syncedmessageMixin[0], schema.SyncedMessage{})
+	syncedmessage.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := syncedmessage.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	syncedmessageMixinFields1 := syncedmessageMixin[1].Fields()
+	_ = syncedmessageMixinFields1
+	syncedmessageFields := schema.SyncedMessage{}.Fields()
+	_ = syncedmessageFields
+	// syncedmessageDescCreatedAt is the schema descriptor for created_at field.
+	syncedmessageDescCreatedAt := syncedmessageMixinFields1[0].Descriptor()
+	// syncedmessage.DefaultCreatedAt holds the default value on creation for the created_at field.
+	syncedmessage.DefaultCreatedAt = syncedmessageDescCreatedAt.Default.(func() time.Time)
+	// syncedmessageDescUpdatedAt is the schema descriptor for updated_at field.
+	syncedmessageDescUpdatedAt := syncedmessageMixinFields1[1].Descriptor()
+	// syncedmessage.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	syncedmessage.DefaultUpdatedAt = syncedmessageDescUpdatedAt.Default.(func() time.Time)
+	// syncedmessage.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	syncedmessage.UpdateDefaultUpdatedAt = syncedmessageDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// syncedmessageDescGraphID is the schema descriptor for graph_id field.
+	syncedmessageDescGraphID := syncedmessageFields[2].Descriptor()
+	// syncedmessage.GraphIDValidator is a validator for the "graph_id" field. It is called by the builders before save.
+	syncedmessage.GraphIDValidator = func() func(string) error {
+		validators := syncedmessageDescGraphID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(graph_id string) error {
+			for _, fn := range fns {
+				if err := fn(graph_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// syncedmessageDescSubject is the schema descriptor for subject field.
+	syncedmessageDescSubject := syncedmessageFields[4].Descriptor()
+	// syncedmessage.DefaultSubject holds the default value on creation for the subject field.
+	syncedmessage.DefaultSubject = syncedmessageDescSubject.Default.(string)
+	// syncedmessage.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	syncedmessage.SubjectValidator = syncedmessageDescSubject.Validators[0].(func(string) error)
+	// syncedmessageDescFromAddress is the schema descriptor for from_address field.
+	syncedmessageDescFromAddress := syncedmessageFields[5].Descriptor()
+	// syncedmessage.DefaultFromAddress holds the default value on creation for the from_address field.
+	syncedmessage.DefaultFromAddress = syncedmessageDescFromAddress.Default.(string)
+	// syncedmessage.FromAddressValidator is a validator for the "from_address" field. It is called by the builders before save.
+	syncedmessage.FromAddressValidator = syncedmessageDescFromAddress.Validators[0].(func(string) error)
+	// syncedmessageDescFromName is the schema descriptor for from_name field.
+	syncedmessageDescFromName := syncedmessageFields[6].Descriptor()
+	// syncedmessage.DefaultFromName holds the default value on creation for the from_name field.
+	syncedmessage.DefaultFromName = syncedmessageDescFromName.Default.(string)
+	// syncedmessage.FromNameValidator is a validator for the "from_name" field. It is called by the builders before save.
+	syncedmessage.FromNameValidator = syncedmessageDescFromName.Validators[0].(func(string) error)
+	// syncedmessageDescConversationID is the schema descriptor for conversation_id field.
+	syncedmessageDescConversationID := syncedmessageFields[11].Descriptor()
+	// syncedmessage.DefaultConversationID holds the default value on creation for the conversation_id field.
+	syncedmessage.DefaultConversationID = syncedmessageDescConversationID.Default.(string)
+	// syncedmessage.ConversationIDValidator is a validator for the "conversation_id" field. It is called by the builders before save.
+	syncedmessage.ConversationIDValidator = syncedmessageDescConversationID.Validators[0].(func(string) error)
+	// syncedmessageDescInternetMessageID is the schema descriptor for internet_message_id field.
+	syncedmessageDescInternetMessageID := syncedmessageFields[12].Descriptor()
+	// syncedmessage.DefaultInternetMessageID holds the default value on creation for the internet_message_id field.
+	syncedmessage.DefaultInternetMessageID = syncedmessageDescInternetMessageID.Default.(string)
+	// syncedmessage.InternetMessageIDValidator is a validator for the "internet_message_id" field. It is called by the builders before save.
+	syncedmessage.InternetMessageIDValidator = syncedmessageDescInternetMessageID.Validators[0].(func(string) error)
+	// syncedmessageDescInReplyTo is the schema descriptor for in_reply_to field.
+	syncedmessageDescInReplyTo := syncedmessageFields[13].Descriptor()
+	// syncedmessage.DefaultInReplyTo holds the default value on creation for the in_reply_to field.
+	syncedmessage.DefaultInReplyTo = syncedmessageDescInReplyTo.Default.(string)
+	// syncedmessage.InReplyToValidator is a validator for the "in_reply_to" field. It is called by the builders before save.
+	syncedmessage.InReplyToValidator = syncedmessageDescInReplyTo.Validators[0].(func(string) error)
+	// syncedmessageDescReferences is the schema descriptor for references field.
+	syncedmessageDescReferences := syncedmessageFields[14].Descriptor()
+	// syncedmessage.DefaultReferences holds the default value on creation for the references field.
+	syncedmessage.DefaultReferences = syncedmessageDescReferences.Default.(string)
+	// syncedmessageDescSnippet is the schema descriptor for snippet field.
+	syncedmessageDescSnippet := syncedmessageFields[15].Descriptor()
+	// syncedmessage.SnippetValidator is a validator for the "snippet" field. It is called by the builders before save.
+	syncedmessage.SnippetValidator = syncedmessageDescSnippet.Validators[0].(func(string) error)
+	// syncedmessageDescIsNdr is the schema descriptor for is_ndr field.
+	syncedmessageDescIsNdr := syncedmessageFields[16].Descriptor()
+	// syncedmessage.DefaultIsNdr holds the default value on creation for the is_ndr field.
+	syncedmessage.DefaultIsNdr = syncedmessageDescIsNdr.Default.(bool)
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(userMixin[0], schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {

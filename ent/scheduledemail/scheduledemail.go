@@ -170,6 +170,7 @@ const (
 	StateDELIVERED  State = "DELIVERED"
 	StateFAILED     State = "FAILED"
 	StateBOUNCED    State = "BOUNCED"
+	StateCANCELLED  State = "CANCELLED"
 )
 
 func (s State) String() string {
@@ -179,7 +180,7 @@ func (s State) String() string {
 // StateValidator is a validator for the "state" field enum values. It is called by the builders before save.
 func StateValidator(s State) error {
 	switch s {
-	case StateDRAFTED, StateSCHEDULED, StateDELIVERING, StateDELIVERED, StateFAILED, StateBOUNCED:
+	case StateDRAFTED, StateSCHEDULED, StateDELIVERING, StateDELIVERED, StateFAILED, StateBOUNCED, StateCANCELLED:
 		return nil
 	default:
 		return fmt.Errorf("scheduledemail: invalid enum value for state field: %q", s)

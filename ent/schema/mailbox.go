@@ -45,7 +45,14 @@ func (Mailbox) Fields() []ent.Field {
 		field.Int("daily_send_limit").Default(500).Range(1, 10_000),
 		field.Int("microsoft_account_id").Optional().Nillable(),
 		// Health, shown honestly in the UI.
-		field.Enum("sync_stage").Values("IDLE", "INITIAL_SYNC", "INCREMENTAL", "PAUSED").Default("IDLE"),
+		// sync_stage: IDLE (not synced yet), INITIAL_SYNC (importing,
+		// sync_progress_* count it), INCREMENTAL (active), PAUSED (Syncing
+		// off), FAILED (last_sync_error says why).
+		field.Enum("sync_stage").Values("IDLE", "INITIAL_SYNC", "INCREMENTAL", "PAUSED", "FAILED").Default("IDLE"),
+		// Initial import progress: messages examined so far, and the
+		// folders' item count when the import began.
+		field.Int("sync_progress_done").Default(0),
+		field.Int("sync_progress_total").Optional().Nillable(),
 		field.Time("last_synced_at").Optional().Nillable(),
 		field.String("last_sync_error").Optional().Nillable().MaxLen(1000),
 		field.Time("last_sent_at").Optional().Nillable(),

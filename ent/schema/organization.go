@@ -26,6 +26,9 @@ func (Organization) Fields() []ent.Field {
 		// sequence states to another user's mailbox. Off by default: a
 		// state's emails then go out under someone else's name.
 		field.Bool("allow_cross_owner_assignment").Default(false),
+		// sync_headers_only keeps only the headers of synced messages (no
+		// snippet or body).
+		field.Bool("sync_headers_only").Default(false),
 	}
 }
 

@@ -20,13 +20,15 @@ type ScheduledEmail struct{ ent.Schema }
 func (ScheduledEmail) Mixin() []ent.Mixin { return []ent.Mixin{OrgMixin{}, TimeMixin{}} }
 
 // Fields of the ScheduledEmail.
+// CANCELLED: the prospect replied before the email went out (reply
+// detection in internal/mailsync).
 func (ScheduledEmail) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("sequence_state_id").Immutable(),
 		field.Int("step").Min(1).Immutable(),
 		field.Int("mailbox_id"),
 		field.Enum("state").
-			Values("DRAFTED", "SCHEDULED", "DELIVERING", "DELIVERED", "FAILED", "BOUNCED").
+			Values("DRAFTED", "SCHEDULED", "DELIVERING", "DELIVERED", "FAILED", "BOUNCED", "CANCELLED").
 			Default("SCHEDULED"),
 		field.String("to_address").NotEmpty().MaxLen(320),
 		field.String("subject").MaxLen(998),

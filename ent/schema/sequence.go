@@ -75,6 +75,16 @@ func (Prospect) Indexes() []ent.Index {
 	}
 }
 
+// Edges of the Prospect. The prospect owns the links to synced mail and
+// events, so their join tables start with prospect_id: a prospect's
+// messages are found by primary key.
+func (Prospect) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("synced_messages", SyncedMessage.Type).Annotations(entgql.Skip()),
+		edge.To("calendar_events", CalendarEvent.Type).Annotations(entgql.Skip()),
+	}
+}
+
 // Annotations of the Prospect.
 func (Prospect) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}

@@ -260,6 +260,14 @@ type SetSendPayload struct {
 	Mailbox *ent.Mailbox `json:"mailbox"`
 }
 
+type SetSyncHeadersOnlyInput struct {
+	Enabled bool `json:"enabled"`
+}
+
+type SetSyncHeadersOnlyPayload struct {
+	Organization *ent.Organization `json:"organization"`
+}
+
 type SetSyncInput struct {
 	MailboxID int  `json:"mailboxID"`
 	Enabled   bool `json:"enabled"`

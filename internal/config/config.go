@@ -73,6 +73,11 @@ type Config struct {
 	// AssignBackgroundThreshold: assignMailbox selections larger than this
 	// run as a background job (chunks of 1,000 states).
 	AssignBackgroundThreshold int
+	// Mail and calendar sync: how often every synced mailbox is polled
+	// (change notifications, when PUBLIC_URL allows them, start rounds
+	// sooner) and how far back a mailbox's first import reaches.
+	SyncPollInterval  time.Duration
+	SyncInitialWindow time.Duration
 	// Microsoft is the identity platform and Graph configuration.
 	Microsoft Microsoft
 }
@@ -120,6 +125,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 		c                         Config
 		mode, logLevel, dataDir   string
 		idle, absolute, reqTimout string
+		syncPoll, syncWindow      string
 		errs                      []error
 	)
 	env := func(name, def string) string { return cmp.Or(getenv(name), def) }
@@ -153,6 +159,8 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	fs.IntVar(&c.RateLimitBurst, "rate-limit-burst", envInt(getenv, "RATE_LIMIT_BURST", 60, &errs), "API requests a caller may send at once before the per-minute rate applies (env RATE_LIMIT_BURST)")
 
 	fs.IntVar(&c.AssignBackgroundThreshold, "assign-background-threshold", envInt(getenv, "ASSIGN_BACKGROUND_THRESHOLD", 5000, &errs), "assignMailbox runs selections larger than this in the background (env ASSIGN_BACKGROUND_THRESHOLD)")
+	fs.StringVar(&syncPoll, "sync-poll-interval", env("SYNC_POLL_INTERVAL", "2m"), "how often synced mailboxes are polled for changes (env SYNC_POLL_INTERVAL)")
+	fs.StringVar(&syncWindow, "sync-initial-window", env("SYNC_INITIAL_WINDOW", "2160h"), "how far back a mailbox's first sync imports mail, default 90 days (env SYNC_INITIAL_WINDOW)")
 	ms := addMicrosoftFlags(fs, getenv, &errs)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -193,6 +201,8 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	c.SessionIdleTimeout = duration(idle, "--session-idle-timeout / SESSION_IDLE_TIMEOUT", &errs)
 	c.SessionAbsoluteTimeout = duration(absolute, "--session-absolute-timeout / SESSION_ABSOLUTE_TIMEOUT", &errs)
 	c.RequestTimeout = duration(reqTimout, "--request-timeout / REQUEST_TIMEOUT", &errs)
+	c.SyncPollInterval = duration(syncPoll, "--sync-poll-interval / SYNC_POLL_INTERVAL", &errs)
+	c.SyncInitialWindow = duration(syncWindow, "--sync-initial-window / SYNC_INITIAL_WINDOW", &errs)
 	if c.SessionAbsoluteTimeout < c.SessionIdleTimeout {
 		errs = append(errs, errors.New("--session-absolute-timeout must not be shorter than --session-idle-timeout"))
 	}

@@ -70,6 +70,8 @@ type Options struct {
 	// LISTENs). Default 1s.
 	FetchPollInterval time.Duration
 	Logger            *slog.Logger
+	// PeriodicJobs are enqueued on their schedule by the elected leader.
+	PeriodicJobs []*river.PeriodicJob
 }
 
 // NewClient returns a River client that works the jobs of workers on d.
@@ -84,9 +86,55 @@ func NewClient(d *db.DB, workers *river.Workers, o Options) (*river.Client[*sql.
 		Workers:           workers,
 		FetchPollInterval: o.FetchPollInterval,
 		Logger:            o.Logger,
+		PeriodicJobs:      o.PeriodicJobs,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: client: %w", err)
 	}
 	return c, nil
+}
+
+// SyncAccountArgs runs one mail and calendar sync round of one Microsoft
+// account (internal/mailsync). Unique by account over every state but the
+// finished ones: at most one round per account is queued or running across
+// all workers and instances, which keeps sync within its share of the
+// mailbox's concurrent requests.
+type SyncAccountArgs struct {
+	AccountID int `json:"account_id" river:"unique"`
+}
+
+// Kind is the stable name River stores for the job.
+func (SyncAccountArgs) Kind() string { return "mailsync.account" }
+
+// InsertOpts: retried with River's backoff (a round resumes at its last
+// committed page).
+func (SyncAccountArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       river.QueueDefault,
+		MaxAttempts: 10,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: activeStates},
+	}
+}
+
+// SyncPollArgs enqueues a sync round for every synced account: the
+// periodic safety net under change notifications.
+type SyncPollArgs struct{}
+
+// Kind is the stable name River stores for the job.
+func (SyncPollArgs) Kind() string { return "mailsync.poll" }
+
+// InsertOpts: one poll queued at a time.
+func (SyncPollArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       river.QueueDefault,
+		MaxAttempts: 3,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: activeStates},
+	}
+}
+
+// activeStates are the job states in which a unique job blocks another
+// insert of the same args: queued or running, not finished.
+var activeStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
 }

@@ -27,6 +27,7 @@ import (
 	"mailbridge/internal/db"
 	"mailbridge/internal/jobs"
 	"mailbridge/internal/mailbox"
+	"mailbridge/internal/mailsync"
 	"mailbridge/internal/microsoft"
 	"mailbridge/internal/ratelimit"
 	"mailbridge/internal/txn"
@@ -56,6 +57,9 @@ type Deps struct {
 	// MicrosoftHTTPClient talks to Microsoft (default: a client with a
 	// 30 s timeout).
 	MicrosoftHTTPClient *http.Client
+	// SyncWebhook receives Microsoft Graph change and lifecycle
+	// notifications (mailsync.Syncer.Webhook); nil when sync does not run.
+	SyncWebhook http.Handler
 }
 
 // New returns the complete handler.
@@ -127,6 +131,10 @@ func New(d Deps) (http.Handler, error) {
 		// the user); with one, it must be the user who started the flow.
 		mux.Handle("GET "+microsoft.CallbackPath, authn.Middleware(http.HandlerFunc(ms.Callback)))
 		mux.HandleFunc("GET "+microsoft.SignInPath, ms.StartSignIn)
+	}
+	if d.SyncWebhook != nil {
+		mux.Handle("POST "+mailsync.NotificationsPath, d.SyncWebhook)
+		mux.Handle("POST "+mailsync.LifecyclePath, d.SyncWebhook)
 	}
 	mux.HandleFunc("/auth/", notFound)
 	mux.HandleFunc("/api/", notFound)

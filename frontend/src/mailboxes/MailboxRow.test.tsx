@@ -19,6 +19,10 @@ function mailbox(overrides: Partial<Mailbox> = {}): Mailbox {
     undeliveredEmailCount: 0,
     lastSyncedAt: "2026-03-02T14:05:00Z",
     lastSyncError: null,
+    syncStage: "INCREMENTAL",
+    syncProgressDone: 0,
+    syncProgressTotal: null,
+    throttledUntil: null,
     ...overrides,
   };
 }

@@ -13,6 +13,7 @@ import {
   noProviderLabel,
   providerLabels,
 } from "./labels";
+import { SyncHealth } from "./SyncHealth";
 
 export type Mailbox = MailboxesQuery["viewer"]["mailboxes"][number];
 
@@ -134,6 +135,7 @@ export function MailboxRow({ mailbox, timeZone, addin }: MailboxRowProps) {
               )}
             </dd>
           </div>
+          <SyncHealth mailbox={mailbox} timeZone={timeZone} />
           <div>
             <dt>Scheduled emails</dt>
             <dd>

@@ -21,6 +21,10 @@ function mailbox(overrides: Partial<Mailbox> = {}): Mailbox {
     undeliveredEmailCount: 0,
     lastSyncedAt: null,
     lastSyncError: null,
+    syncStage: "INCREMENTAL",
+    syncProgressDone: 0,
+    syncProgressTotal: null,
+    throttledUntil: null,
     ...overrides,
   };
 }
