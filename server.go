@@ -49,6 +49,7 @@ import (
 	"mailbridge/internal/m365sim"
 	"mailbridge/internal/mailbox"
 	"mailbridge/internal/microsoft"
+	"mailbridge/internal/send"
 	"mailbridge/internal/server"
 	"mailbridge/internal/viewer"
 )
@@ -247,7 +248,19 @@ func startJobs(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logge
 	assigner := mailbox.NewAssigner(d, ins, mailbox.AssignOptions{BackgroundThreshold: cfg.AssignBackgroundThreshold})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, mailbox.NewAssignWorker(assigner))
-	rc, err := jobs.NewClient(d, workers, jobs.Options{Logger: log})
+	jo := jobs.Options{Logger: log}
+	// ---- Delivery of scheduled emails (internal/send) ----
+	if cfg.Microsoft.Configured() {
+		ms, err := microsoft.New(microsoft.Options{Config: cfg.Microsoft, PublicURL: cfg.PublicURL, Client: d.Client(), Logger: log})
+		if err != nil {
+			return nil, nil, err
+		}
+		sender := send.New(d, ms, send.Options{Lease: cfg.SendLease, Logger: log})
+		sender.AddWorkers(workers)
+		jo.PeriodicJobs = append(jo.PeriodicJobs, sender.PeriodicJobs()...)
+	}
+	// ---- end delivery ----
+	rc, err := jobs.NewClient(d, workers, jo)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -171,6 +171,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			microsoftaccount.FieldTokenExpiresAt:    {Type: field.TypeTime, Column: microsoftaccount.FieldTokenExpiresAt},
 			microsoftaccount.FieldTokenVersion:      {Type: field.TypeInt, Column: microsoftaccount.FieldTokenVersion},
 			microsoftaccount.FieldRefreshingUntil:   {Type: field.TypeTime, Column: microsoftaccount.FieldRefreshingUntil},
+			microsoftaccount.FieldSendLeaseID:       {Type: field.TypeString, Column: microsoftaccount.FieldSendLeaseID},
+			microsoftaccount.FieldSendLeaseUntil:    {Type: field.TypeTime, Column: microsoftaccount.FieldSendLeaseUntil},
 		},
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
@@ -1440,6 +1442,16 @@ func (f *MicrosoftAccountFilter) WhereTokenVersion(p entql.IntP) {
 // WhereRefreshingUntil applies the entql time.Time predicate on the refreshing_until field.
 func (f *MicrosoftAccountFilter) WhereRefreshingUntil(p entql.TimeP) {
 	f.Where(p.Field(microsoftaccount.FieldRefreshingUntil))
+}
+
+// WhereSendLeaseID applies the entql string predicate on the send_lease_id field.
+func (f *MicrosoftAccountFilter) WhereSendLeaseID(p entql.StringP) {
+	f.Where(p.Field(microsoftaccount.FieldSendLeaseID))
+}
+
+// WhereSendLeaseUntil applies the entql time.Time predicate on the send_lease_until field.
+func (f *MicrosoftAccountFilter) WhereSendLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(microsoftaccount.FieldSendLeaseUntil))
 }
 
 // WhereHasOrganization applies a predicate to check if query has an edge organization.

@@ -255,6 +255,8 @@ var (
 		{Name: "token_expires_at", Type: field.TypeTime, Nullable: true},
 		{Name: "token_version", Type: field.TypeInt, Default: 0},
 		{Name: "refreshing_until", Type: field.TypeTime, Nullable: true},
+		{Name: "send_lease_id", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "send_lease_until", Type: field.TypeTime, Nullable: true},
 		{Name: "org_id", Type: field.TypeInt},
 		{Name: "user_id", Type: field.TypeInt},
 	}
@@ -266,13 +268,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "microsoft_accounts_organizations_organization",
-				Columns:    []*schema.Column{MicrosoftAccountsColumns[17]},
+				Columns:    []*schema.Column{MicrosoftAccountsColumns[19]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "microsoft_accounts_users_user",
-				Columns:    []*schema.Column{MicrosoftAccountsColumns[18]},
+				Columns:    []*schema.Column{MicrosoftAccountsColumns[20]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -281,12 +283,12 @@ var (
 			{
 				Name:    "microsoftaccount_org_id_tenant_id_object_id",
 				Unique:  true,
-				Columns: []*schema.Column{MicrosoftAccountsColumns[17], MicrosoftAccountsColumns[3], MicrosoftAccountsColumns[4]},
+				Columns: []*schema.Column{MicrosoftAccountsColumns[19], MicrosoftAccountsColumns[3], MicrosoftAccountsColumns[4]},
 			},
 			{
 				Name:    "microsoftaccount_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{MicrosoftAccountsColumns[18]},
+				Columns: []*schema.Column{MicrosoftAccountsColumns[20]},
 			},
 		},
 	}
@@ -439,6 +441,11 @@ var (
 				Name:    "scheduledemail_state_send_at",
 				Unique:  false,
 				Columns: []*schema.Column{ScheduledEmailsColumns[4], ScheduledEmailsColumns[8]},
+			},
+			{
+				Name:    "scheduledemail_mailbox_id_send_requested_at",
+				Unique:  false,
+				Columns: []*schema.Column{ScheduledEmailsColumns[22], ScheduledEmailsColumns[13]},
 			},
 		},
 	}

@@ -73,6 +73,10 @@ type Config struct {
 	// AssignBackgroundThreshold: assignMailbox selections larger than this
 	// run as a background job (chunks of 1,000 states).
 	AssignBackgroundThreshold int
+	// SendLease is how long a claimed scheduled email and a mailbox's
+	// delivery stay reserved without renewal: after a crash, delivery
+	// resumes that much later.
+	SendLease time.Duration
 	// Microsoft is the identity platform and Graph configuration.
 	Microsoft Microsoft
 }
@@ -120,6 +124,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 		c                         Config
 		mode, logLevel, dataDir   string
 		idle, absolute, reqTimout string
+		sendLease                 string
 		errs                      []error
 	)
 	env := func(name, def string) string { return cmp.Or(getenv(name), def) }
@@ -153,6 +158,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	fs.IntVar(&c.RateLimitBurst, "rate-limit-burst", envInt(getenv, "RATE_LIMIT_BURST", 60, &errs), "API requests a caller may send at once before the per-minute rate applies (env RATE_LIMIT_BURST)")
 
 	fs.IntVar(&c.AssignBackgroundThreshold, "assign-background-threshold", envInt(getenv, "ASSIGN_BACKGROUND_THRESHOLD", 5000, &errs), "assignMailbox runs selections larger than this in the background (env ASSIGN_BACKGROUND_THRESHOLD)")
+	fs.StringVar(&sendLease, "send-lease", env("SEND_LEASE", "2m"), "how long a scheduled email being sent stays reserved without renewal; after a crash its delivery resumes that much later (env SEND_LEASE)")
 	ms := addMicrosoftFlags(fs, getenv, &errs)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -193,6 +199,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	c.SessionIdleTimeout = duration(idle, "--session-idle-timeout / SESSION_IDLE_TIMEOUT", &errs)
 	c.SessionAbsoluteTimeout = duration(absolute, "--session-absolute-timeout / SESSION_ABSOLUTE_TIMEOUT", &errs)
 	c.RequestTimeout = duration(reqTimout, "--request-timeout / REQUEST_TIMEOUT", &errs)
+	c.SendLease = duration(sendLease, "--send-lease / SEND_LEASE", &errs)
 	if c.SessionAbsoluteTimeout < c.SessionIdleTimeout {
 		errs = append(errs, errors.New("--session-absolute-timeout must not be shorter than --session-idle-timeout"))
 	}
