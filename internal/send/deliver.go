@@ -82,7 +82,7 @@ func (a *account) step(ctx context.Context) (time.Duration, error) {
 		return 0, errorf("find interrupted email: %w", err)
 	}
 	if e == nil {
-		wait, open, err := a.pace(ctx, allIDs, byID, sendable, now)
+		wait, open, freeAt, err := a.pace(ctx, allIDs, byID, sendable, now)
 		if err != nil || wait != 0 {
 			return wait, err
 		}
@@ -90,6 +90,18 @@ func (a *account) step(ctx context.Context) (time.Duration, error) {
 			Where(scheduledemail.MailboxIDIn(open...), scheduledemail.StateEQ(scheduledemail.StateSCHEDULED), scheduledemail.SendAtLTE(now)).
 			Order(ent.Asc(scheduledemail.FieldSendAt), ent.Asc(scheduledemail.FieldID)).First(ctx)
 		if ent.IsNotFound(err) {
+			// Emails of mailboxes at their daily limit wait for it.
+			if len(open) < len(sendable) {
+				held, err := c.ScheduledEmail.Query().
+					Where(scheduledemail.MailboxIDIn(sendable...), scheduledemail.StateEQ(scheduledemail.StateSCHEDULED), scheduledemail.SendAtLTE(now)).
+					Exist(ctx)
+				if err != nil {
+					return 0, errorf("find held email: %w", err)
+				}
+				if held {
+					return max(freeAt.Sub(now), time.Second), nil
+				}
+			}
 			return nothingDue, nil
 		}
 		if err != nil {
@@ -127,31 +139,30 @@ func (a *account) step(ctx context.Context) (time.Duration, error) {
 // the sendable mailboxes may send now. Submissions are counted by
 // send_requested_at, in the database, so every worker and instance sees
 // the same counts.
-func (a *account) pace(ctx context.Context, allIDs []int, byID map[int]*ent.Mailbox, sendable []int, now time.Time) (time.Duration, []int, error) {
+func (a *account) pace(ctx context.Context, allIDs []int, byID map[int]*ent.Mailbox, sendable []int, now time.Time) (wait time.Duration, open []int, freeAt time.Time, err error) {
 	c := a.s.db.Client()
 	recent, err := c.ScheduledEmail.Query().
 		Where(scheduledemail.MailboxIDIn(allIDs...), scheduledemail.SendRequestedAtGT(now.Add(-time.Minute))).
 		Order(ent.Asc(scheduledemail.FieldSendRequestedAt)).
 		Select(scheduledemail.FieldSendRequestedAt).All(ctx)
 	if err != nil {
-		return 0, nil, errorf("count sends this minute: %w", err)
+		return 0, nil, time.Time{}, errorf("count sends this minute: %w", err)
 	}
 	if n := len(recent); n >= MaxSendsPerMinute {
-		return max(recent[n-MaxSendsPerMinute].SendRequestedAt.Add(time.Minute).Sub(now), time.Millisecond), nil, nil
+		return max(recent[n-MaxSendsPerMinute].SendRequestedAt.Add(time.Minute).Sub(now), time.Millisecond), nil, time.Time{}, nil
 	}
 	dayAgo := now.Add(-24 * time.Hour)
 	var perMailbox []struct {
-		MailboxID int       `json:"mailbox_id"`
-		Count     int       `json:"count"`
-		Oldest    time.Time `json:"oldest"`
+		MailboxID int `json:"mailbox_id"`
+		Count     int `json:"count"`
 	}
 	err = c.ScheduledEmail.Query().
 		Where(scheduledemail.MailboxIDIn(allIDs...), scheduledemail.SendRequestedAtGT(dayAgo)).
 		GroupBy(scheduledemail.FieldMailboxID).
-		Aggregate(ent.Count(), ent.As(ent.Min(scheduledemail.FieldSendRequestedAt), "oldest")).
+		Aggregate(ent.Count()).
 		Scan(ctx, &perMailbox)
 	if err != nil {
-		return 0, nil, errorf("count sends today: %w", err)
+		return 0, nil, time.Time{}, errorf("count sends today: %w", err)
 	}
 	total := 0
 	for _, r := range perMailbox {
@@ -164,18 +175,23 @@ func (a *account) pace(ctx context.Context, allIDs []int, byID map[int]*ent.Mail
 			Order(ent.Asc(scheduledemail.FieldSendRequestedAt)).Offset(total - MaxRecipientsPerDay).
 			Select(scheduledemail.FieldSendRequestedAt).First(ctx)
 		if err != nil {
-			return 0, nil, errorf("oldest send today: %w", err)
+			return 0, nil, time.Time{}, errorf("oldest send today: %w", err)
 		}
-		return max(oldest.SendRequestedAt.Add(24*time.Hour).Sub(now), time.Second), nil, nil
+		return max(oldest.SendRequestedAt.Add(24*time.Hour).Sub(now), time.Second), nil, time.Time{}, nil
 	}
 	full := map[int]time.Time{}
 	for _, r := range perMailbox {
 		if m := byID[r.MailboxID]; m != nil && r.Count >= m.DailySendLimit {
-			full[r.MailboxID] = r.Oldest.Add(24 * time.Hour)
+			oldest, err := c.ScheduledEmail.Query().
+				Where(scheduledemail.MailboxID(r.MailboxID), scheduledemail.SendRequestedAtGT(dayAgo)).
+				Order(ent.Asc(scheduledemail.FieldSendRequestedAt)).Offset(r.Count - m.DailySendLimit).
+				Select(scheduledemail.FieldSendRequestedAt).First(ctx)
+			if err != nil {
+				return 0, nil, time.Time{}, errorf("oldest send of mailbox %d today: %w", r.MailboxID, err)
+			}
+			full[r.MailboxID] = oldest.SendRequestedAt.Add(24 * time.Hour)
 		}
 	}
-	var open []int
-	freeAt := time.Time{}
 	for _, id := range sendable {
 		t, isFull := full[id]
 		if !isFull {
@@ -185,9 +201,9 @@ func (a *account) pace(ctx context.Context, allIDs []int, byID map[int]*ent.Mail
 		}
 	}
 	if len(open) == 0 {
-		return max(freeAt.Sub(now), time.Second), nil, nil
+		return max(freeAt.Sub(now), time.Second), nil, freeAt, nil
 	}
-	return 0, open, nil
+	return 0, open, freeAt, nil
 }
 
 func newAttemptID() string {
