@@ -259,7 +259,7 @@ func (e *env) startRiver(s *send.Sender) *river.Client[*sql.Tx] {
 	workers := river.NewWorkers()
 	s.AddWorkers(workers)
 	rc, err := jobs.NewClient(e.d, workers, jobs.Options{
-		FetchPollInterval: 50 * time.Millisecond, PeriodicJobs: s.PeriodicJobs(),
+		FetchPollInterval: 100 * time.Millisecond, PeriodicJobs: s.PeriodicJobs(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	require.NoError(e.t, err)
