@@ -182,6 +182,8 @@ type ComplexityRoot struct {
 		NeedsMigration        func(childComplexity int) int
 		Provider              func(childComplexity int) int
 		SendEnabled           func(childComplexity int) int
+		SendStatus            func(childComplexity int) int
+		SendStatusReason      func(childComplexity int) int
 		SyncEnabled           func(childComplexity int) int
 		SyncStage             func(childComplexity int) int
 		ThrottledUntil        func(childComplexity int) int
@@ -407,6 +409,8 @@ type AssignmentResolver interface {
 type MailboxResolver interface {
 	NeedsMigration(ctx context.Context, obj *ent.Mailbox) (bool, error)
 	UndeliveredEmailCount(ctx context.Context, obj *ent.Mailbox) (int, error)
+	SendStatus(ctx context.Context, obj *ent.Mailbox) (model.MailboxSendStatus, error)
+	SendStatusReason(ctx context.Context, obj *ent.Mailbox) (*string, error)
 }
 type MutationResolver interface {
 	SetSync(ctx context.Context, input model.SetSyncInput) (*model.SetSyncPayload, error)
@@ -993,6 +997,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mailbox.SendEnabled(childComplexity), true
+	case "Mailbox.sendStatus":
+		if e.ComplexityRoot.Mailbox.SendStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mailbox.SendStatus(childComplexity), true
+	case "Mailbox.sendStatusReason":
+		if e.ComplexityRoot.Mailbox.SendStatusReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mailbox.SendStatusReason(childComplexity), true
 	case "Mailbox.syncEnabled":
 		if e.ComplexityRoot.Mailbox.SyncEnabled == nil {
 			break
@@ -2064,7 +2080,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "microsoft.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "microsoft.graphqls" "schema.graphqls" "send.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2078,6 +2094,7 @@ func sourceData(filename string) string {
 var sources = []*ast.Source{
 	{Name: "microsoft.graphqls", Input: sourceData("microsoft.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
+	{Name: "send.graphqls", Input: sourceData("send.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2364,6 +2381,10 @@ func (ec *executionContext) childFields_Mailbox(ctx context.Context, field graph
 		return ec.fieldContext_Mailbox_needsMigration(ctx, field)
 	case "undeliveredEmailCount":
 		return ec.fieldContext_Mailbox_undeliveredEmailCount(ctx, field)
+	case "sendStatus":
+		return ec.fieldContext_Mailbox_sendStatus(ctx, field)
+	case "sendStatusReason":
+		return ec.fieldContext_Mailbox_sendStatusReason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Mailbox", field.Name)
 }
@@ -5648,6 +5669,52 @@ func (ec *executionContext) _Mailbox_undeliveredEmailCount(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_Mailbox_undeliveredEmailCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Mailbox", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Mailbox_sendStatus(ctx context.Context, field graphql.CollectedField, obj *ent.Mailbox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mailbox_sendStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mailbox().SendStatus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MailboxSendStatus) graphql.Marshaler {
+			return ec.marshalNMailboxSendStatus2mailbridgeᚋgraphᚋmodelᚐMailboxSendStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mailbox_sendStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mailbox", field, true, true, "MailboxSendStatus")
+}
+
+func (ec *executionContext) _Mailbox_sendStatusReason(ctx context.Context, field graphql.CollectedField, obj *ent.Mailbox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mailbox_sendStatusReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mailbox().SendStatusReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mailbox_sendStatusReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mailbox", field, true, true, "String")
 }
 
 func (ec *executionContext) _MailboxConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MailboxConnection) (ret graphql.Marshaler) {
@@ -12920,6 +12987,18 @@ func (ec *executionContext) _Mailbox(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Mailbox_undeliveredEmailCount(ctx, field, obj)
 				})
+		case "sendStatus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Mailbox_sendStatus(ctx, field, obj)
+				})
+		case "sendStatusReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Mailbox_sendStatusReason(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15095,6 +15174,16 @@ func (ec *executionContext) marshalNMailboxOrderField2ᚖmailbridgeᚋentᚐMail
 		graphql.AddInvalidNullError(ctx, "MailboxOrderField!")
 		return graphql.Null
 	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNMailboxSendStatus2mailbridgeᚋgraphᚋmodelᚐMailboxSendStatus(ctx context.Context, v any) (model.MailboxSendStatus, error) {
+	var res model.MailboxSendStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMailboxSendStatus2mailbridgeᚋgraphᚋmodelᚐMailboxSendStatus(ctx context.Context, sel ast.SelectionSet, v model.MailboxSendStatus) graphql.Marshaler {
 	return v
 }
 

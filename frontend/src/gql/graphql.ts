@@ -62,6 +62,23 @@ export type MailboxProvider =
   | 'EXCHANGE_EWS'
   | 'OFFICE365_OAUTH';
 
+/** What a mailbox's sending is doing, as shown on Settings › You › Mailboxes. */
+export type MailboxSendStatus =
+  /**
+   * Scheduled emails wait and are never failed: Sending is off, the mailbox is
+   * not connected, needs reconnecting, waits for admin approval or still uses
+   * Exchange Web Services. They go out once the mailbox is fixed or they are
+   * assigned to another mailbox. `sendStatusReason` says which.
+   */
+  | 'HELD'
+  /** Due scheduled emails go out, at most 30 a minute per Microsoft 365 mailbox and within the daily limits. */
+  | 'SENDING'
+  /**
+   * Microsoft 365 asked Mailbridge to wait, or blocked the mailbox from
+   * sending for a while; sending resumes on its own after `throttledUntil`.
+   */
+  | 'THROTTLED';
+
 /** Narrows the sequence-state list. All given conditions must hold. */
 export type SequenceStateFilterInput = {
   /** Only states that still have scheduled, undelivered emails. */
@@ -127,7 +144,9 @@ export type AdminConsentOffice365Mutation = { adminConsentOffice365: { adminCons
 export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MailboxesQuery = { viewer: { outlookAddinMinVersion: string | null, user: { id: string, outlookAddinVersion: string | null }, mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null }> } };
+export type MailboxesQuery = { viewer: { outlookAddinMinVersion: string | null, user: { id: string, outlookAddinVersion: string | null }, mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null, sendStatus: MailboxSendStatus, sendStatusReason: string | null, lastSentAt: string | null, lastSendError: string | null, throttledUntil: string | null }> } };
+
+export type SendHealthFragment = { sendStatus: MailboxSendStatus, sendStatusReason: string | null, lastSentAt: string | null, lastSendError: string | null, throttledUntil: string | null };
 
 export type AssignableMailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -190,7 +209,15 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-
+export const SendHealthFragmentDoc = new TypedDocumentString(`
+    fragment SendHealth on Mailbox {
+  sendStatus
+  sendStatusReason
+  lastSentAt
+  lastSendError
+  throttledUntil
+}
+    `, {"fragmentName":"SendHealth"}) as unknown as TypedDocumentString<SendHealthFragment, unknown>;
 export const ConnectOffice365Document = new TypedDocumentString(`
     mutation ConnectOffice365($input: ConnectOffice365Input!) {
   connectOffice365(input: $input) {
@@ -256,10 +283,17 @@ export const MailboxesDocument = new TypedDocumentString(`
       undeliveredEmailCount
       lastSyncedAt
       lastSyncError
+      ...SendHealth
     }
   }
 }
-    `) as unknown as TypedDocumentString<MailboxesQuery, MailboxesQueryVariables>;
+    fragment SendHealth on Mailbox {
+  sendStatus
+  sendStatusReason
+  lastSentAt
+  lastSendError
+  throttledUntil
+}`) as unknown as TypedDocumentString<MailboxesQuery, MailboxesQueryVariables>;
 export const AssignableMailboxesDocument = new TypedDocumentString(`
     query AssignableMailboxes {
   assignableMailboxes {

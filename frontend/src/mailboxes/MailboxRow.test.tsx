@@ -19,6 +19,11 @@ function mailbox(overrides: Partial<Mailbox> = {}): Mailbox {
     undeliveredEmailCount: 0,
     lastSyncedAt: "2026-03-02T14:05:00Z",
     lastSyncError: null,
+    sendStatus: "SENDING",
+    sendStatusReason: null,
+    lastSentAt: null,
+    lastSendError: null,
+    throttledUntil: null,
     ...overrides,
   };
 }

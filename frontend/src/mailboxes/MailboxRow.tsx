@@ -2,6 +2,7 @@ import { useId, useRef, useState } from "react";
 import { countNoun, formatDateTime } from "../format";
 import type { MailboxesQuery } from "../gql/graphql";
 import { type AddinVersions, MailboxSetupPanel } from "./MailboxSetupPanel";
+import { SendHealth } from "./SendHealth";
 import {
   connectionStateHints,
   connectionStateLabels,
@@ -96,6 +97,7 @@ export function MailboxRow({ mailbox, timeZone, addin }: MailboxRowProps) {
               <OnOff on={mailbox.sendEnabled} />
             </dd>
           </div>
+          <SendHealth mailbox={mailbox} timeZone={timeZone} />
           <div>
             <dt>Last synced</dt>
             <dd>

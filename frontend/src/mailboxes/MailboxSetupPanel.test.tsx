@@ -21,6 +21,11 @@ function mailbox(overrides: Partial<Mailbox> = {}): Mailbox {
     undeliveredEmailCount: 0,
     lastSyncedAt: null,
     lastSyncError: null,
+    sendStatus: "HELD",
+    sendStatusReason: null,
+    lastSentAt: null,
+    lastSendError: null,
+    throttledUntil: null,
     ...overrides,
   };
 }
