@@ -119,8 +119,8 @@ type Options struct {
 	// LISTENs). Default 1s.
 	FetchPollInterval time.Duration
 	Logger            *slog.Logger
-	// SendWorkers of QueueSend (default 10): delivery jobs mostly wait on
-	// Graph.
+	// SendWorkers of QueueSend (default 50): delivery jobs mostly wait on
+	// Graph, one per Microsoft account.
 	SendWorkers int
 	// PeriodicJobs are inserted by the elected leader at their intervals.
 	PeriodicJobs []*river.PeriodicJob
@@ -134,7 +134,7 @@ func NewClient(d *db.DB, workers *river.Workers, o Options) (*river.Client[*sql.
 		o.MaxWorkers = 2
 	}
 	if o.SendWorkers <= 0 {
-		o.SendWorkers = 10
+		o.SendWorkers = 50
 	}
 	c, err := river.NewClient(d.RiverDriver(), &river.Config{
 		Queues: map[string]river.QueueConfig{

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,10 +127,7 @@ func (a *account) step(ctx context.Context) (time.Duration, error) {
 	if n == 0 {
 		return 0, nil // assigned, cancelled or claimed meanwhile
 	}
-	e, err = c.ScheduledEmail.Get(ctx, e.ID)
-	if err != nil {
-		return 0, errorf("reload email: %w", err)
-	}
+	e.State, e.AttemptID = scheduledemail.StateDELIVERING, &attempt
 	d := &delivery{account: a, e: e, mb: byID[e.MailboxID], attempt: attempt, prevAttempt: prevAttempt}
 	return d.run(ctx)
 }
@@ -141,15 +139,29 @@ func (a *account) step(ctx context.Context) (time.Duration, error) {
 // the same counts.
 func (a *account) pace(ctx context.Context, allIDs []int, byID map[int]*ent.Mailbox, sendable []int, now time.Time) (wait time.Duration, open []int, freeAt time.Time, err error) {
 	c := a.s.db.Client()
+	// A send counts from when Exchange had surely taken it: its recorded
+	// 202 (submitted_at), else its request plus a margin for the trip. The
+	// next send's request then reaches Exchange a full minute after the
+	// 30th before it, whatever the network's delays.
 	recent, err := c.ScheduledEmail.Query().
-		Where(scheduledemail.MailboxIDIn(allIDs...), scheduledemail.SendRequestedAtGT(now.Add(-time.Minute))).
-		Order(ent.Asc(scheduledemail.FieldSendRequestedAt)).
-		Select(scheduledemail.FieldSendRequestedAt).All(ctx)
+		Where(scheduledemail.MailboxIDIn(allIDs...), scheduledemail.SendRequestedAtGT(now.Add(-time.Minute-a.s.o.Lease))).
+		Select(scheduledemail.FieldSendRequestedAt, scheduledemail.FieldSubmittedAt).All(ctx)
 	if err != nil {
 		return 0, nil, time.Time{}, errorf("count sends this minute: %w", err)
 	}
-	if n := len(recent); n >= MaxSendsPerMinute {
-		return max(recent[n-MaxSendsPerMinute].SendRequestedAt.Add(time.Minute).Sub(now), time.Millisecond), nil, time.Time{}, nil
+	var window []time.Time
+	for _, r := range recent {
+		t := r.SendRequestedAt.Add(submitMargin)
+		if r.SubmittedAt != nil && r.SubmittedAt.After(*r.SendRequestedAt) {
+			t = *r.SubmittedAt
+		}
+		if t.After(now.Add(-time.Minute)) {
+			window = append(window, t)
+		}
+	}
+	if n := len(window); n >= MaxSendsPerMinute {
+		slices.SortFunc(window, time.Time.Compare)
+		return max(window[n-MaxSendsPerMinute].Add(time.Minute).Sub(now), time.Millisecond), nil, time.Time{}, nil
 	}
 	dayAgo := now.Add(-24 * time.Hour)
 	var perMailbox []struct {

@@ -72,7 +72,7 @@ type envOptions struct {
 // env is a Sender over a database and a running emulator with one tenant
 // (contoso.com) and the Mailbridge app registration.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	d      *db.DB
 	sim    *m365sim.Server
 	tenant m365sim.Tenant
@@ -85,7 +85,7 @@ type env struct {
 	n      int
 }
 
-func newEnv(t *testing.T, d *db.DB, o envOptions) *env {
+func newEnv(t testing.TB, d *db.DB, o envOptions) *env {
 	t.Helper()
 	if o.scale == 0 {
 		o.scale = 1
@@ -273,7 +273,7 @@ func (e *env) startRiver(s *send.Sender) *river.Client[*sql.Tx] {
 }
 
 // waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

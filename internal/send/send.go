@@ -40,6 +40,9 @@ const (
 	defaultRunBudget     = 2 * time.Minute
 	maxInJobWait         = 2 * time.Second
 	submissionBlockPause = 24 * time.Hour
+	// submitMargin bounds how long a send request takes to reach Exchange
+	// when its answer was not recorded (pacing counts it from then).
+	submitMargin = 5 * time.Second
 )
 
 // Options tune a Sender. Zero values take the defaults.

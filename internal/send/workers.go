@@ -119,7 +119,8 @@ func (e errTransient) Unwrap() error { return e.err }
 // budget is spent. attempt is the job's attempt, for backoff.
 func (s *Sender) RunAccount(ctx context.Context, accountID int, leaseID string, attempt int) error {
 	ctx = viewer.SystemContext(ctx)
-	ok, err := s.takeAccount(ctx, accountID, leaseID, s.now().Add(s.o.Lease))
+	leaseUntil := s.now().Add(s.o.Lease)
+	ok, err := s.takeAccount(ctx, accountID, leaseID, leaseUntil)
 	if err != nil || !ok {
 		return err // another job is sending for this account
 	}
@@ -166,8 +167,12 @@ func (s *Sender) RunAccount(ctx context.Context, accountID int, leaseID string, 
 			}
 			return river.JobSnooze(time.Millisecond)
 		}
-		if ok, err := s.takeAccount(ctx, accountID, leaseID, s.now().Add(s.o.Lease)); err != nil || !ok {
-			return err
+		// Renew the lease once half of it is gone.
+		if s.now().After(leaseUntil.Add(-s.o.Lease / 2)) {
+			leaseUntil = s.now().Add(s.o.Lease)
+			if ok, err := s.takeAccount(ctx, accountID, leaseID, leaseUntil); err != nil || !ok {
+				return err
+			}
 		}
 	}
 }

@@ -19,7 +19,7 @@ import (
 // Browser drives the emulator's sign-in and consent pages over HTTP: a
 // cookie jar, no redirects followed, forms submitted as a person would.
 type Browser struct {
-	t *testing.T
+	t testing.TB
 	c *http.Client
 	// AppURL is Mailbridge's origin: redirects there are returned, not followed.
 	AppURL string
@@ -27,7 +27,7 @@ type Browser struct {
 	Password string
 }
 
-func NewBrowser(t *testing.T, appURL, password string) *Browser {
+func NewBrowser(t testing.TB, appURL, password string) *Browser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
@@ -128,7 +128,7 @@ func (b *Browser) Click(p *Page, id string, fields map[string]string) *Page {
 	return next
 }
 
-func mustResolve(t *testing.T, base *url.URL, ref string) string {
+func mustResolve(t testing.TB, base *url.URL, ref string) string {
 	t.Helper()
 	u, err := base.Parse(ref)
 	require.NoError(t, err)
