@@ -320,7 +320,9 @@ func (d *delivery) draft(ctx context.Context) (string, error) {
 		}
 	}
 	msg := models.NewMessage()
-	msg.SetSubject(&d.e.Subject)
+	if d.e.Subject != "" {
+		msg.SetSubject(&d.e.Subject)
+	}
 	body := models.NewItemBody()
 	ct := models.TEXT_BODYTYPE
 	if strings.HasPrefix(strings.TrimSpace(d.e.Body), "<") {
@@ -340,13 +342,43 @@ func (d *delivery) draft(ctx context.Context) (string, error) {
 	h.SetName(ptr(SendIDHeader))
 	h.SetValue(ptr(strconv.Itoa(d.e.ID)))
 	msg.SetInternetMessageHeaders([]models.InternetMessageHeaderable{h})
-	created, err := gc.Me().Messages().Post(ctx, msg, &users.ItemMessagesRequestBuilderPostRequestConfiguration{Headers: immutableIDs()})
+	created, err := d.createDraft(ctx, msg)
 	if err != nil {
 		return "", err
 	}
 	id := *created.GetId()
 	d.e.InternetMessageID = created.GetInternetMessageId()
 	return id, d.save(ctx, d.owned().SetDraftID(id).SetNillableInternetMessageID(created.GetInternetMessageId()))
+}
+
+// createDraft creates msg as a draft: a reply in the thread of the
+// sequence state's previous sent email when there is one in this mailbox
+// (Exchange then sets In-Reply-To, References and the conversation), else a
+// new message.
+func (d *delivery) createDraft(ctx context.Context, msg models.Messageable) (models.Messageable, error) {
+	prev, err := d.s.db.Client().ScheduledEmail.Query().
+		Where(scheduledemail.SequenceStateID(d.e.SequenceStateID), scheduledemail.StepLT(d.e.Step),
+			scheduledemail.StateIn(scheduledemail.StateDELIVERED, scheduledemail.StateBOUNCED),
+			scheduledemail.GraphMessageIDNotNil()).
+		Order(ent.Desc(scheduledemail.FieldStep)).First(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, errorf("find previous step: %w", err)
+	}
+	if prev != nil {
+		body := users.NewItemMessagesItemCreateReplyPostRequestBody()
+		body.SetMessage(msg)
+		created, err := d.gc.Me().Messages().ByMessageId(*prev.GraphMessageID).CreateReply().Post(ctx, body,
+			&users.ItemMessagesItemCreateReplyRequestBuilderPostRequestConfiguration{Headers: immutableIDs()})
+		if err == nil || !isNotFound(err) {
+			return created, err
+		}
+		// The previous email is not in this mailbox (deleted, or sent from
+		// another one): start a new thread.
+	}
+	if msg.GetSubject() == nil {
+		msg.SetSubject(&d.e.Subject)
+	}
+	return d.gc.Me().Messages().Post(ctx, msg, &users.ItemMessagesRequestBuilderPostRequestConfiguration{Headers: immutableIDs()})
 }
 
 // send records that a send is requested, then sends the draft once, with

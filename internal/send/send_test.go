@@ -329,3 +329,37 @@ func TestSend_RevokedGrantHoldsEmails(t *testing.T) {
 		e.requireOnce(mb.Address, emails)
 	})
 }
+
+// A later step of a sequence goes out as a reply in the thread of the
+// previous step's email: same conversation, In-Reply-To and References set
+// by Exchange, to the prospect, from the mailbox.
+func TestSend_LaterStepRepliesInThread(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, dbtest.SQLite(t), envOptions{})
+	mb := e.connected("adele@contoso.com")[0]
+	first := e.schedule(mb, 1)[0]
+	require.NoError(t, e.run(mb))
+	first = e.email(first.ID)
+	require.Equal(t, scheduledemail.StateDELIVERED, first.State)
+	second := e.d.Client().ScheduledEmail.Create().SetOrgID(mb.OrgID).SetSequenceStateID(first.SequenceStateID).SetStep(2).
+		SetMailboxID(mb.ID).SetToAddress(first.ToAddress).SetSubject("").SetBody("Following up").
+		SetState(scheduledemail.StateSCHEDULED).SetSendAt(e.clock.Now().Add(-time.Second)).SaveX(e.sys)
+	require.NoError(t, e.run(mb))
+	second = e.email(second.ID)
+	require.Equal(t, scheduledemail.StateDELIVERED, second.State)
+
+	sentItems, err := e.sim.Messages(mb.Address, "sentitems")
+	require.NoError(t, err)
+	byID := map[string]m365sim.Message{}
+	for _, m := range sentItems {
+		byID[m.InternetMessageID] = m
+	}
+	reply, orig := byID[*second.InternetMessageID], byID[*first.InternetMessageID]
+	require.Equal(t, *first.InternetMessageID, reply.InReplyTo)
+	require.Contains(t, reply.References, *first.InternetMessageID)
+	require.Equal(t, orig.ConversationID, reply.ConversationID)
+	require.Equal(t, "RE: "+orig.Subject, reply.Subject)
+	require.Len(t, reply.To, 1)
+	require.Equal(t, first.ToAddress, reply.To[0].Address)
+	require.Equal(t, 1, e.sent(mb.Address)[fmt.Sprint(second.ID)])
+}
