@@ -40,8 +40,10 @@ func HoldReason(m *ent.Mailbox) string {
 		return "Held: Microsoft 365 no longer accepts Mailbridge's access. Click Reconnect to send again."
 	case m.ConnectionState == entmailbox.ConnectionStatePENDING_ADMIN_APPROVAL:
 		return "Held: waiting for your Microsoft 365 administrator to approve Mailbridge."
-	case m.ConnectionState != entmailbox.ConnectionStateCONNECTED || m.MicrosoftAccountID == nil:
+	case m.ConnectionState != entmailbox.ConnectionStateCONNECTED:
 		return "Held: this mailbox is not connected. Connect it to send."
+	case m.MicrosoftAccountID == nil:
+		return "Held: this mailbox has no Microsoft 365 sign-in yet. Click Reconnect to send."
 	case !m.SendEnabled:
 		return "Held: Sending is off for this mailbox."
 	}
