@@ -1,7 +1,9 @@
 package send_test
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,6 +53,16 @@ func TestSend_TwoInstancesOnePostgres(t *testing.T) {
 	other := send.New(d, e.newService(), send.Options{Now: e.clock.Now, PollInterval: 200 * time.Millisecond, Lease: 30 * time.Second, ConfirmWait: 2 * time.Second})
 	e.startRiver(e.sender)
 	e.startRiver(other)
+	// Duplicate delivery jobs for the same accounts on both instances (as
+	// a rescued job or a second dispatcher would make) find the account's
+	// send lease taken.
+	var wg sync.WaitGroup
+	for _, mb := range mbs {
+		for i, s := range []*send.Sender{e.sender, other, e.sender, other} {
+			wg.Go(func() { _ = s.RunAccount(context.Background(), *mb.MicrosoftAccountID, fmt.Sprint("dup-", i), 1) })
+		}
+	}
+	wg.Wait()
 	waitFor(t, 90*time.Second, "all delivered", func() bool { return e.count(scheduledemail.StateDELIVERED) == 24 })
 	for _, mb := range mbs {
 		e.requireOnce(mb.Address, emails[mb.Address])

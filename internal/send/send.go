@@ -32,13 +32,17 @@ import (
 // Exchange Online's sending limits per mailbox (MICROSOFT.md §4.3). Going
 // over them is not refused, so Mailbridge paces itself.
 const (
-	MaxSendsPerMinute    = 30
-	MaxRecipientsPerDay  = 10_000
-	defaultLease         = 2 * time.Minute
-	defaultPollInterval  = 5 * time.Second
-	defaultConfirmWait   = 10 * time.Minute
-	defaultRunBudget     = 2 * time.Minute
-	maxInJobWait         = 2 * time.Second
+	MaxSendsPerMinute   = 30
+	MaxRecipientsPerDay = 10_000
+	defaultLease        = 2 * time.Minute
+	defaultPollInterval = 5 * time.Second
+	defaultConfirmWait  = 10 * time.Minute
+	defaultRunBudget    = 2 * time.Minute
+	// maxInJobWait: shorter waits are slept in the job rather than
+	// snoozed. River moves snoozed jobs back every 5 seconds, up to 5
+	// seconds early, so a job woken early sleeps the rest instead of
+	// snoozing for another round.
+	maxInJobWait         = 6 * time.Second
 	submissionBlockPause = 24 * time.Hour
 	// submitMargin bounds how long a send request takes to reach Exchange
 	// when its answer was not recorded (pacing counts it from then).
