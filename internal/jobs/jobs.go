@@ -54,10 +54,11 @@ type SendDispatchArgs struct{}
 // Kind is the stable name River stores for the job.
 func (SendDispatchArgs) Kind() string { return "send.dispatch" }
 
-// InsertOpts: one pending dispatch at a time; a missed one is redone at the
-// next tick.
+// InsertOpts: not retried, a failed one is redone at the next tick; not
+// unique, so a dispatch left "running" by a killed process never blocks
+// the next ones (only the elected leader inserts them, once a tick).
 func (SendDispatchArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueSend, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: unfinished}}
+	return river.InsertOpts{Queue: QueueSend, MaxAttempts: 1}
 }
 
 // SendAccountArgs delivers the due emails of one Microsoft account (one
