@@ -297,11 +297,13 @@ func (d *delivery) draft(ctx context.Context) (string, error) {
 		switch {
 		case err == nil && !boolOf(m.GetIsDraft()):
 			return "", d.delivered(ctx, *d.e.DraftID, m)
-		case err == nil:
+		case err == nil && strings.EqualFold(fromOf(m), d.mb.Address):
 			return *d.e.DraftID, d.save(ctx, d.owned().SetNillableInternetMessageID(m.GetInternetMessageId()))
-		case !isNotFound(err):
+		case err != nil && !isNotFound(err):
 			return "", err
 		}
+		// Gone, or written for another of the account's addresses (the
+		// email was assigned to another mailbox meanwhile): a new draft.
 	} else if d.prevAttempt != "" {
 		// The interrupted attempt may have created a draft without
 		// recording it: adopt it rather than leave it behind.
@@ -472,9 +474,7 @@ func (d *delivery) delivered(ctx context.Context, graphID string, m models.Messa
 		if m.GetInternetMessageId() != nil {
 			u.SetInternetMessageID(*m.GetInternetMessageId())
 		}
-		if f := m.GetFrom(); f != nil && f.GetEmailAddress() != nil && f.GetEmailAddress().GetAddress() != nil {
-			from = *f.GetEmailAddress().GetAddress()
-		}
+		from = fromOf(m)
 	}
 	if err := d.save(ctx, u.SetSentAt(sentAt)); err != nil {
 		return err
@@ -641,6 +641,14 @@ func recipient(addr string) models.Recipientable {
 	r := models.NewRecipient()
 	r.SetEmailAddress(ea)
 	return r
+}
+
+// fromOf is the address in a message's From ("" when not read).
+func fromOf(m models.Messageable) string {
+	if f := m.GetFrom(); f != nil && f.GetEmailAddress() != nil && f.GetEmailAddress().GetAddress() != nil {
+		return *f.GetEmailAddress().GetAddress()
+	}
+	return ""
 }
 
 func boolOf(b *bool) bool { return b != nil && *b }
