@@ -39,6 +39,8 @@ type account struct {
 	id    int
 	lease string
 	gc    *msgraphsdk.GraphServiceClient
+	// primary is the account's primary SMTP address.
+	primary string
 }
 
 // nothingDue is step's answer when no email of the account is due.
@@ -397,9 +399,13 @@ func (d *delivery) send(ctx context.Context, draftID string) (time.Duration, err
 	if err != nil {
 		return d.failure(ctx, phaseSend, err)
 	}
-	m, err := d.get(ctx, draftID)
-	if err != nil {
-		m = nil // accepted; the read-back is only for the effective From
+	// Accepted. An alias reads the sent message back to learn the address
+	// Exchange actually sent from (tenants may rewrite aliases).
+	var m models.Messageable
+	if !strings.EqualFold(d.mb.Address, d.primary) {
+		if m, err = d.get(ctx, draftID); err != nil {
+			m = nil
+		}
 	}
 	return d.lost(d.delivered(ctx, draftID, m))
 }

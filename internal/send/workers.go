@@ -129,7 +129,15 @@ func (s *Sender) RunAccount(ctx context.Context, accountID int, leaseID string, 
 		_ = s.releaseAccount(ctx, accountID, leaseID, time.Time{})
 		return err
 	}
-	a := &account{s: s, id: accountID, lease: leaseID, gc: gc}
+	acct, err := s.db.Client().MicrosoftAccount.Get(ctx, accountID)
+	if err != nil {
+		_ = s.releaseAccount(ctx, accountID, leaseID, time.Time{})
+		return errorf("load account %d: %w", accountID, err)
+	}
+	a := &account{s: s, id: accountID, lease: leaseID, gc: gc, primary: acct.UserPrincipalName}
+	if acct.Mail != nil {
+		a.primary = *acct.Mail
+	}
 	deadline := time.Now().Add(s.real(s.o.RunBudget))
 	for {
 		if err := ctx.Err(); err != nil {
