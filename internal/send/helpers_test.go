@@ -131,7 +131,7 @@ func (e *env) newService() *microsoft.Service {
 		Config: e.cfg, PublicURL: publicURL, Client: e.d.Client(),
 		HTTPClient: &http.Client{Timeout: 10 * time.Second},
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)), Now: e.clock.Now,
-		SignIn:     func(context.Context, http.ResponseWriter, *http.Request, int) error { return nil },
+		SignIn: func(context.Context, http.ResponseWriter, *http.Request, int) error { return nil },
 	})
 	require.NoError(e.t, err)
 	return svc
