@@ -51,6 +51,7 @@ import (
 	"mailbridge/internal/mailsync"
 	"mailbridge/internal/microsoft"
 	"mailbridge/internal/migration"
+	"mailbridge/internal/send"
 	"mailbridge/internal/server"
 	"mailbridge/internal/viewer"
 )
@@ -256,14 +257,13 @@ func startJobs(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logge
 	workers := river.NewWorkers()
 	river.AddWorker(workers, mailbox.NewAssignWorker(assigner))
 	var periodic []*river.PeriodicJob
-
-	// --- mail and calendar sync (internal/mailsync) ---
 	var syncer *mailsync.Syncer
 	if cfg.Microsoft.Configured() {
 		ms, err := microsoft.New(microsoft.Options{Config: cfg.Microsoft, PublicURL: cfg.PublicURL, Client: d.Client(), Logger: log})
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		// Mail and calendar sync (internal/mailsync).
 		syncer = mailsync.New(mailsync.Options{
 			DB: d, Microsoft: ms, Inserter: ins, Logger: log,
 			InitialWindow: cfg.SyncInitialWindow, NotificationURL: mailsync.NotificationURLFor(cfg.PublicURL),
@@ -271,9 +271,11 @@ func startJobs(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logge
 		river.AddWorker(workers, mailsync.NewSyncWorker(syncer))
 		river.AddWorker(workers, mailsync.NewPollWorker(syncer))
 		periodic = append(periodic, mailsync.PeriodicPoll(cfg.SyncPollInterval))
+		// Delivery of scheduled emails (internal/send).
+		sender := send.New(d, ms, send.Options{Lease: cfg.SendLease, Logger: log})
+		sender.AddWorkers(workers)
+		periodic = append(periodic, sender.PeriodicJobs()...)
 	}
-	// --- end of mail and calendar sync ---
-
 	rc, err := jobs.NewClient(d, workers, jobs.Options{Logger: log, PeriodicJobs: periodic})
 	if err != nil {
 		return nil, nil, nil, err

@@ -207,12 +207,12 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		APIToken:          NewAPITokenClient(cfg),
 		Assignment:        NewAssignmentClient(cfg),
 		AuditEvent:        NewAuditEventClient(cfg),
+		CalendarEvent:     NewCalendarEventClient(cfg),
+		GraphSubscription: NewGraphSubscriptionClient(cfg),
 		Mailbox:           NewMailboxClient(cfg),
 		MicrosoftAccount:  NewMicrosoftAccountClient(cfg),
 		MigrationSnapshot: NewMigrationSnapshotClient(cfg),
 		Notification:      NewNotificationClient(cfg),
-		CalendarEvent:     NewCalendarEventClient(cfg),
-		GraphSubscription: NewGraphSubscriptionClient(cfg),
 		OAuthState:        NewOAuthStateClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		Prospect:          NewProspectClient(cfg),
@@ -245,12 +245,12 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		APIToken:          NewAPITokenClient(cfg),
 		Assignment:        NewAssignmentClient(cfg),
 		AuditEvent:        NewAuditEventClient(cfg),
+		CalendarEvent:     NewCalendarEventClient(cfg),
+		GraphSubscription: NewGraphSubscriptionClient(cfg),
 		Mailbox:           NewMailboxClient(cfg),
 		MicrosoftAccount:  NewMicrosoftAccountClient(cfg),
 		MigrationSnapshot: NewMigrationSnapshotClient(cfg),
 		Notification:      NewNotificationClient(cfg),
-		CalendarEvent:     NewCalendarEventClient(cfg),
-		GraphSubscription: NewGraphSubscriptionClient(cfg),
 		OAuthState:        NewOAuthStateClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		Prospect:          NewProspectClient(cfg),
@@ -290,13 +290,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Assignment, c.AuditEvent, c.Mailbox, c.MicrosoftAccount,
-		c.MigrationSnapshot, c.Notification, c.OAuthState, c.Organization, c.Prospect,
-		c.ScheduledEmail, c.Sequence, c.SequenceState, c.Session, c.User,
 		c.APIToken, c.Assignment, c.AuditEvent, c.CalendarEvent, c.GraphSubscription,
-		c.Mailbox, c.MicrosoftAccount, c.OAuthState, c.Organization, c.Prospect,
-		c.ScheduledEmail, c.Sequence, c.SequenceState, c.Session, c.SyncCursor,
-		c.SyncedMessage, c.User,
+		c.Mailbox, c.MicrosoftAccount, c.MigrationSnapshot, c.Notification,
+		c.OAuthState, c.Organization, c.Prospect, c.ScheduledEmail, c.Sequence,
+		c.SequenceState, c.Session, c.SyncCursor, c.SyncedMessage, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -306,13 +303,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Assignment, c.AuditEvent, c.Mailbox, c.MicrosoftAccount,
-		c.MigrationSnapshot, c.Notification, c.OAuthState, c.Organization, c.Prospect,
-		c.ScheduledEmail, c.Sequence, c.SequenceState, c.Session, c.User,
 		c.APIToken, c.Assignment, c.AuditEvent, c.CalendarEvent, c.GraphSubscription,
-		c.Mailbox, c.MicrosoftAccount, c.OAuthState, c.Organization, c.Prospect,
-		c.ScheduledEmail, c.Sequence, c.SequenceState, c.Session, c.SyncCursor,
-		c.SyncedMessage, c.User,
+		c.Mailbox, c.MicrosoftAccount, c.MigrationSnapshot, c.Notification,
+		c.OAuthState, c.Organization, c.Prospect, c.ScheduledEmail, c.Sequence,
+		c.SequenceState, c.Session, c.SyncCursor, c.SyncedMessage, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -3521,14 +3515,16 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Assignment, AuditEvent, CalendarEvent, GraphSubscription, Mailbox, MicrosoftAccount, MigrationSnapshot,
-		Notification, OAuthState, Organization, Prospect, ScheduledEmail, Sequence,
-		SequenceState, Session, SyncCursor, SyncedMessage, User []ent.Hook
+		APIToken, Assignment, AuditEvent, CalendarEvent, GraphSubscription, Mailbox,
+		MicrosoftAccount, MigrationSnapshot, Notification, OAuthState, Organization,
+		Prospect, ScheduledEmail, Sequence, SequenceState, Session, SyncCursor,
+		SyncedMessage, User []ent.Hook
 	}
 	inters struct {
-		APIToken, Assignment, AuditEvent, CalendarEvent, GraphSubscription, Mailbox, MicrosoftAccount, MigrationSnapshot,
-		Notification, OAuthState, Organization, Prospect, ScheduledEmail, Sequence,
-		SequenceState, Session, SyncCursor, SyncedMessage, User []ent.Interceptor
+		APIToken, Assignment, AuditEvent, CalendarEvent, GraphSubscription, Mailbox,
+		MicrosoftAccount, MigrationSnapshot, Notification, OAuthState, Organization,
+		Prospect, ScheduledEmail, Sequence, SequenceState, Session, SyncCursor,
+		SyncedMessage, User []ent.Interceptor
 	}
 )
 

@@ -6,6 +6,8 @@ import (
 	"mailbridge/ent/apitoken"
 	"mailbridge/ent/assignment"
 	"mailbridge/ent/auditevent"
+	"mailbridge/ent/calendarevent"
+	"mailbridge/ent/graphsubscription"
 	"mailbridge/ent/mailbox"
 	"mailbridge/ent/microsoftaccount"
 	"mailbridge/ent/migrationsnapshot"
@@ -18,6 +20,8 @@ import (
 	"mailbridge/ent/sequence"
 	"mailbridge/ent/sequencestate"
 	"mailbridge/ent/session"
+	"mailbridge/ent/synccursor"
+	"mailbridge/ent/syncedmessage"
 	"mailbridge/ent/user"
 
 	"entgo.io/ent/dialect/sql"
@@ -28,7 +32,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 15)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 19)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -114,6 +118,53 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   calendarevent.Table,
+			Columns: calendarevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: calendarevent.FieldID,
+			},
+		},
+		Type: "CalendarEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			calendarevent.FieldOrgID:              {Type: field.TypeInt, Column: calendarevent.FieldOrgID},
+			calendarevent.FieldCreatedAt:          {Type: field.TypeTime, Column: calendarevent.FieldCreatedAt},
+			calendarevent.FieldUpdatedAt:          {Type: field.TypeTime, Column: calendarevent.FieldUpdatedAt},
+			calendarevent.FieldUserID:             {Type: field.TypeInt, Column: calendarevent.FieldUserID},
+			calendarevent.FieldMicrosoftAccountID: {Type: field.TypeInt, Column: calendarevent.FieldMicrosoftAccountID},
+			calendarevent.FieldGraphID:            {Type: field.TypeString, Column: calendarevent.FieldGraphID},
+			calendarevent.FieldIcalUID:            {Type: field.TypeString, Column: calendarevent.FieldIcalUID},
+			calendarevent.FieldSubject:            {Type: field.TypeString, Column: calendarevent.FieldSubject},
+			calendarevent.FieldStartAt:            {Type: field.TypeTime, Column: calendarevent.FieldStartAt},
+			calendarevent.FieldEndAt:              {Type: field.TypeTime, Column: calendarevent.FieldEndAt},
+			calendarevent.FieldOrganizerAddress:   {Type: field.TypeString, Column: calendarevent.FieldOrganizerAddress},
+			calendarevent.FieldAttendeeAddresses:  {Type: field.TypeJSON, Column: calendarevent.FieldAttendeeAddresses},
+			calendarevent.FieldIsCancelled:        {Type: field.TypeBool, Column: calendarevent.FieldIsCancelled},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   graphsubscription.Table,
+			Columns: graphsubscription.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: graphsubscription.FieldID,
+			},
+		},
+		Type: "GraphSubscription",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			graphsubscription.FieldOrgID:              {Type: field.TypeInt, Column: graphsubscription.FieldOrgID},
+			graphsubscription.FieldCreatedAt:          {Type: field.TypeTime, Column: graphsubscription.FieldCreatedAt},
+			graphsubscription.FieldUpdatedAt:          {Type: field.TypeTime, Column: graphsubscription.FieldUpdatedAt},
+			graphsubscription.FieldMicrosoftAccountID: {Type: field.TypeInt, Column: graphsubscription.FieldMicrosoftAccountID},
+			graphsubscription.FieldSubscriptionID:     {Type: field.TypeString, Column: graphsubscription.FieldSubscriptionID},
+			graphsubscription.FieldResource:           {Type: field.TypeString, Column: graphsubscription.FieldResource},
+			graphsubscription.FieldClientState:        {Type: field.TypeString, Column: graphsubscription.FieldClientState},
+			graphsubscription.FieldExpiresAt:          {Type: field.TypeTime, Column: graphsubscription.FieldExpiresAt},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   mailbox.Table,
 			Columns: mailbox.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -137,6 +188,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mailbox.FieldDailySendLimit:     {Type: field.TypeInt, Column: mailbox.FieldDailySendLimit},
 			mailbox.FieldMicrosoftAccountID: {Type: field.TypeInt, Column: mailbox.FieldMicrosoftAccountID},
 			mailbox.FieldSyncStage:          {Type: field.TypeEnum, Column: mailbox.FieldSyncStage},
+			mailbox.FieldSyncProgressDone:   {Type: field.TypeInt, Column: mailbox.FieldSyncProgressDone},
+			mailbox.FieldSyncProgressTotal:  {Type: field.TypeInt, Column: mailbox.FieldSyncProgressTotal},
 			mailbox.FieldLastSyncedAt:       {Type: field.TypeTime, Column: mailbox.FieldLastSyncedAt},
 			mailbox.FieldLastSyncError:      {Type: field.TypeString, Column: mailbox.FieldLastSyncError},
 			mailbox.FieldLastSentAt:         {Type: field.TypeTime, Column: mailbox.FieldLastSentAt},
@@ -144,7 +197,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			mailbox.FieldThrottledUntil:     {Type: field.TypeTime, Column: mailbox.FieldThrottledUntil},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   microsoftaccount.Table,
 			Columns: microsoftaccount.Columns,
@@ -173,9 +226,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			microsoftaccount.FieldTokenExpiresAt:    {Type: field.TypeTime, Column: microsoftaccount.FieldTokenExpiresAt},
 			microsoftaccount.FieldTokenVersion:      {Type: field.TypeInt, Column: microsoftaccount.FieldTokenVersion},
 			microsoftaccount.FieldRefreshingUntil:   {Type: field.TypeTime, Column: microsoftaccount.FieldRefreshingUntil},
+			microsoftaccount.FieldSendLeaseID:       {Type: field.TypeString, Column: microsoftaccount.FieldSendLeaseID},
+			microsoftaccount.FieldSendLeaseUntil:    {Type: field.TypeTime, Column: microsoftaccount.FieldSendLeaseUntil},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   migrationsnapshot.Table,
 			Columns: migrationsnapshot.Columns,
@@ -195,7 +250,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			migrationsnapshot.FieldHeldEmails:     {Type: field.TypeInt, Column: migrationsnapshot.FieldHeldEmails},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -216,7 +271,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldDismissedAt: {Type: field.TypeTime, Column: notification.FieldDismissedAt},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   oauthstate.Table,
 			Columns: oauthstate.Columns,
@@ -239,7 +294,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			oauthstate.FieldUsedAt:       {Type: field.TypeTime, Column: oauthstate.FieldUsedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -254,9 +309,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldUpdatedAt:                 {Type: field.TypeTime, Column: organization.FieldUpdatedAt},
 			organization.FieldName:                      {Type: field.TypeString, Column: organization.FieldName},
 			organization.FieldAllowCrossOwnerAssignment: {Type: field.TypeBool, Column: organization.FieldAllowCrossOwnerAssignment},
+			organization.FieldSyncHeadersOnly:           {Type: field.TypeBool, Column: organization.FieldSyncHeadersOnly},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   prospect.Table,
 			Columns: prospect.Columns,
@@ -276,7 +332,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			prospect.FieldCompany:   {Type: field.TypeString, Column: prospect.FieldCompany},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scheduledemail.Table,
 			Columns: scheduledemail.Columns,
@@ -311,7 +367,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scheduledemail.FieldErrorMessage:      {Type: field.TypeString, Column: scheduledemail.FieldErrorMessage},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sequence.Table,
 			Columns: sequence.Columns,
@@ -330,7 +386,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sequence.FieldStepCount: {Type: field.TypeInt, Column: sequence.FieldStepCount},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sequencestate.Table,
 			Columns: sequencestate.Columns,
@@ -355,7 +411,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sequencestate.FieldHasUndeliveredEmails:  {Type: field.TypeBool, Column: sequencestate.FieldHasUndeliveredEmails},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -375,7 +431,61 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldSignInMethod: {Type: field.TypeString, Column: session.FieldSignInMethod},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   synccursor.Table,
+			Columns: synccursor.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: synccursor.FieldID,
+			},
+		},
+		Type: "SyncCursor",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			synccursor.FieldOrgID:              {Type: field.TypeInt, Column: synccursor.FieldOrgID},
+			synccursor.FieldCreatedAt:          {Type: field.TypeTime, Column: synccursor.FieldCreatedAt},
+			synccursor.FieldUpdatedAt:          {Type: field.TypeTime, Column: synccursor.FieldUpdatedAt},
+			synccursor.FieldMicrosoftAccountID: {Type: field.TypeInt, Column: synccursor.FieldMicrosoftAccountID},
+			synccursor.FieldFolder:             {Type: field.TypeString, Column: synccursor.FieldFolder},
+			synccursor.FieldNextLink:           {Type: field.TypeString, Column: synccursor.FieldNextLink},
+			synccursor.FieldDeltaLink:          {Type: field.TypeString, Column: synccursor.FieldDeltaLink},
+			synccursor.FieldWindowStart:        {Type: field.TypeTime, Column: synccursor.FieldWindowStart},
+		},
+	}
+	graph.Nodes[17] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   syncedmessage.Table,
+			Columns: syncedmessage.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: syncedmessage.FieldID,
+			},
+		},
+		Type: "SyncedMessage",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			syncedmessage.FieldOrgID:              {Type: field.TypeInt, Column: syncedmessage.FieldOrgID},
+			syncedmessage.FieldCreatedAt:          {Type: field.TypeTime, Column: syncedmessage.FieldCreatedAt},
+			syncedmessage.FieldUpdatedAt:          {Type: field.TypeTime, Column: syncedmessage.FieldUpdatedAt},
+			syncedmessage.FieldUserID:             {Type: field.TypeInt, Column: syncedmessage.FieldUserID},
+			syncedmessage.FieldMicrosoftAccountID: {Type: field.TypeInt, Column: syncedmessage.FieldMicrosoftAccountID},
+			syncedmessage.FieldGraphID:            {Type: field.TypeString, Column: syncedmessage.FieldGraphID},
+			syncedmessage.FieldFolder:             {Type: field.TypeEnum, Column: syncedmessage.FieldFolder},
+			syncedmessage.FieldSubject:            {Type: field.TypeString, Column: syncedmessage.FieldSubject},
+			syncedmessage.FieldFromAddress:        {Type: field.TypeString, Column: syncedmessage.FieldFromAddress},
+			syncedmessage.FieldFromName:           {Type: field.TypeString, Column: syncedmessage.FieldFromName},
+			syncedmessage.FieldToAddresses:        {Type: field.TypeJSON, Column: syncedmessage.FieldToAddresses},
+			syncedmessage.FieldCcAddresses:        {Type: field.TypeJSON, Column: syncedmessage.FieldCcAddresses},
+			syncedmessage.FieldReceivedAt:         {Type: field.TypeTime, Column: syncedmessage.FieldReceivedAt},
+			syncedmessage.FieldSentAt:             {Type: field.TypeTime, Column: syncedmessage.FieldSentAt},
+			syncedmessage.FieldConversationID:     {Type: field.TypeString, Column: syncedmessage.FieldConversationID},
+			syncedmessage.FieldInternetMessageID:  {Type: field.TypeString, Column: syncedmessage.FieldInternetMessageID},
+			syncedmessage.FieldInReplyTo:          {Type: field.TypeString, Column: syncedmessage.FieldInReplyTo},
+			syncedmessage.FieldReferences:         {Type: field.TypeString, Column: syncedmessage.FieldReferences},
+			syncedmessage.FieldSnippet:            {Type: field.TypeString, Column: syncedmessage.FieldSnippet},
+			syncedmessage.FieldIsNdr:              {Type: field.TypeBool, Column: syncedmessage.FieldIsNdr},
+		},
+	}
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -486,6 +596,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   calendarevent.OrganizationTable,
+			Columns: []string{calendarevent.OrganizationColumn},
+			Bidi:    false,
+		},
+		"CalendarEvent",
+		"Organization",
+	)
+	graph.MustAddE(
+		"prospects",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   calendarevent.ProspectsTable,
+			Columns: calendarevent.ProspectsPrimaryKey,
+			Bidi:    false,
+		},
+		"CalendarEvent",
+		"Prospect",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   graphsubscription.OrganizationTable,
+			Columns: []string{graphsubscription.OrganizationColumn},
+			Bidi:    false,
+		},
+		"GraphSubscription",
+		"Organization",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   mailbox.OrganizationTable,
 			Columns: []string{mailbox.OrganizationColumn},
 			Bidi:    false,
@@ -588,6 +734,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Prospect",
 		"Organization",
+	)
+	graph.MustAddE(
+		"synced_messages",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.SyncedMessagesTable,
+			Columns: prospect.SyncedMessagesPrimaryKey,
+			Bidi:    false,
+		},
+		"Prospect",
+		"SyncedMessage",
+	)
+	graph.MustAddE(
+		"calendar_events",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   prospect.CalendarEventsTable,
+			Columns: prospect.CalendarEventsPrimaryKey,
+			Bidi:    false,
+		},
+		"Prospect",
+		"CalendarEvent",
 	)
 	graph.MustAddE(
 		"organization",
@@ -732,6 +902,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Session",
 		"User",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   synccursor.OrganizationTable,
+			Columns: []string{synccursor.OrganizationColumn},
+			Bidi:    false,
+		},
+		"SyncCursor",
+		"Organization",
+	)
+	graph.MustAddE(
+		"organization",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   syncedmessage.OrganizationTable,
+			Columns: []string{syncedmessage.OrganizationColumn},
+			Bidi:    false,
+		},
+		"SyncedMessage",
+		"Organization",
+	)
+	graph.MustAddE(
+		"prospects",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   syncedmessage.ProspectsTable,
+			Columns: syncedmessage.ProspectsPrimaryKey,
+			Bidi:    false,
+		},
+		"SyncedMessage",
+		"Prospect",
 	)
 	graph.MustAddE(
 		"organization",
@@ -1205,6 +1411,233 @@ func (f *AuditEventFilter) WhereHasActorWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CalendarEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CalendarEventQuery builder.
+func (_q *CalendarEventQuery) Filter() *CalendarEventFilter {
+	return &CalendarEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CalendarEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CalendarEventMutation builder.
+func (m *CalendarEventMutation) Filter() *CalendarEventFilter {
+	return &CalendarEventFilter{config: m.config, predicateAdder: m}
+}
+
+// CalendarEventFilter provides a generic filtering capability at runtime for CalendarEventQuery.
+type CalendarEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CalendarEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CalendarEventFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(calendarevent.FieldID))
+}
+
+// WhereOrgID applies the entql int predicate on the org_id field.
+func (f *CalendarEventFilter) WhereOrgID(p entql.IntP) {
+	f.Where(p.Field(calendarevent.FieldOrgID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CalendarEventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(calendarevent.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CalendarEventFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(calendarevent.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *CalendarEventFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(calendarevent.FieldUserID))
+}
+
+// WhereMicrosoftAccountID applies the entql int predicate on the microsoft_account_id field.
+func (f *CalendarEventFilter) WhereMicrosoftAccountID(p entql.IntP) {
+	f.Where(p.Field(calendarevent.FieldMicrosoftAccountID))
+}
+
+// WhereGraphID applies the entql string predicate on the graph_id field.
+func (f *CalendarEventFilter) WhereGraphID(p entql.StringP) {
+	f.Where(p.Field(calendarevent.FieldGraphID))
+}
+
+// WhereIcalUID applies the entql string predicate on the ical_uid field.
+func (f *CalendarEventFilter) WhereIcalUID(p entql.StringP) {
+	f.Where(p.Field(calendarevent.FieldIcalUID))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *CalendarEventFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(calendarevent.FieldSubject))
+}
+
+// WhereStartAt applies the entql time.Time predicate on the start_at field.
+func (f *CalendarEventFilter) WhereStartAt(p entql.TimeP) {
+	f.Where(p.Field(calendarevent.FieldStartAt))
+}
+
+// WhereEndAt applies the entql time.Time predicate on the end_at field.
+func (f *CalendarEventFilter) WhereEndAt(p entql.TimeP) {
+	f.Where(p.Field(calendarevent.FieldEndAt))
+}
+
+// WhereOrganizerAddress applies the entql string predicate on the organizer_address field.
+func (f *CalendarEventFilter) WhereOrganizerAddress(p entql.StringP) {
+	f.Where(p.Field(calendarevent.FieldOrganizerAddress))
+}
+
+// WhereAttendeeAddresses applies the entql json.RawMessage predicate on the attendee_addresses field.
+func (f *CalendarEventFilter) WhereAttendeeAddresses(p entql.BytesP) {
+	f.Where(p.Field(calendarevent.FieldAttendeeAddresses))
+}
+
+// WhereIsCancelled applies the entql bool predicate on the is_cancelled field.
+func (f *CalendarEventFilter) WhereIsCancelled(p entql.BoolP) {
+	f.Where(p.Field(calendarevent.FieldIsCancelled))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *CalendarEventFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *CalendarEventFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasProspects applies a predicate to check if query has an edge prospects.
+func (f *CalendarEventFilter) WhereHasProspects() {
+	f.Where(entql.HasEdge("prospects"))
+}
+
+// WhereHasProspectsWith applies a predicate to check if query has an edge prospects with a given conditions (other predicates).
+func (f *CalendarEventFilter) WhereHasProspectsWith(preds ...predicate.Prospect) {
+	f.Where(entql.HasEdgeWith("prospects", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *GraphSubscriptionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the GraphSubscriptionQuery builder.
+func (_q *GraphSubscriptionQuery) Filter() *GraphSubscriptionFilter {
+	return &GraphSubscriptionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *GraphSubscriptionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the GraphSubscriptionMutation builder.
+func (m *GraphSubscriptionMutation) Filter() *GraphSubscriptionFilter {
+	return &GraphSubscriptionFilter{config: m.config, predicateAdder: m}
+}
+
+// GraphSubscriptionFilter provides a generic filtering capability at runtime for GraphSubscriptionQuery.
+type GraphSubscriptionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *GraphSubscriptionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *GraphSubscriptionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(graphsubscription.FieldID))
+}
+
+// WhereOrgID applies the entql int predicate on the org_id field.
+func (f *GraphSubscriptionFilter) WhereOrgID(p entql.IntP) {
+	f.Where(p.Field(graphsubscription.FieldOrgID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *GraphSubscriptionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(graphsubscription.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *GraphSubscriptionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(graphsubscription.FieldUpdatedAt))
+}
+
+// WhereMicrosoftAccountID applies the entql int predicate on the microsoft_account_id field.
+func (f *GraphSubscriptionFilter) WhereMicrosoftAccountID(p entql.IntP) {
+	f.Where(p.Field(graphsubscription.FieldMicrosoftAccountID))
+}
+
+// WhereSubscriptionID applies the entql string predicate on the subscription_id field.
+func (f *GraphSubscriptionFilter) WhereSubscriptionID(p entql.StringP) {
+	f.Where(p.Field(graphsubscription.FieldSubscriptionID))
+}
+
+// WhereResource applies the entql string predicate on the resource field.
+func (f *GraphSubscriptionFilter) WhereResource(p entql.StringP) {
+	f.Where(p.Field(graphsubscription.FieldResource))
+}
+
+// WhereClientState applies the entql string predicate on the client_state field.
+func (f *GraphSubscriptionFilter) WhereClientState(p entql.StringP) {
+	f.Where(p.Field(graphsubscription.FieldClientState))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *GraphSubscriptionFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(graphsubscription.FieldExpiresAt))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *GraphSubscriptionFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *GraphSubscriptionFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *MailboxQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1233,7 +1666,7 @@ type MailboxFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MailboxFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1312,6 +1745,16 @@ func (f *MailboxFilter) WhereMicrosoftAccountID(p entql.IntP) {
 // WhereSyncStage applies the entql string predicate on the sync_stage field.
 func (f *MailboxFilter) WhereSyncStage(p entql.StringP) {
 	f.Where(p.Field(mailbox.FieldSyncStage))
+}
+
+// WhereSyncProgressDone applies the entql int predicate on the sync_progress_done field.
+func (f *MailboxFilter) WhereSyncProgressDone(p entql.IntP) {
+	f.Where(p.Field(mailbox.FieldSyncProgressDone))
+}
+
+// WhereSyncProgressTotal applies the entql int predicate on the sync_progress_total field.
+func (f *MailboxFilter) WhereSyncProgressTotal(p entql.IntP) {
+	f.Where(p.Field(mailbox.FieldSyncProgressTotal))
 }
 
 // WhereLastSyncedAt applies the entql time.Time predicate on the last_synced_at field.
@@ -1410,7 +1853,7 @@ type MicrosoftAccountFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MicrosoftAccountFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1511,6 +1954,16 @@ func (f *MicrosoftAccountFilter) WhereRefreshingUntil(p entql.TimeP) {
 	f.Where(p.Field(microsoftaccount.FieldRefreshingUntil))
 }
 
+// WhereSendLeaseID applies the entql string predicate on the send_lease_id field.
+func (f *MicrosoftAccountFilter) WhereSendLeaseID(p entql.StringP) {
+	f.Where(p.Field(microsoftaccount.FieldSendLeaseID))
+}
+
+// WhereSendLeaseUntil applies the entql time.Time predicate on the send_lease_until field.
+func (f *MicrosoftAccountFilter) WhereSendLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(microsoftaccount.FieldSendLeaseUntil))
+}
+
 // WhereHasOrganization applies a predicate to check if query has an edge organization.
 func (f *MicrosoftAccountFilter) WhereHasOrganization() {
 	f.Where(entql.HasEdge("organization"))
@@ -1582,7 +2035,7 @@ type MigrationSnapshotFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MigrationSnapshotFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1671,7 +2124,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1765,7 +2218,7 @@ type OAuthStateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OAuthStateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1855,7 +2308,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1884,6 +2337,11 @@ func (f *OrganizationFilter) WhereName(p entql.StringP) {
 // WhereAllowCrossOwnerAssignment applies the entql bool predicate on the allow_cross_owner_assignment field.
 func (f *OrganizationFilter) WhereAllowCrossOwnerAssignment(p entql.BoolP) {
 	f.Where(p.Field(organization.FieldAllowCrossOwnerAssignment))
+}
+
+// WhereSyncHeadersOnly applies the entql bool predicate on the sync_headers_only field.
+func (f *OrganizationFilter) WhereSyncHeadersOnly(p entql.BoolP) {
+	f.Where(p.Field(organization.FieldSyncHeadersOnly))
 }
 
 // addPredicate implements the predicateAdder interface.
@@ -1915,7 +2373,7 @@ type ProspectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProspectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1975,6 +2433,34 @@ func (f *ProspectFilter) WhereHasOrganizationWith(preds ...predicate.Organizatio
 	})))
 }
 
+// WhereHasSyncedMessages applies a predicate to check if query has an edge synced_messages.
+func (f *ProspectFilter) WhereHasSyncedMessages() {
+	f.Where(entql.HasEdge("synced_messages"))
+}
+
+// WhereHasSyncedMessagesWith applies a predicate to check if query has an edge synced_messages with a given conditions (other predicates).
+func (f *ProspectFilter) WhereHasSyncedMessagesWith(preds ...predicate.SyncedMessage) {
+	f.Where(entql.HasEdgeWith("synced_messages", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCalendarEvents applies a predicate to check if query has an edge calendar_events.
+func (f *ProspectFilter) WhereHasCalendarEvents() {
+	f.Where(entql.HasEdge("calendar_events"))
+}
+
+// WhereHasCalendarEventsWith applies a predicate to check if query has an edge calendar_events with a given conditions (other predicates).
+func (f *ProspectFilter) WhereHasCalendarEventsWith(preds ...predicate.CalendarEvent) {
+	f.Where(entql.HasEdgeWith("calendar_events", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ScheduledEmailQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2004,7 +2490,7 @@ type ScheduledEmailFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScheduledEmailFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2196,7 +2682,7 @@ type SequenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SequenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2294,7 +2780,7 @@ type SequenceStateFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SequenceStateFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2478,7 +2964,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2539,6 +3025,268 @@ func (f *SessionFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SyncCursorQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SyncCursorQuery builder.
+func (_q *SyncCursorQuery) Filter() *SyncCursorFilter {
+	return &SyncCursorFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SyncCursorMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SyncCursorMutation builder.
+func (m *SyncCursorMutation) Filter() *SyncCursorFilter {
+	return &SyncCursorFilter{config: m.config, predicateAdder: m}
+}
+
+// SyncCursorFilter provides a generic filtering capability at runtime for SyncCursorQuery.
+type SyncCursorFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SyncCursorFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *SyncCursorFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(synccursor.FieldID))
+}
+
+// WhereOrgID applies the entql int predicate on the org_id field.
+func (f *SyncCursorFilter) WhereOrgID(p entql.IntP) {
+	f.Where(p.Field(synccursor.FieldOrgID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SyncCursorFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(synccursor.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SyncCursorFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(synccursor.FieldUpdatedAt))
+}
+
+// WhereMicrosoftAccountID applies the entql int predicate on the microsoft_account_id field.
+func (f *SyncCursorFilter) WhereMicrosoftAccountID(p entql.IntP) {
+	f.Where(p.Field(synccursor.FieldMicrosoftAccountID))
+}
+
+// WhereFolder applies the entql string predicate on the folder field.
+func (f *SyncCursorFilter) WhereFolder(p entql.StringP) {
+	f.Where(p.Field(synccursor.FieldFolder))
+}
+
+// WhereNextLink applies the entql string predicate on the next_link field.
+func (f *SyncCursorFilter) WhereNextLink(p entql.StringP) {
+	f.Where(p.Field(synccursor.FieldNextLink))
+}
+
+// WhereDeltaLink applies the entql string predicate on the delta_link field.
+func (f *SyncCursorFilter) WhereDeltaLink(p entql.StringP) {
+	f.Where(p.Field(synccursor.FieldDeltaLink))
+}
+
+// WhereWindowStart applies the entql time.Time predicate on the window_start field.
+func (f *SyncCursorFilter) WhereWindowStart(p entql.TimeP) {
+	f.Where(p.Field(synccursor.FieldWindowStart))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *SyncCursorFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *SyncCursorFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *SyncedMessageQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SyncedMessageQuery builder.
+func (_q *SyncedMessageQuery) Filter() *SyncedMessageFilter {
+	return &SyncedMessageFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SyncedMessageMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SyncedMessageMutation builder.
+func (m *SyncedMessageMutation) Filter() *SyncedMessageFilter {
+	return &SyncedMessageFilter{config: m.config, predicateAdder: m}
+}
+
+// SyncedMessageFilter provides a generic filtering capability at runtime for SyncedMessageQuery.
+type SyncedMessageFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SyncedMessageFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *SyncedMessageFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(syncedmessage.FieldID))
+}
+
+// WhereOrgID applies the entql int predicate on the org_id field.
+func (f *SyncedMessageFilter) WhereOrgID(p entql.IntP) {
+	f.Where(p.Field(syncedmessage.FieldOrgID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SyncedMessageFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(syncedmessage.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SyncedMessageFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(syncedmessage.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql int predicate on the user_id field.
+func (f *SyncedMessageFilter) WhereUserID(p entql.IntP) {
+	f.Where(p.Field(syncedmessage.FieldUserID))
+}
+
+// WhereMicrosoftAccountID applies the entql int predicate on the microsoft_account_id field.
+func (f *SyncedMessageFilter) WhereMicrosoftAccountID(p entql.IntP) {
+	f.Where(p.Field(syncedmessage.FieldMicrosoftAccountID))
+}
+
+// WhereGraphID applies the entql string predicate on the graph_id field.
+func (f *SyncedMessageFilter) WhereGraphID(p entql.StringP) {
+	f.Where(p.Field(syncedmessage.FieldGraphID))
+}
+
+// WhereFolder applies the entql string predicate on the folder field.
+func (f *SyncedMessageFilter) WhereFolder(p entql.StringP) {
+	f.Where(p.Field(syncedmessage.FieldFolder))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *SyncedMessageFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(syncedmessage.FieldSubject))
+}
+
+// WhereFromAddress applies the entql string predicate on the from_address field.
+func (f *SyncedMessageFilter) WhereFromAddress(p entql.StringP) {
+	f.Where(p.Field(syncedmessage.FieldFromAddress))
+}
+
+// WhereFromName applies the entql string predicate on the from_name field.
+func (f *SyncedMessageFilter) WhereFromName(p entql.StringP) {
+	f.Where(p.Field(syncedmessage.FieldFromName))
+}
+
+// WhereToAddresses applies the entql json.RawMessage predicate on the to_addresses field.
+func (f *SyncedMessageFilter) WhereToAddresses(p entql.BytesP) {
+	f.Where(p.Field(syncedmessage.FieldToAddresses))
+}
+
+// WhereCcAddresses applies the entql json.RawMessage predicate on the cc_addresses field.
+func (f *SyncedMessageFilter) WhereCcAddresses(p entql.BytesP) {
+	f.Where(p.Field(syncedmessage.FieldCcAddresses))
+}
+
+// WhereReceivedAt applies the entql time.Time predicate on the received_at field.
+func (f *SyncedMessageFilter) WhereReceivedAt(p entql.TimeP) {
+	f.Where(p.Field(syncedmessage.FieldReceivedAt))
+}
+
+// WhereSentAt applies the entql time.Time predicate on the sent_at field.
+func (f *SyncedMessageFilter) WhereSentAt(p entql.TimeP) {
+	f.Where(p.Field(syncedmessage.FieldSentAt))
+}
+
+// WhereConversationID applies the entql string predicate on the conversation_id field.
+func (f *SyncedMessageFilter) WhereConversationID(p entql.StringP) {
+	f.Where(p.Field(syncedmessage.FieldConversationID))
+}
+
+// WhereInternetMessageID applies the entql string predicate on the internet_message_id field.
+func (f *SyncedMessageFilter) WhereInternetMessageID(p entql.StringP) {
+	f.Where(p.Field(syncedmessage.FieldInternetMessageID))
+}
+
+// WhereInReplyTo applies the entql string predicate on the in_reply_to field.
+func (f *SyncedMessageFilter) WhereInReplyTo(p entql.StringP) {
+	f.Where(p.Field(syncedmessage.FieldInReplyTo))
+}
+
+// WhereReferences applies the entql string predicate on the references field.
+func (f *SyncedMessageFilter) WhereReferences(p entql.StringP) {
+	f.Where(p.Field(syncedmessage.FieldReferences))
+}
+
+// WhereSnippet applies the entql string predicate on the snippet field.
+func (f *SyncedMessageFilter) WhereSnippet(p entql.StringP) {
+	f.Where(p.Field(syncedmessage.FieldSnippet))
+}
+
+// WhereIsNdr applies the entql bool predicate on the is_ndr field.
+func (f *SyncedMessageFilter) WhereIsNdr(p entql.BoolP) {
+	f.Where(p.Field(syncedmessage.FieldIsNdr))
+}
+
+// WhereHasOrganization applies a predicate to check if query has an edge organization.
+func (f *SyncedMessageFilter) WhereHasOrganization() {
+	f.Where(entql.HasEdge("organization"))
+}
+
+// WhereHasOrganizationWith applies a predicate to check if query has an edge organization with a given conditions (other predicates).
+func (f *SyncedMessageFilter) WhereHasOrganizationWith(preds ...predicate.Organization) {
+	f.Where(entql.HasEdgeWith("organization", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasProspects applies a predicate to check if query has an edge prospects.
+func (f *SyncedMessageFilter) WhereHasProspects() {
+	f.Where(entql.HasEdge("prospects"))
+}
+
+// WhereHasProspectsWith applies a predicate to check if query has an edge prospects with a given conditions (other predicates).
+func (f *SyncedMessageFilter) WhereHasProspectsWith(preds ...predicate.Prospect) {
+	f.Where(entql.HasEdgeWith("prospects", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2567,7 +3315,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -1204,20 +1204,19 @@ func (_m *CalendarEventQuery) Paginate(
 		return nil, err
 	}
 	conn := &CalendarEventConnection{Edges: []*CalendarEventEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	wantEdges := hasCollectedField(ctx, edgesField)
+	wantPageInfo := hasCollectedField(ctx, pageInfoField)
+	if hasCollectedField(ctx, totalCountField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || !wantEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if (!wantEdges && !wantPageInfo) || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {
@@ -4360,20 +4359,19 @@ func (_m *SyncedMessageQuery) Paginate(
 		return nil, err
 	}
 	conn := &SyncedMessageConnection{Edges: []*SyncedMessageEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
-	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+	wantEdges := hasCollectedField(ctx, edgesField)
+	wantPageInfo := hasCollectedField(ctx, pageInfoField)
+	if hasCollectedField(ctx, totalCountField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
-		if hasPagination || ignoredEdges {
+		if hasPagination || !wantEdges {
 			c := _m.Clone()
 			c.ctx.Fields = nil
 			if conn.TotalCount, err = c.Count(ctx); err != nil {
 				return nil, err
 			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 		}
 	}
-	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+	if (!wantEdges && !wantPageInfo) || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
 	}
 	if _m, err = pager.applyCursors(_m, after, before); err != nil {

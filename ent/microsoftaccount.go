@@ -56,6 +56,10 @@ type MicrosoftAccount struct {
 	TokenVersion int `json:"token_version,omitempty"`
 	// RefreshingUntil holds the value of the "refreshing_until" field.
 	RefreshingUntil *time.Time `json:"refreshing_until,omitempty"`
+	// SendLeaseID holds the value of the "send_lease_id" field.
+	SendLeaseID *string `json:"send_lease_id,omitempty"`
+	// SendLeaseUntil holds the value of the "send_lease_until" field.
+	SendLeaseUntil *time.Time `json:"send_lease_until,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MicrosoftAccountQuery when eager-loading is set.
 	Edges        MicrosoftAccountEdges `json:"edges"`
@@ -119,9 +123,9 @@ func (*MicrosoftAccount) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case microsoftaccount.FieldID, microsoftaccount.FieldOrgID, microsoftaccount.FieldUserID, microsoftaccount.FieldTokenVersion:
 			values[i] = new(sql.NullInt64)
-		case microsoftaccount.FieldTenantID, microsoftaccount.FieldObjectID, microsoftaccount.FieldUserPrincipalName, microsoftaccount.FieldDisplayName, microsoftaccount.FieldMail, microsoftaccount.FieldStatus, microsoftaccount.FieldStatusReason, microsoftaccount.FieldAccessToken, microsoftaccount.FieldRefreshToken:
+		case microsoftaccount.FieldTenantID, microsoftaccount.FieldObjectID, microsoftaccount.FieldUserPrincipalName, microsoftaccount.FieldDisplayName, microsoftaccount.FieldMail, microsoftaccount.FieldStatus, microsoftaccount.FieldStatusReason, microsoftaccount.FieldAccessToken, microsoftaccount.FieldRefreshToken, microsoftaccount.FieldSendLeaseID:
 			values[i] = new(sql.NullString)
-		case microsoftaccount.FieldCreatedAt, microsoftaccount.FieldUpdatedAt, microsoftaccount.FieldTokenExpiresAt, microsoftaccount.FieldRefreshingUntil:
+		case microsoftaccount.FieldCreatedAt, microsoftaccount.FieldUpdatedAt, microsoftaccount.FieldTokenExpiresAt, microsoftaccount.FieldRefreshingUntil, microsoftaccount.FieldSendLeaseUntil:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -262,6 +266,20 @@ func (_m *MicrosoftAccount) assignValues(columns []string, values []any) error {
 				_m.RefreshingUntil = new(time.Time)
 				*_m.RefreshingUntil = value.Time
 			}
+		case microsoftaccount.FieldSendLeaseID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field send_lease_id", values[i])
+			} else if value.Valid {
+				_m.SendLeaseID = new(string)
+				*_m.SendLeaseID = value.String
+			}
+		case microsoftaccount.FieldSendLeaseUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field send_lease_until", values[i])
+			} else if value.Valid {
+				_m.SendLeaseUntil = new(time.Time)
+				*_m.SendLeaseUntil = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -370,6 +388,16 @@ func (_m *MicrosoftAccount) String() string {
 	builder.WriteString(", ")
 	if v := _m.RefreshingUntil; v != nil {
 		builder.WriteString("refreshing_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.SendLeaseID; v != nil {
+		builder.WriteString("send_lease_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.SendLeaseUntil; v != nil {
+		builder.WriteString("send_lease_until=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

@@ -221,6 +221,34 @@ func (_c *MicrosoftAccountCreate) SetNillableRefreshingUntil(v *time.Time) *Micr
 	return _c
 }
 
+// SetSendLeaseID sets the "send_lease_id" field.
+func (_c *MicrosoftAccountCreate) SetSendLeaseID(v string) *MicrosoftAccountCreate {
+	_c.mutation.SetSendLeaseID(v)
+	return _c
+}
+
+// SetNillableSendLeaseID sets the "send_lease_id" field if the given value is not nil.
+func (_c *MicrosoftAccountCreate) SetNillableSendLeaseID(v *string) *MicrosoftAccountCreate {
+	if v != nil {
+		_c.SetSendLeaseID(*v)
+	}
+	return _c
+}
+
+// SetSendLeaseUntil sets the "send_lease_until" field.
+func (_c *MicrosoftAccountCreate) SetSendLeaseUntil(v time.Time) *MicrosoftAccountCreate {
+	_c.mutation.SetSendLeaseUntil(v)
+	return _c
+}
+
+// SetNillableSendLeaseUntil sets the "send_lease_until" field if the given value is not nil.
+func (_c *MicrosoftAccountCreate) SetNillableSendLeaseUntil(v *time.Time) *MicrosoftAccountCreate {
+	if v != nil {
+		_c.SetSendLeaseUntil(*v)
+	}
+	return _c
+}
+
 // SetOrganizationID sets the "organization" edge to the Organization entity by ID.
 func (_c *MicrosoftAccountCreate) SetOrganizationID(id int) *MicrosoftAccountCreate {
 	_c.mutation.SetOrganizationID(id)
@@ -378,6 +406,11 @@ func (_c *MicrosoftAccountCreate) check() error {
 	if _, ok := _c.mutation.TokenVersion(); !ok {
 		return &ValidationError{Name: "token_version", err: errors.New(`ent: missing required field "MicrosoftAccount.token_version"`)}
 	}
+	if v, ok := _c.mutation.SendLeaseID(); ok {
+		if err := microsoftaccount.SendLeaseIDValidator(v); err != nil {
+			return &ValidationError{Name: "send_lease_id", err: fmt.Errorf(`ent: validator failed for field "MicrosoftAccount.send_lease_id": %w`, err)}
+		}
+	}
 	if len(_c.mutation.OrganizationIDs()) == 0 {
 		return &ValidationError{Name: "organization", err: errors.New(`ent: missing required edge "MicrosoftAccount.organization"`)}
 	}
@@ -474,6 +507,14 @@ func (_c *MicrosoftAccountCreate) createSpec() (*MicrosoftAccount, *sqlgraph.Cre
 	if value, ok := _c.mutation.RefreshingUntil(); ok {
 		_spec.SetField(microsoftaccount.FieldRefreshingUntil, field.TypeTime, value)
 		_node.RefreshingUntil = &value
+	}
+	if value, ok := _c.mutation.SendLeaseID(); ok {
+		_spec.SetField(microsoftaccount.FieldSendLeaseID, field.TypeString, value)
+		_node.SendLeaseID = &value
+	}
+	if value, ok := _c.mutation.SendLeaseUntil(); ok {
+		_spec.SetField(microsoftaccount.FieldSendLeaseUntil, field.TypeTime, value)
+		_node.SendLeaseUntil = &value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -793,6 +834,42 @@ func (u *MicrosoftAccountUpsert) ClearRefreshingUntil() *MicrosoftAccountUpsert 
 	return u
 }
 
+// SetSendLeaseID sets the "send_lease_id" field.
+func (u *MicrosoftAccountUpsert) SetSendLeaseID(v string) *MicrosoftAccountUpsert {
+	u.Set(microsoftaccount.FieldSendLeaseID, v)
+	return u
+}
+
+// UpdateSendLeaseID sets the "send_lease_id" field to the value that was provided on create.
+func (u *MicrosoftAccountUpsert) UpdateSendLeaseID() *MicrosoftAccountUpsert {
+	u.SetExcluded(microsoftaccount.FieldSendLeaseID)
+	return u
+}
+
+// ClearSendLeaseID clears the value of the "send_lease_id" field.
+func (u *MicrosoftAccountUpsert) ClearSendLeaseID() *MicrosoftAccountUpsert {
+	u.SetNull(microsoftaccount.FieldSendLeaseID)
+	return u
+}
+
+// SetSendLeaseUntil sets the "send_lease_until" field.
+func (u *MicrosoftAccountUpsert) SetSendLeaseUntil(v time.Time) *MicrosoftAccountUpsert {
+	u.Set(microsoftaccount.FieldSendLeaseUntil, v)
+	return u
+}
+
+// UpdateSendLeaseUntil sets the "send_lease_until" field to the value that was provided on create.
+func (u *MicrosoftAccountUpsert) UpdateSendLeaseUntil() *MicrosoftAccountUpsert {
+	u.SetExcluded(microsoftaccount.FieldSendLeaseUntil)
+	return u
+}
+
+// ClearSendLeaseUntil clears the value of the "send_lease_until" field.
+func (u *MicrosoftAccountUpsert) ClearSendLeaseUntil() *MicrosoftAccountUpsert {
+	u.SetNull(microsoftaccount.FieldSendLeaseUntil)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1099,6 +1176,48 @@ func (u *MicrosoftAccountUpsertOne) UpdateRefreshingUntil() *MicrosoftAccountUps
 func (u *MicrosoftAccountUpsertOne) ClearRefreshingUntil() *MicrosoftAccountUpsertOne {
 	return u.Update(func(s *MicrosoftAccountUpsert) {
 		s.ClearRefreshingUntil()
+	})
+}
+
+// SetSendLeaseID sets the "send_lease_id" field.
+func (u *MicrosoftAccountUpsertOne) SetSendLeaseID(v string) *MicrosoftAccountUpsertOne {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.SetSendLeaseID(v)
+	})
+}
+
+// UpdateSendLeaseID sets the "send_lease_id" field to the value that was provided on create.
+func (u *MicrosoftAccountUpsertOne) UpdateSendLeaseID() *MicrosoftAccountUpsertOne {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.UpdateSendLeaseID()
+	})
+}
+
+// ClearSendLeaseID clears the value of the "send_lease_id" field.
+func (u *MicrosoftAccountUpsertOne) ClearSendLeaseID() *MicrosoftAccountUpsertOne {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.ClearSendLeaseID()
+	})
+}
+
+// SetSendLeaseUntil sets the "send_lease_until" field.
+func (u *MicrosoftAccountUpsertOne) SetSendLeaseUntil(v time.Time) *MicrosoftAccountUpsertOne {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.SetSendLeaseUntil(v)
+	})
+}
+
+// UpdateSendLeaseUntil sets the "send_lease_until" field to the value that was provided on create.
+func (u *MicrosoftAccountUpsertOne) UpdateSendLeaseUntil() *MicrosoftAccountUpsertOne {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.UpdateSendLeaseUntil()
+	})
+}
+
+// ClearSendLeaseUntil clears the value of the "send_lease_until" field.
+func (u *MicrosoftAccountUpsertOne) ClearSendLeaseUntil() *MicrosoftAccountUpsertOne {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.ClearSendLeaseUntil()
 	})
 }
 
@@ -1574,6 +1693,48 @@ func (u *MicrosoftAccountUpsertBulk) UpdateRefreshingUntil() *MicrosoftAccountUp
 func (u *MicrosoftAccountUpsertBulk) ClearRefreshingUntil() *MicrosoftAccountUpsertBulk {
 	return u.Update(func(s *MicrosoftAccountUpsert) {
 		s.ClearRefreshingUntil()
+	})
+}
+
+// SetSendLeaseID sets the "send_lease_id" field.
+func (u *MicrosoftAccountUpsertBulk) SetSendLeaseID(v string) *MicrosoftAccountUpsertBulk {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.SetSendLeaseID(v)
+	})
+}
+
+// UpdateSendLeaseID sets the "send_lease_id" field to the value that was provided on create.
+func (u *MicrosoftAccountUpsertBulk) UpdateSendLeaseID() *MicrosoftAccountUpsertBulk {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.UpdateSendLeaseID()
+	})
+}
+
+// ClearSendLeaseID clears the value of the "send_lease_id" field.
+func (u *MicrosoftAccountUpsertBulk) ClearSendLeaseID() *MicrosoftAccountUpsertBulk {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.ClearSendLeaseID()
+	})
+}
+
+// SetSendLeaseUntil sets the "send_lease_until" field.
+func (u *MicrosoftAccountUpsertBulk) SetSendLeaseUntil(v time.Time) *MicrosoftAccountUpsertBulk {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.SetSendLeaseUntil(v)
+	})
+}
+
+// UpdateSendLeaseUntil sets the "send_lease_until" field to the value that was provided on create.
+func (u *MicrosoftAccountUpsertBulk) UpdateSendLeaseUntil() *MicrosoftAccountUpsertBulk {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.UpdateSendLeaseUntil()
+	})
+}
+
+// ClearSendLeaseUntil clears the value of the "send_lease_until" field.
+func (u *MicrosoftAccountUpsertBulk) ClearSendLeaseUntil() *MicrosoftAccountUpsertBulk {
+	return u.Update(func(s *MicrosoftAccountUpsert) {
+		s.ClearSendLeaseUntil()
 	})
 }
 

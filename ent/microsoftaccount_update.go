@@ -262,6 +262,46 @@ func (_u *MicrosoftAccountUpdate) ClearRefreshingUntil() *MicrosoftAccountUpdate
 	return _u
 }
 
+// SetSendLeaseID sets the "send_lease_id" field.
+func (_u *MicrosoftAccountUpdate) SetSendLeaseID(v string) *MicrosoftAccountUpdate {
+	_u.mutation.SetSendLeaseID(v)
+	return _u
+}
+
+// SetNillableSendLeaseID sets the "send_lease_id" field if the given value is not nil.
+func (_u *MicrosoftAccountUpdate) SetNillableSendLeaseID(v *string) *MicrosoftAccountUpdate {
+	if v != nil {
+		_u.SetSendLeaseID(*v)
+	}
+	return _u
+}
+
+// ClearSendLeaseID clears the value of the "send_lease_id" field.
+func (_u *MicrosoftAccountUpdate) ClearSendLeaseID() *MicrosoftAccountUpdate {
+	_u.mutation.ClearSendLeaseID()
+	return _u
+}
+
+// SetSendLeaseUntil sets the "send_lease_until" field.
+func (_u *MicrosoftAccountUpdate) SetSendLeaseUntil(v time.Time) *MicrosoftAccountUpdate {
+	_u.mutation.SetSendLeaseUntil(v)
+	return _u
+}
+
+// SetNillableSendLeaseUntil sets the "send_lease_until" field if the given value is not nil.
+func (_u *MicrosoftAccountUpdate) SetNillableSendLeaseUntil(v *time.Time) *MicrosoftAccountUpdate {
+	if v != nil {
+		_u.SetSendLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearSendLeaseUntil clears the value of the "send_lease_until" field.
+func (_u *MicrosoftAccountUpdate) ClearSendLeaseUntil() *MicrosoftAccountUpdate {
+	_u.mutation.ClearSendLeaseUntil()
+	return _u
+}
+
 // AddMailboxIDs adds the "mailboxes" edge to the Mailbox entity by IDs.
 func (_u *MicrosoftAccountUpdate) AddMailboxIDs(ids ...int) *MicrosoftAccountUpdate {
 	_u.mutation.AddMailboxIDs(ids...)
@@ -372,6 +412,11 @@ func (_u *MicrosoftAccountUpdate) check() error {
 			return &ValidationError{Name: "status_reason", err: fmt.Errorf(`ent: validator failed for field "MicrosoftAccount.status_reason": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SendLeaseID(); ok {
+		if err := microsoftaccount.SendLeaseIDValidator(v); err != nil {
+			return &ValidationError{Name: "send_lease_id", err: fmt.Errorf(`ent: validator failed for field "MicrosoftAccount.send_lease_id": %w`, err)}
+		}
+	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "MicrosoftAccount.organization"`)
 	}
@@ -477,6 +522,18 @@ func (_u *MicrosoftAccountUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if _u.mutation.RefreshingUntilCleared() {
 		_spec.ClearField(microsoftaccount.FieldRefreshingUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SendLeaseID(); ok {
+		_spec.SetField(microsoftaccount.FieldSendLeaseID, field.TypeString, value)
+	}
+	if _u.mutation.SendLeaseIDCleared() {
+		_spec.ClearField(microsoftaccount.FieldSendLeaseID, field.TypeString)
+	}
+	if value, ok := _u.mutation.SendLeaseUntil(); ok {
+		_spec.SetField(microsoftaccount.FieldSendLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.SendLeaseUntilCleared() {
+		_spec.ClearField(microsoftaccount.FieldSendLeaseUntil, field.TypeTime)
 	}
 	if _u.mutation.MailboxesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -776,6 +833,46 @@ func (_u *MicrosoftAccountUpdateOne) ClearRefreshingUntil() *MicrosoftAccountUpd
 	return _u
 }
 
+// SetSendLeaseID sets the "send_lease_id" field.
+func (_u *MicrosoftAccountUpdateOne) SetSendLeaseID(v string) *MicrosoftAccountUpdateOne {
+	_u.mutation.SetSendLeaseID(v)
+	return _u
+}
+
+// SetNillableSendLeaseID sets the "send_lease_id" field if the given value is not nil.
+func (_u *MicrosoftAccountUpdateOne) SetNillableSendLeaseID(v *string) *MicrosoftAccountUpdateOne {
+	if v != nil {
+		_u.SetSendLeaseID(*v)
+	}
+	return _u
+}
+
+// ClearSendLeaseID clears the value of the "send_lease_id" field.
+func (_u *MicrosoftAccountUpdateOne) ClearSendLeaseID() *MicrosoftAccountUpdateOne {
+	_u.mutation.ClearSendLeaseID()
+	return _u
+}
+
+// SetSendLeaseUntil sets the "send_lease_until" field.
+func (_u *MicrosoftAccountUpdateOne) SetSendLeaseUntil(v time.Time) *MicrosoftAccountUpdateOne {
+	_u.mutation.SetSendLeaseUntil(v)
+	return _u
+}
+
+// SetNillableSendLeaseUntil sets the "send_lease_until" field if the given value is not nil.
+func (_u *MicrosoftAccountUpdateOne) SetNillableSendLeaseUntil(v *time.Time) *MicrosoftAccountUpdateOne {
+	if v != nil {
+		_u.SetSendLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearSendLeaseUntil clears the value of the "send_lease_until" field.
+func (_u *MicrosoftAccountUpdateOne) ClearSendLeaseUntil() *MicrosoftAccountUpdateOne {
+	_u.mutation.ClearSendLeaseUntil()
+	return _u
+}
+
 // AddMailboxIDs adds the "mailboxes" edge to the Mailbox entity by IDs.
 func (_u *MicrosoftAccountUpdateOne) AddMailboxIDs(ids ...int) *MicrosoftAccountUpdateOne {
 	_u.mutation.AddMailboxIDs(ids...)
@@ -897,6 +994,11 @@ func (_u *MicrosoftAccountUpdateOne) check() error {
 	if v, ok := _u.mutation.StatusReason(); ok {
 		if err := microsoftaccount.StatusReasonValidator(v); err != nil {
 			return &ValidationError{Name: "status_reason", err: fmt.Errorf(`ent: validator failed for field "MicrosoftAccount.status_reason": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SendLeaseID(); ok {
+		if err := microsoftaccount.SendLeaseIDValidator(v); err != nil {
+			return &ValidationError{Name: "send_lease_id", err: fmt.Errorf(`ent: validator failed for field "MicrosoftAccount.send_lease_id": %w`, err)}
 		}
 	}
 	if _u.mutation.OrganizationCleared() && len(_u.mutation.OrganizationIDs()) > 0 {
@@ -1021,6 +1123,18 @@ func (_u *MicrosoftAccountUpdateOne) sqlSave(ctx context.Context) (_node *Micros
 	}
 	if _u.mutation.RefreshingUntilCleared() {
 		_spec.ClearField(microsoftaccount.FieldRefreshingUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.SendLeaseID(); ok {
+		_spec.SetField(microsoftaccount.FieldSendLeaseID, field.TypeString, value)
+	}
+	if _u.mutation.SendLeaseIDCleared() {
+		_spec.ClearField(microsoftaccount.FieldSendLeaseID, field.TypeString)
+	}
+	if value, ok := _u.mutation.SendLeaseUntil(); ok {
+		_spec.SetField(microsoftaccount.FieldSendLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.SendLeaseUntilCleared() {
+		_spec.ClearField(microsoftaccount.FieldSendLeaseUntil, field.TypeTime)
 	}
 	if _u.mutation.MailboxesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -46,12 +46,12 @@ const (
 	TypeAPIToken          = "APIToken"
 	TypeAssignment        = "Assignment"
 	TypeAuditEvent        = "AuditEvent"
+	TypeCalendarEvent     = "CalendarEvent"
+	TypeGraphSubscription = "GraphSubscription"
 	TypeMailbox           = "Mailbox"
 	TypeMicrosoftAccount  = "MicrosoftAccount"
 	TypeMigrationSnapshot = "MigrationSnapshot"
 	TypeNotification      = "Notification"
-	TypeCalendarEvent     = "CalendarEvent"
-	TypeGraphSubscription = "GraphSubscription"
 	TypeOAuthState        = "OAuthState"
 	TypeOrganization      = "Organization"
 	TypeProspect          = "Prospect"
@@ -8403,6 +8403,8 @@ type MicrosoftAccountMutation struct {
 	token_version         *int
 	addtoken_version      *int
 	refreshing_until      *time.Time
+	send_lease_id         *string
+	send_lease_until      *time.Time
 	clearedFields         map[string]struct{}
 	organization          *int
 	clearedorganization   bool
@@ -9331,6 +9333,104 @@ func (m *MicrosoftAccountMutation) ResetRefreshingUntil() {
 	delete(m.clearedFields, microsoftaccount.FieldRefreshingUntil)
 }
 
+// SetSendLeaseID sets the "send_lease_id" field.
+func (m *MicrosoftAccountMutation) SetSendLeaseID(s string) {
+	m.send_lease_id = &s
+}
+
+// SendLeaseID returns the value of the "send_lease_id" field in the mutation.
+func (m *MicrosoftAccountMutation) SendLeaseID() (r string, exists bool) {
+	v := m.send_lease_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSendLeaseID returns the old "send_lease_id" field's value of the MicrosoftAccount entity.
+// If the MicrosoftAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MicrosoftAccountMutation) OldSendLeaseID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSendLeaseID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSendLeaseID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSendLeaseID: %w", err)
+	}
+	return oldValue.SendLeaseID, nil
+}
+
+// ClearSendLeaseID clears the value of the "send_lease_id" field.
+func (m *MicrosoftAccountMutation) ClearSendLeaseID() {
+	m.send_lease_id = nil
+	m.clearedFields[microsoftaccount.FieldSendLeaseID] = struct{}{}
+}
+
+// SendLeaseIDCleared returns if the "send_lease_id" field was cleared in this mutation.
+func (m *MicrosoftAccountMutation) SendLeaseIDCleared() bool {
+	_, ok := m.clearedFields[microsoftaccount.FieldSendLeaseID]
+	return ok
+}
+
+// ResetSendLeaseID resets all changes to the "send_lease_id" field.
+func (m *MicrosoftAccountMutation) ResetSendLeaseID() {
+	m.send_lease_id = nil
+	delete(m.clearedFields, microsoftaccount.FieldSendLeaseID)
+}
+
+// SetSendLeaseUntil sets the "send_lease_until" field.
+func (m *MicrosoftAccountMutation) SetSendLeaseUntil(t time.Time) {
+	m.send_lease_until = &t
+}
+
+// SendLeaseUntil returns the value of the "send_lease_until" field in the mutation.
+func (m *MicrosoftAccountMutation) SendLeaseUntil() (r time.Time, exists bool) {
+	v := m.send_lease_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSendLeaseUntil returns the old "send_lease_until" field's value of the MicrosoftAccount entity.
+// If the MicrosoftAccount object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MicrosoftAccountMutation) OldSendLeaseUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSendLeaseUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSendLeaseUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSendLeaseUntil: %w", err)
+	}
+	return oldValue.SendLeaseUntil, nil
+}
+
+// ClearSendLeaseUntil clears the value of the "send_lease_until" field.
+func (m *MicrosoftAccountMutation) ClearSendLeaseUntil() {
+	m.send_lease_until = nil
+	m.clearedFields[microsoftaccount.FieldSendLeaseUntil] = struct{}{}
+}
+
+// SendLeaseUntilCleared returns if the "send_lease_until" field was cleared in this mutation.
+func (m *MicrosoftAccountMutation) SendLeaseUntilCleared() bool {
+	_, ok := m.clearedFields[microsoftaccount.FieldSendLeaseUntil]
+	return ok
+}
+
+// ResetSendLeaseUntil resets all changes to the "send_lease_until" field.
+func (m *MicrosoftAccountMutation) ResetSendLeaseUntil() {
+	m.send_lease_until = nil
+	delete(m.clearedFields, microsoftaccount.FieldSendLeaseUntil)
+}
+
 // SetOrganizationID sets the "organization" edge to the Organization entity by id.
 func (m *MicrosoftAccountMutation) SetOrganizationID(id int) {
 	m.organization = &id
@@ -9486,7 +9586,7 @@ func (m *MicrosoftAccountMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MicrosoftAccountMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 20)
 	if m.organization != nil {
 		fields = append(fields, microsoftaccount.FieldOrgID)
 	}
@@ -9541,6 +9641,12 @@ func (m *MicrosoftAccountMutation) Fields() []string {
 	if m.refreshing_until != nil {
 		fields = append(fields, microsoftaccount.FieldRefreshingUntil)
 	}
+	if m.send_lease_id != nil {
+		fields = append(fields, microsoftaccount.FieldSendLeaseID)
+	}
+	if m.send_lease_until != nil {
+		fields = append(fields, microsoftaccount.FieldSendLeaseUntil)
+	}
 	return fields
 }
 
@@ -9585,6 +9691,10 @@ func (m *MicrosoftAccountMutation) Field(name string) (ent.Value, bool) {
 		return m.TokenVersion()
 	case microsoftaccount.FieldRefreshingUntil:
 		return m.RefreshingUntil()
+	case microsoftaccount.FieldSendLeaseID:
+		return m.SendLeaseID()
+	case microsoftaccount.FieldSendLeaseUntil:
+		return m.SendLeaseUntil()
 	}
 	return nil, false
 }
@@ -9630,6 +9740,10 @@ func (m *MicrosoftAccountMutation) OldField(ctx context.Context, name string) (e
 		return m.OldTokenVersion(ctx)
 	case microsoftaccount.FieldRefreshingUntil:
 		return m.OldRefreshingUntil(ctx)
+	case microsoftaccount.FieldSendLeaseID:
+		return m.OldSendLeaseID(ctx)
+	case microsoftaccount.FieldSendLeaseUntil:
+		return m.OldSendLeaseUntil(ctx)
 	}
 	return nil, fmt.Errorf("unknown MicrosoftAccount field %s", name)
 }
@@ -9765,6 +9879,20 @@ func (m *MicrosoftAccountMutation) SetField(name string, value ent.Value) error 
 		}
 		m.SetRefreshingUntil(v)
 		return nil
+	case microsoftaccount.FieldSendLeaseID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSendLeaseID(v)
+		return nil
+	case microsoftaccount.FieldSendLeaseUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSendLeaseUntil(v)
+		return nil
 	}
 	return fmt.Errorf("unknown MicrosoftAccount field %s", name)
 }
@@ -9837,6 +9965,12 @@ func (m *MicrosoftAccountMutation) ClearedFields() []string {
 	if m.FieldCleared(microsoftaccount.FieldRefreshingUntil) {
 		fields = append(fields, microsoftaccount.FieldRefreshingUntil)
 	}
+	if m.FieldCleared(microsoftaccount.FieldSendLeaseID) {
+		fields = append(fields, microsoftaccount.FieldSendLeaseID)
+	}
+	if m.FieldCleared(microsoftaccount.FieldSendLeaseUntil) {
+		fields = append(fields, microsoftaccount.FieldSendLeaseUntil)
+	}
 	return fields
 }
 
@@ -9877,6 +10011,12 @@ func (m *MicrosoftAccountMutation) ClearField(name string) error {
 		return nil
 	case microsoftaccount.FieldRefreshingUntil:
 		m.ClearRefreshingUntil()
+		return nil
+	case microsoftaccount.FieldSendLeaseID:
+		m.ClearSendLeaseID()
+		return nil
+	case microsoftaccount.FieldSendLeaseUntil:
+		m.ClearSendLeaseUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown MicrosoftAccount nullable field %s", name)
@@ -9939,6 +10079,12 @@ func (m *MicrosoftAccountMutation) ResetField(name string) error {
 		return nil
 	case microsoftaccount.FieldRefreshingUntil:
 		m.ResetRefreshingUntil()
+		return nil
+	case microsoftaccount.FieldSendLeaseID:
+		m.ResetSendLeaseID()
+		return nil
+	case microsoftaccount.FieldSendLeaseUntil:
+		m.ResetSendLeaseUntil()
 		return nil
 	}
 	return fmt.Errorf("unknown MicrosoftAccount field %s", name)

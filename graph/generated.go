@@ -16,6 +16,7 @@ import (
 	"mailbridge/ent/scheduledemail"
 	"mailbridge/ent/schema/schematype"
 	"mailbridge/ent/sequencestate"
+	"mailbridge/ent/syncedmessage"
 	"mailbridge/ent/user"
 	"mailbridge/graph/model"
 	"math"
@@ -45,6 +46,7 @@ type ResolverRoot interface {
 	Mailbox() MailboxResolver
 	Migration() MigrationResolver
 	Mutation() MutationResolver
+	Prospect() ProspectResolver
 	Query() QueryResolver
 	Viewer() ViewerResolver
 }
@@ -150,6 +152,20 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CalendarEvent struct {
+		AttendeeAddresses func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		EndAt             func(childComplexity int) int
+		ID                func(childComplexity int) int
+		IcalUID           func(childComplexity int) int
+		IsCancelled       func(childComplexity int) int
+		OrganizerAddress  func(childComplexity int) int
+		Prospects         func(childComplexity int) int
+		StartAt           func(childComplexity int) int
+		Subject           func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+	}
+
 	ConnectOffice365Payload struct {
 		AuthorizationURL func(childComplexity int) int
 		Mailbox          func(childComplexity int) int
@@ -191,8 +207,13 @@ type ComplexityRoot struct {
 		NeedsMigration        func(childComplexity int) int
 		Provider              func(childComplexity int) int
 		SendEnabled           func(childComplexity int) int
+		SendStatus            func(childComplexity int) int
+		SendStatusReason      func(childComplexity int) int
 		SyncEnabled           func(childComplexity int) int
+		SyncProgressDone      func(childComplexity int) int
+		SyncProgressTotal     func(childComplexity int) int
 		SyncStage             func(childComplexity int) int
+		SyncedMessages        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
 		ThrottledUntil        func(childComplexity int) int
 		UndeliveredEmailCount func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
@@ -292,6 +313,7 @@ type ComplexityRoot struct {
 		SetAllowCrossOwnerAssignment func(childComplexity int, input model.SetAllowCrossOwnerAssignmentInput) int
 		SetSend                      func(childComplexity int, input model.SetSendInput) int
 		SetSync                      func(childComplexity int, input model.SetSyncInput) int
+		SetSyncHeadersOnly           func(childComplexity int, input model.SetSyncHeadersOnlyInput) int
 	}
 
 	Notification struct {
@@ -314,6 +336,7 @@ type ComplexityRoot struct {
 		CreatedAt                 func(childComplexity int) int
 		ID                        func(childComplexity int) int
 		Name                      func(childComplexity int) int
+		SyncHeadersOnly           func(childComplexity int) int
 		UpdatedAt                 func(childComplexity int) int
 	}
 
@@ -325,13 +348,14 @@ type ComplexityRoot struct {
 	}
 
 	Prospect struct {
-		Company   func(childComplexity int) int
-		CreatedAt func(childComplexity int) int
-		Email     func(childComplexity int) int
-		FirstName func(childComplexity int) int
-		ID        func(childComplexity int) int
-		LastName  func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
+		Company        func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Email          func(childComplexity int) int
+		FirstName      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastName       func(childComplexity int) int
+		SyncedMessages func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		UpdatedAt      func(childComplexity int) int
 	}
 
 	Query struct {
@@ -430,8 +454,44 @@ type ComplexityRoot struct {
 		Mailbox func(childComplexity int) int
 	}
 
+	SetSyncHeadersOnlyPayload struct {
+		Organization func(childComplexity int) int
+	}
+
 	SetSyncPayload struct {
 		Mailbox func(childComplexity int) int
+	}
+
+	SyncedMessage struct {
+		CcAddresses       func(childComplexity int) int
+		ConversationID    func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Folder            func(childComplexity int) int
+		FromAddress       func(childComplexity int) int
+		FromName          func(childComplexity int) int
+		ID                func(childComplexity int) int
+		InReplyTo         func(childComplexity int) int
+		InternetMessageID func(childComplexity int) int
+		IsNdr             func(childComplexity int) int
+		Prospects         func(childComplexity int) int
+		ReceivedAt        func(childComplexity int) int
+		References        func(childComplexity int) int
+		SentAt            func(childComplexity int) int
+		Snippet           func(childComplexity int) int
+		Subject           func(childComplexity int) int
+		ToAddresses       func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+	}
+
+	SyncedMessageConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SyncedMessageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	User struct {
@@ -482,6 +542,9 @@ type AuditEventResolver interface {
 type MailboxResolver interface {
 	NeedsMigration(ctx context.Context, obj *ent.Mailbox) (bool, error)
 	UndeliveredEmailCount(ctx context.Context, obj *ent.Mailbox) (int, error)
+	SendStatus(ctx context.Context, obj *ent.Mailbox) (model.MailboxSendStatus, error)
+	SendStatusReason(ctx context.Context, obj *ent.Mailbox) (*string, error)
+	SyncedMessages(ctx context.Context, obj *ent.Mailbox, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.SyncedMessageConnection, error)
 }
 type MigrationResolver interface {
 	UsersOnEws(ctx context.Context, obj *model.Migration) (int, error)
@@ -508,6 +571,10 @@ type MutationResolver interface {
 	ReportOutlookAddinVersion(ctx context.Context, input model.ReportOutlookAddinVersionInput) (*model.ReportOutlookAddinVersionPayload, error)
 	NotifyMigrationUsers(ctx context.Context, input model.NotifyMigrationUsersInput) (*model.NotifyMigrationUsersPayload, error)
 	DismissNotification(ctx context.Context, input model.DismissNotificationInput) (*model.DismissNotificationPayload, error)
+	SetSyncHeadersOnly(ctx context.Context, input model.SetSyncHeadersOnlyInput) (*model.SetSyncHeadersOnlyPayload, error)
+}
+type ProspectResolver interface {
+	SyncedMessages(ctx context.Context, obj *ent.Prospect, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.SyncedMessageConnection, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -946,6 +1013,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
+	case "CalendarEvent.attendeeAddresses":
+		if e.ComplexityRoot.CalendarEvent.AttendeeAddresses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarEvent.AttendeeAddresses(childComplexity), true
+	case "CalendarEvent.createdAt":
+		if e.ComplexityRoot.CalendarEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarEvent.CreatedAt(childComplexity), true
+	case "CalendarEvent.endAt":
+		if e.ComplexityRoot.CalendarEvent.EndAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarEvent.EndAt(childComplexity), true
+	case "CalendarEvent.id":
+		if e.ComplexityRoot.CalendarEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarEvent.ID(childComplexity), true
+	case "CalendarEvent.icalUID":
+		if e.ComplexityRoot.CalendarEvent.IcalUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarEvent.IcalUID(childComplexity), true
+	case "CalendarEvent.isCancelled":
+		if e.ComplexityRoot.CalendarEvent.IsCancelled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarEvent.IsCancelled(childComplexity), true
+	case "CalendarEvent.organizerAddress":
+		if e.ComplexityRoot.CalendarEvent.OrganizerAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarEvent.OrganizerAddress(childComplexity), true
+	case "CalendarEvent.prospects":
+		if e.ComplexityRoot.CalendarEvent.Prospects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarEvent.Prospects(childComplexity), true
+	case "CalendarEvent.startAt":
+		if e.ComplexityRoot.CalendarEvent.StartAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarEvent.StartAt(childComplexity), true
+	case "CalendarEvent.subject":
+		if e.ComplexityRoot.CalendarEvent.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarEvent.Subject(childComplexity), true
+	case "CalendarEvent.updatedAt":
+		if e.ComplexityRoot.CalendarEvent.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarEvent.UpdatedAt(childComplexity), true
+
 	case "ConnectOffice365Payload.authorizationURL":
 		if e.ComplexityRoot.ConnectOffice365Payload.AuthorizationURL == nil {
 			break
@@ -1101,18 +1235,53 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mailbox.SendEnabled(childComplexity), true
+	case "Mailbox.sendStatus":
+		if e.ComplexityRoot.Mailbox.SendStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mailbox.SendStatus(childComplexity), true
+	case "Mailbox.sendStatusReason":
+		if e.ComplexityRoot.Mailbox.SendStatusReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mailbox.SendStatusReason(childComplexity), true
 	case "Mailbox.syncEnabled":
 		if e.ComplexityRoot.Mailbox.SyncEnabled == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Mailbox.SyncEnabled(childComplexity), true
+	case "Mailbox.syncProgressDone":
+		if e.ComplexityRoot.Mailbox.SyncProgressDone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mailbox.SyncProgressDone(childComplexity), true
+	case "Mailbox.syncProgressTotal":
+		if e.ComplexityRoot.Mailbox.SyncProgressTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mailbox.SyncProgressTotal(childComplexity), true
 	case "Mailbox.syncStage":
 		if e.ComplexityRoot.Mailbox.SyncStage == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Mailbox.SyncStage(childComplexity), true
+	case "Mailbox.syncedMessages":
+		if e.ComplexityRoot.Mailbox.SyncedMessages == nil {
+			break
+		}
+
+		args, err := ec.field_Mailbox_syncedMessages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mailbox.SyncedMessages(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Mailbox.throttledUntil":
 		if e.ComplexityRoot.Mailbox.ThrottledUntil == nil {
 			break
@@ -1617,6 +1786,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetSync(childComplexity, args["input"].(model.SetSyncInput)), true
+	case "Mutation.setSyncHeadersOnly":
+		if e.ComplexityRoot.Mutation.SetSyncHeadersOnly == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSyncHeadersOnly_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSyncHeadersOnly(childComplexity, args["input"].(model.SetSyncHeadersOnlyInput)), true
 
 	case "Notification.createdAt":
 		if e.ComplexityRoot.Notification.CreatedAt == nil {
@@ -1698,6 +1878,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Name(childComplexity), true
+	case "Organization.syncHeadersOnly":
+		if e.ComplexityRoot.Organization.SyncHeadersOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.SyncHeadersOnly(childComplexity), true
 	case "Organization.updatedAt":
 		if e.ComplexityRoot.Organization.UpdatedAt == nil {
 			break
@@ -1766,6 +1952,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Prospect.LastName(childComplexity), true
+	case "Prospect.syncedMessages":
+		if e.ComplexityRoot.Prospect.SyncedMessages == nil {
+			break
+		}
+
+		args, err := ec.field_Prospect_syncedMessages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Prospect.SyncedMessages(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
 	case "Prospect.updatedAt":
 		if e.ComplexityRoot.Prospect.UpdatedAt == nil {
 			break
@@ -2198,12 +2395,160 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetSendPayload.Mailbox(childComplexity), true
 
+	case "SetSyncHeadersOnlyPayload.organization":
+		if e.ComplexityRoot.SetSyncHeadersOnlyPayload.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetSyncHeadersOnlyPayload.Organization(childComplexity), true
+
 	case "SetSyncPayload.mailbox":
 		if e.ComplexityRoot.SetSyncPayload.Mailbox == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SetSyncPayload.Mailbox(childComplexity), true
+
+	case "SyncedMessage.ccAddresses":
+		if e.ComplexityRoot.SyncedMessage.CcAddresses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.CcAddresses(childComplexity), true
+	case "SyncedMessage.conversationID":
+		if e.ComplexityRoot.SyncedMessage.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.ConversationID(childComplexity), true
+	case "SyncedMessage.createdAt":
+		if e.ComplexityRoot.SyncedMessage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.CreatedAt(childComplexity), true
+	case "SyncedMessage.folder":
+		if e.ComplexityRoot.SyncedMessage.Folder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.Folder(childComplexity), true
+	case "SyncedMessage.fromAddress":
+		if e.ComplexityRoot.SyncedMessage.FromAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.FromAddress(childComplexity), true
+	case "SyncedMessage.fromName":
+		if e.ComplexityRoot.SyncedMessage.FromName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.FromName(childComplexity), true
+	case "SyncedMessage.id":
+		if e.ComplexityRoot.SyncedMessage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.ID(childComplexity), true
+	case "SyncedMessage.inReplyTo":
+		if e.ComplexityRoot.SyncedMessage.InReplyTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.InReplyTo(childComplexity), true
+	case "SyncedMessage.internetMessageID":
+		if e.ComplexityRoot.SyncedMessage.InternetMessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.InternetMessageID(childComplexity), true
+	case "SyncedMessage.isNdr":
+		if e.ComplexityRoot.SyncedMessage.IsNdr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.IsNdr(childComplexity), true
+	case "SyncedMessage.prospects":
+		if e.ComplexityRoot.SyncedMessage.Prospects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.Prospects(childComplexity), true
+	case "SyncedMessage.receivedAt":
+		if e.ComplexityRoot.SyncedMessage.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.ReceivedAt(childComplexity), true
+	case "SyncedMessage.references":
+		if e.ComplexityRoot.SyncedMessage.References == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.References(childComplexity), true
+	case "SyncedMessage.sentAt":
+		if e.ComplexityRoot.SyncedMessage.SentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.SentAt(childComplexity), true
+	case "SyncedMessage.snippet":
+		if e.ComplexityRoot.SyncedMessage.Snippet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.Snippet(childComplexity), true
+	case "SyncedMessage.subject":
+		if e.ComplexityRoot.SyncedMessage.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.Subject(childComplexity), true
+	case "SyncedMessage.toAddresses":
+		if e.ComplexityRoot.SyncedMessage.ToAddresses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.ToAddresses(childComplexity), true
+	case "SyncedMessage.updatedAt":
+		if e.ComplexityRoot.SyncedMessage.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessage.UpdatedAt(childComplexity), true
+
+	case "SyncedMessageConnection.edges":
+		if e.ComplexityRoot.SyncedMessageConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessageConnection.Edges(childComplexity), true
+	case "SyncedMessageConnection.pageInfo":
+		if e.ComplexityRoot.SyncedMessageConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessageConnection.PageInfo(childComplexity), true
+	case "SyncedMessageConnection.totalCount":
+		if e.ComplexityRoot.SyncedMessageConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessageConnection.TotalCount(childComplexity), true
+
+	case "SyncedMessageEdge.cursor":
+		if e.ComplexityRoot.SyncedMessageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessageEdge.Cursor(childComplexity), true
+	case "SyncedMessageEdge.node":
+		if e.ComplexityRoot.SyncedMessageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SyncedMessageEdge.Node(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -2350,6 +2695,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AssignmentOrder", ec.unmarshalInputAssignmentOrder),
 			graphql.NewInputUnmarshaler("AuditEventFilterInput", ec.unmarshalInputAuditEventFilterInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
+			graphql.NewInputUnmarshaler("CalendarEventOrder", ec.unmarshalInputCalendarEventOrder),
 			graphql.NewInputUnmarshaler("ConnectOffice365Input", ec.unmarshalInputConnectOffice365Input),
 			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
 			graphql.NewInputUnmarshaler("DisconnectOffice365Input", ec.unmarshalInputDisconnectOffice365Input),
@@ -2371,7 +2717,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SequenceStateOrder", ec.unmarshalInputSequenceStateOrder),
 			graphql.NewInputUnmarshaler("SetAllowCrossOwnerAssignmentInput", ec.unmarshalInputSetAllowCrossOwnerAssignmentInput),
 			graphql.NewInputUnmarshaler("SetSendInput", ec.unmarshalInputSetSendInput),
+			graphql.NewInputUnmarshaler("SetSyncHeadersOnlyInput", ec.unmarshalInputSetSyncHeadersOnlyInput),
 			graphql.NewInputUnmarshaler("SetSyncInput", ec.unmarshalInputSetSyncInput),
+			graphql.NewInputUnmarshaler("SyncedMessageOrder", ec.unmarshalInputSyncedMessageOrder),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 		)
 	}
@@ -2448,7 +2796,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "microsoft.graphqls" "organization.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "microsoft.graphqls" "organization.graphqls" "schema.graphqls" "send.graphqls" "sync.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2463,6 +2811,8 @@ var sources = []*ast.Source{
 	{Name: "microsoft.graphqls", Input: sourceData("microsoft.graphqls"), BuiltIn: false},
 	{Name: "organization.graphqls", Input: sourceData("organization.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
+	{Name: "send.graphqls", Input: sourceData("send.graphqls"), BuiltIn: false},
+	{Name: "sync.graphqls", Input: sourceData("sync.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2743,6 +3093,10 @@ func (ec *executionContext) childFields_Mailbox(ctx context.Context, field graph
 		return ec.fieldContext_Mailbox_microsoftAccountID(ctx, field)
 	case "syncStage":
 		return ec.fieldContext_Mailbox_syncStage(ctx, field)
+	case "syncProgressDone":
+		return ec.fieldContext_Mailbox_syncProgressDone(ctx, field)
+	case "syncProgressTotal":
+		return ec.fieldContext_Mailbox_syncProgressTotal(ctx, field)
 	case "lastSyncedAt":
 		return ec.fieldContext_Mailbox_lastSyncedAt(ctx, field)
 	case "lastSyncError":
@@ -2761,6 +3115,12 @@ func (ec *executionContext) childFields_Mailbox(ctx context.Context, field graph
 		return ec.fieldContext_Mailbox_needsMigration(ctx, field)
 	case "undeliveredEmailCount":
 		return ec.fieldContext_Mailbox_undeliveredEmailCount(ctx, field)
+	case "sendStatus":
+		return ec.fieldContext_Mailbox_sendStatus(ctx, field)
+	case "sendStatusReason":
+		return ec.fieldContext_Mailbox_sendStatusReason(ctx, field)
+	case "syncedMessages":
+		return ec.fieldContext_Mailbox_syncedMessages(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Mailbox", field.Name)
 }
@@ -2959,6 +3319,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_name(ctx, field)
 	case "allowCrossOwnerAssignment":
 		return ec.fieldContext_Organization_allowCrossOwnerAssignment(ctx, field)
+	case "syncHeadersOnly":
+		return ec.fieldContext_Organization_syncHeadersOnly(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -2993,6 +3355,8 @@ func (ec *executionContext) childFields_Prospect(ctx context.Context, field grap
 		return ec.fieldContext_Prospect_lastName(ctx, field)
 	case "company":
 		return ec.fieldContext_Prospect_company(ctx, field)
+	case "syncedMessages":
+		return ec.fieldContext_Prospect_syncedMessages(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Prospect", field.Name)
 }
@@ -3157,12 +3521,84 @@ func (ec *executionContext) childFields_SetSendPayload(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type SetSendPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SetSyncHeadersOnlyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "organization":
+		return ec.fieldContext_SetSyncHeadersOnlyPayload_organization(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetSyncHeadersOnlyPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SetSyncPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "mailbox":
 		return ec.fieldContext_SetSyncPayload_mailbox(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetSyncPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncedMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SyncedMessage_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SyncedMessage_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SyncedMessage_updatedAt(ctx, field)
+	case "folder":
+		return ec.fieldContext_SyncedMessage_folder(ctx, field)
+	case "subject":
+		return ec.fieldContext_SyncedMessage_subject(ctx, field)
+	case "fromAddress":
+		return ec.fieldContext_SyncedMessage_fromAddress(ctx, field)
+	case "fromName":
+		return ec.fieldContext_SyncedMessage_fromName(ctx, field)
+	case "toAddresses":
+		return ec.fieldContext_SyncedMessage_toAddresses(ctx, field)
+	case "ccAddresses":
+		return ec.fieldContext_SyncedMessage_ccAddresses(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_SyncedMessage_receivedAt(ctx, field)
+	case "sentAt":
+		return ec.fieldContext_SyncedMessage_sentAt(ctx, field)
+	case "conversationID":
+		return ec.fieldContext_SyncedMessage_conversationID(ctx, field)
+	case "internetMessageID":
+		return ec.fieldContext_SyncedMessage_internetMessageID(ctx, field)
+	case "inReplyTo":
+		return ec.fieldContext_SyncedMessage_inReplyTo(ctx, field)
+	case "references":
+		return ec.fieldContext_SyncedMessage_references(ctx, field)
+	case "snippet":
+		return ec.fieldContext_SyncedMessage_snippet(ctx, field)
+	case "isNdr":
+		return ec.fieldContext_SyncedMessage_isNdr(ctx, field)
+	case "prospects":
+		return ec.fieldContext_SyncedMessage_prospects(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncedMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncedMessageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SyncedMessageConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SyncedMessageConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SyncedMessageConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncedMessageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SyncedMessageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SyncedMessageEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SyncedMessageEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SyncedMessageEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3346,6 +3782,44 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Mailbox_syncedMessages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	return args, nil
+}
 
 func (ec *executionContext) field_Migration_progress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -3573,6 +4047,20 @@ func (ec *executionContext) field_Mutation_setSend_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setSyncHeadersOnly_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetSyncHeadersOnlyInput, error) {
+			return ec.unmarshalNSetSyncHeadersOnlyInput2mailbridgeᚋgraphᚋmodelᚐSetSyncHeadersOnlyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setSync_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3584,6 +4072,44 @@ func (ec *executionContext) field_Mutation_setSync_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Prospect_syncedMessages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
 	return args, nil
 }
 
@@ -5523,6 +6049,268 @@ func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _CalendarEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CalendarEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarEvent_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarEvent_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CalendarEvent_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarEvent_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarEvent_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CalendarEvent_icalUID(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarEvent_icalUID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IcalUID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarEvent_icalUID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _CalendarEvent_subject(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarEvent_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarEvent_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _CalendarEvent_startAt(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarEvent_startAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarEvent_startAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CalendarEvent_endAt(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarEvent_endAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarEvent_endAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CalendarEvent_organizerAddress(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarEvent_organizerAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizerAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarEvent_organizerAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _CalendarEvent_attendeeAddresses(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarEvent_attendeeAddresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AttendeeAddresses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarEvent_attendeeAddresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _CalendarEvent_isCancelled(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarEvent_isCancelled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsCancelled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarEvent_isCancelled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CalendarEvent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CalendarEvent_prospects(ctx context.Context, field graphql.CollectedField, obj *ent.CalendarEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CalendarEvent_prospects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prospects(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Prospect) graphql.Marshaler {
+			return ec.marshalOProspect2ᚕᚖmailbridgeᚋentᚐProspectᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CalendarEvent_prospects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CalendarEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Prospect(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConnectOffice365Payload_mailbox(ctx context.Context, field graphql.CollectedField, obj *model.ConnectOffice365Payload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6097,6 +6885,52 @@ func (ec *executionContext) fieldContext_Mailbox_syncStage(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Mailbox", field, false, false, "MailboxSyncStage")
 }
 
+func (ec *executionContext) _Mailbox_syncProgressDone(ctx context.Context, field graphql.CollectedField, obj *ent.Mailbox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mailbox_syncProgressDone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SyncProgressDone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mailbox_syncProgressDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mailbox", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Mailbox_syncProgressTotal(ctx context.Context, field graphql.CollectedField, obj *ent.Mailbox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mailbox_syncProgressTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SyncProgressTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mailbox_syncProgressTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mailbox", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Mailbox_lastSyncedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Mailbox) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6320,6 +7154,96 @@ func (ec *executionContext) _Mailbox_undeliveredEmailCount(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_Mailbox_undeliveredEmailCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Mailbox", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Mailbox_sendStatus(ctx context.Context, field graphql.CollectedField, obj *ent.Mailbox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mailbox_sendStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mailbox().SendStatus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MailboxSendStatus) graphql.Marshaler {
+			return ec.marshalNMailboxSendStatus2mailbridgeᚋgraphᚋmodelᚐMailboxSendStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mailbox_sendStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mailbox", field, true, true, "MailboxSendStatus")
+}
+
+func (ec *executionContext) _Mailbox_sendStatusReason(ctx context.Context, field graphql.CollectedField, obj *ent.Mailbox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mailbox_sendStatusReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mailbox().SendStatusReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mailbox_sendStatusReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mailbox", field, true, true, "String")
+}
+
+func (ec *executionContext) _Mailbox_syncedMessages(ctx context.Context, field graphql.CollectedField, obj *ent.Mailbox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mailbox_syncedMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mailbox().SyncedMessages(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SyncedMessageConnection) graphql.Marshaler {
+			return ec.marshalNSyncedMessageConnection2ᚖmailbridgeᚋentᚐSyncedMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mailbox_syncedMessages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mailbox",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncedMessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mailbox_syncedMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _MailboxConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MailboxConnection) (ret graphql.Marshaler) {
@@ -8247,6 +9171,50 @@ func (ec *executionContext) fieldContext_Mutation_dismissNotification(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setSyncHeadersOnly(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setSyncHeadersOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetSyncHeadersOnly(ctx, fc.Args["input"].(model.SetSyncHeadersOnlyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetSyncHeadersOnlyPayload) graphql.Marshaler {
+			return ec.marshalNSetSyncHeadersOnlyPayload2ᚖmailbridgeᚋgraphᚋmodelᚐSetSyncHeadersOnlyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setSyncHeadersOnly(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetSyncHeadersOnlyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setSyncHeadersOnly_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8569,6 +9537,29 @@ func (ec *executionContext) fieldContext_Organization_allowCrossOwnerAssignment(
 	return graphql.NewScalarFieldContext("Organization", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Organization_syncHeadersOnly(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_syncHeadersOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SyncHeadersOnly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_syncHeadersOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organization", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[int]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8820,6 +9811,50 @@ func (ec *executionContext) _Prospect_company(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Prospect_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Prospect", field, false, false, "String")
+}
+
+func (ec *executionContext) _Prospect_syncedMessages(ctx context.Context, field graphql.CollectedField, obj *ent.Prospect) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Prospect_syncedMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Prospect().SyncedMessages(ctx, obj, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SyncedMessageConnection) graphql.Marshaler {
+			return ec.marshalNSyncedMessageConnection2ᚖmailbridgeᚋentᚐSyncedMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Prospect_syncedMessages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Prospect",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncedMessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Prospect_syncedMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -10683,6 +11718,38 @@ func (ec *executionContext) fieldContext_SetSendPayload_mailbox(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _SetSyncHeadersOnlyPayload_organization(ctx context.Context, field graphql.CollectedField, obj *model.SetSyncHeadersOnlyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetSyncHeadersOnlyPayload_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Organization) graphql.Marshaler {
+			return ec.marshalNOrganization2ᚖmailbridgeᚋentᚐOrganization(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetSyncHeadersOnlyPayload_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetSyncHeadersOnlyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Organization(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SetSyncPayload_mailbox(ctx context.Context, field graphql.CollectedField, obj *model.SetSyncPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10713,6 +11780,571 @@ func (ec *executionContext) fieldContext_SetSyncPayload_mailbox(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SyncedMessage_id(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SyncedMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SyncedMessage_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SyncedMessage_folder(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_folder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Folder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v syncedmessage.Folder) graphql.Marshaler {
+			return ec.marshalNSyncedMessageFolder2mailbridgeᚋentᚋsyncedmessageᚐFolder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_folder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "SyncedMessageFolder")
+}
+
+func (ec *executionContext) _SyncedMessage_subject(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncedMessage_fromAddress(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_fromAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_fromAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncedMessage_fromName(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_fromName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_fromName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncedMessage_toAddresses(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_toAddresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToAddresses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_toAddresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncedMessage_ccAddresses(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_ccAddresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CcAddresses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_ccAddresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncedMessage_receivedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SyncedMessage_sentAt(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_sentAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SentAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_sentAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SyncedMessage_conversationID(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_conversationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConversationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_conversationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncedMessage_internetMessageID(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_internetMessageID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InternetMessageID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_internetMessageID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncedMessage_inReplyTo(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_inReplyTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InReplyTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_inReplyTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncedMessage_references(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_references(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.References, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_references(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncedMessage_snippet(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_snippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Snippet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_snippet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "String")
+}
+
+func (ec *executionContext) _SyncedMessage_isNdr(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_isNdr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsNdr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_isNdr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SyncedMessage_prospects(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessage_prospects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prospects(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Prospect) graphql.Marshaler {
+			return ec.marshalOProspect2ᚕᚖmailbridgeᚋentᚐProspectᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessage_prospects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncedMessage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Prospect(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncedMessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessageConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SyncedMessageEdge) graphql.Marshaler {
+			return ec.marshalOSyncedMessageEdge2ᚕᚖmailbridgeᚋentᚐSyncedMessageEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncedMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncedMessageEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncedMessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessageConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessageConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncedMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncedMessageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessageConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessageConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessageConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SyncedMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessageEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SyncedMessage) graphql.Marshaler {
+			return ec.marshalOSyncedMessage2ᚖmailbridgeᚋentᚐSyncedMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SyncedMessageEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SyncedMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SyncedMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.SyncedMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SyncedMessageEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SyncedMessageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SyncedMessageEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -12691,6 +14323,59 @@ func UnmarshalAuditEventOrder(ctx context.Context, raw any) (ent.AuditEventOrder
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCalendarEventOrder(ctx context.Context, obj any) (ent.CalendarEventOrder, error) {
+	var it ent.CalendarEventOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCalendarEventOrderField2ᚖmailbridgeᚋentᚐCalendarEventOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCalendarEventOrder unmarshals raw into the CalendarEventOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCalendarEventOrder(ctx context.Context, raw any) (ent.CalendarEventOrder, error) {
+	var out ent.CalendarEventOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CalendarEventOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConnectOffice365Input(ctx context.Context, obj any) (model.ConnectOffice365Input, error) {
 	var it model.ConnectOffice365Input
 	if obj == nil {
@@ -13780,6 +15465,48 @@ func UnmarshalSetSendInput(ctx context.Context, raw any) (model.SetSendInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetSyncHeadersOnlyInput(ctx context.Context, obj any) (model.SetSyncHeadersOnlyInput, error) {
+	var it model.SetSyncHeadersOnlyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetSyncHeadersOnlyInput unmarshals raw into the SetSyncHeadersOnlyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetSyncHeadersOnlyInput(ctx context.Context, raw any) (model.SetSyncHeadersOnlyInput, error) {
+	var out model.SetSyncHeadersOnlyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetSyncHeadersOnlyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetSyncInput(ctx context.Context, obj any) (model.SetSyncInput, error) {
 	var it model.SetSyncInput
 	if obj == nil {
@@ -13826,6 +15553,59 @@ func (ec *executionContext) unmarshalInputSetSyncInput(ctx context.Context, obj 
 func UnmarshalSetSyncInput(ctx context.Context, raw any) (model.SetSyncInput, error) {
 	var out model.SetSyncInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetSyncInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSyncedMessageOrder(ctx context.Context, obj any) (ent.SyncedMessageOrder, error) {
+	var it ent.SyncedMessageOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNSyncedMessageOrderField2ᚖmailbridgeᚋentᚐSyncedMessageOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSyncedMessageOrder unmarshals raw into the SyncedMessageOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSyncedMessageOrder(ctx context.Context, raw any) (ent.SyncedMessageOrder, error) {
+	var out ent.SyncedMessageOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SyncedMessageOrder", raw, &out)
 	return out, err
 }
 
@@ -13895,6 +15675,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
+	case *ent.SyncedMessage:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SyncedMessage(ctx, sel, obj)
 	case *ent.SequenceState:
 		if obj == nil {
 			return graphql.Null
@@ -13940,6 +15725,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Mailbox(ctx, sel, obj)
+	case *ent.CalendarEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CalendarEvent(ctx, sel, obj)
 	case *ent.AuditEvent:
 		if obj == nil {
 			return graphql.Null
@@ -14602,6 +16392,89 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var calendarEventImplementors = []string{"CalendarEvent", "Node"}
+
+func (ec *executionContext) _CalendarEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.CalendarEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, calendarEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CalendarEvent")
+		case "id":
+			out.Values[i] = ec._CalendarEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._CalendarEvent_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._CalendarEvent_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "icalUID":
+			out.Values[i] = ec._CalendarEvent_icalUID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._CalendarEvent_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startAt":
+			out.Values[i] = ec._CalendarEvent_startAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endAt":
+			out.Values[i] = ec._CalendarEvent_endAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizerAddress":
+			out.Values[i] = ec._CalendarEvent_organizerAddress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attendeeAddresses":
+			out.Values[i] = ec._CalendarEvent_attendeeAddresses(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "isCancelled":
+			out.Values[i] = ec._CalendarEvent_isCancelled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "prospects":
+			out.Values[i] = ec._CalendarEvent_prospects(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var connectOffice365PayloadImplementors = []string{"ConnectOffice365Payload"}
 
 func (ec *executionContext) _ConnectOffice365Payload(ctx context.Context, sel ast.SelectionSet, obj *model.ConnectOffice365Payload) graphql.Marshaler {
@@ -14868,6 +16741,16 @@ func (ec *executionContext) _Mailbox(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "syncProgressDone":
+			out.Values[i] = ec._Mailbox_syncProgressDone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "syncProgressTotal":
+			out.Values[i] = ec._Mailbox_syncProgressTotal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "lastSyncedAt":
 			out.Values[i] = ec._Mailbox_lastSyncedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -14916,6 +16799,24 @@ func (ec *executionContext) _Mailbox(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Mailbox_undeliveredEmailCount(ctx, field, obj)
+				})
+		case "sendStatus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Mailbox_sendStatus(ctx, field, obj)
+				})
+		case "sendStatusReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Mailbox_sendStatusReason(ctx, field, obj)
+				})
+		case "syncedMessages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Mailbox_syncedMessages(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15562,6 +17463,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setSyncHeadersOnly":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setSyncHeadersOnly(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15716,6 +17624,11 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "syncHeadersOnly":
+			out.Values[i] = ec._Organization_syncHeadersOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15795,38 +17708,44 @@ func (ec *executionContext) _Prospect(ctx context.Context, sel ast.SelectionSet,
 		case "id":
 			out.Values[i] = ec._Prospect_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Prospect_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Prospect_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._Prospect_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "firstName":
 			out.Values[i] = ec._Prospect_firstName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastName":
 			out.Values[i] = ec._Prospect_lastName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "company":
 			out.Values[i] = ec._Prospect_company(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "syncedMessages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Prospect_syncedMessages(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16502,6 +18421,39 @@ func (ec *executionContext) _SetSendPayload(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var setSyncHeadersOnlyPayloadImplementors = []string{"SetSyncHeadersOnlyPayload"}
+
+func (ec *executionContext) _SetSyncHeadersOnlyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetSyncHeadersOnlyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setSyncHeadersOnlyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetSyncHeadersOnlyPayload")
+		case "organization":
+			out.Values[i] = ec._SetSyncHeadersOnlyPayload_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var setSyncPayloadImplementors = []string{"SetSyncPayload"}
 
 func (ec *executionContext) _SetSyncPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetSyncPayload) graphql.Marshaler {
@@ -16515,6 +18467,205 @@ func (ec *executionContext) _SetSyncPayload(ctx context.Context, sel ast.Selecti
 			out.Values[i] = graphql.MarshalString("SetSyncPayload")
 		case "mailbox":
 			out.Values[i] = ec._SetSyncPayload_mailbox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var syncedMessageImplementors = []string{"SyncedMessage", "Node"}
+
+func (ec *executionContext) _SyncedMessage(ctx context.Context, sel ast.SelectionSet, obj *ent.SyncedMessage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncedMessageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncedMessage")
+		case "id":
+			out.Values[i] = ec._SyncedMessage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._SyncedMessage_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SyncedMessage_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "folder":
+			out.Values[i] = ec._SyncedMessage_folder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._SyncedMessage_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fromAddress":
+			out.Values[i] = ec._SyncedMessage_fromAddress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fromName":
+			out.Values[i] = ec._SyncedMessage_fromName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "toAddresses":
+			out.Values[i] = ec._SyncedMessage_toAddresses(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ccAddresses":
+			out.Values[i] = ec._SyncedMessage_ccAddresses(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "receivedAt":
+			out.Values[i] = ec._SyncedMessage_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sentAt":
+			out.Values[i] = ec._SyncedMessage_sentAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "conversationID":
+			out.Values[i] = ec._SyncedMessage_conversationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "internetMessageID":
+			out.Values[i] = ec._SyncedMessage_internetMessageID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inReplyTo":
+			out.Values[i] = ec._SyncedMessage_inReplyTo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "references":
+			out.Values[i] = ec._SyncedMessage_references(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "snippet":
+			out.Values[i] = ec._SyncedMessage_snippet(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "isNdr":
+			out.Values[i] = ec._SyncedMessage_isNdr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "prospects":
+			out.Values[i] = ec._SyncedMessage_prospects(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var syncedMessageConnectionImplementors = []string{"SyncedMessageConnection"}
+
+func (ec *executionContext) _SyncedMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SyncedMessageConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncedMessageConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncedMessageConnection")
+		case "edges":
+			out.Values[i] = ec._SyncedMessageConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SyncedMessageConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SyncedMessageConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var syncedMessageEdgeImplementors = []string{"SyncedMessageEdge"}
+
+func (ec *executionContext) _SyncedMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SyncedMessageEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, syncedMessageEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SyncedMessageEdge")
+		case "node":
+			out.Values[i] = ec._SyncedMessageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._SyncedMessageEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17313,6 +19464,20 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCalendarEventOrderField2ᚖmailbridgeᚋentᚐCalendarEventOrderField(ctx context.Context, v any) (*ent.CalendarEventOrderField, error) {
+	var res = new(ent.CalendarEventOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCalendarEventOrderField2ᚖmailbridgeᚋentᚐCalendarEventOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CalendarEventOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CalendarEventOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalNConnectOffice365Input2mailbridgeᚋgraphᚋmodelᚐConnectOffice365Input(ctx context.Context, v any) (model.ConnectOffice365Input, error) {
 	res, err := ec.unmarshalInputConnectOffice365Input(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17509,6 +19674,16 @@ func (ec *executionContext) marshalNMailboxOrderField2ᚖmailbridgeᚋentᚐMail
 		graphql.AddInvalidNullError(ctx, "MailboxOrderField!")
 		return graphql.Null
 	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNMailboxSendStatus2mailbridgeᚋgraphᚋmodelᚐMailboxSendStatus(ctx context.Context, v any) (model.MailboxSendStatus, error) {
+	var res model.MailboxSendStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMailboxSendStatus2mailbridgeᚋgraphᚋmodelᚐMailboxSendStatus(ctx context.Context, sel ast.SelectionSet, v model.MailboxSendStatus) graphql.Marshaler {
 	return v
 }
 
@@ -17945,6 +20120,19 @@ func (ec *executionContext) marshalNSetSendPayload2ᚖmailbridgeᚋgraphᚋmodel
 	return ec._SetSendPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSetSyncHeadersOnlyInput2mailbridgeᚋgraphᚋmodelᚐSetSyncHeadersOnlyInput(ctx context.Context, v any) (model.SetSyncHeadersOnlyInput, error) {
+	res, err := ec.unmarshalInputSetSyncHeadersOnlyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetSyncHeadersOnlyPayload2ᚖmailbridgeᚋgraphᚋmodelᚐSetSyncHeadersOnlyPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetSyncHeadersOnlyPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SetSyncHeadersOnlyPayload!")
+		return graphql.Null
+	}
+	return ec._SetSyncHeadersOnlyPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSetSyncInput2mailbridgeᚋgraphᚋmodelᚐSetSyncInput(ctx context.Context, v any) (model.SetSyncInput, error) {
 	res, err := ec.unmarshalInputSetSyncInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17999,6 +20187,38 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNSyncedMessageConnection2ᚖmailbridgeᚋentᚐSyncedMessageConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SyncedMessageConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SyncedMessageConnection!")
+		return graphql.Null
+	}
+	return ec._SyncedMessageConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSyncedMessageFolder2mailbridgeᚋentᚋsyncedmessageᚐFolder(ctx context.Context, v any) (syncedmessage.Folder, error) {
+	var res syncedmessage.Folder
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSyncedMessageFolder2mailbridgeᚋentᚋsyncedmessageᚐFolder(ctx context.Context, sel ast.SelectionSet, v syncedmessage.Folder) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSyncedMessageOrderField2ᚖmailbridgeᚋentᚐSyncedMessageOrderField(ctx context.Context, v any) (*ent.SyncedMessageOrderField, error) {
+	var res = new(ent.SyncedMessageOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSyncedMessageOrderField2ᚖmailbridgeᚋentᚐSyncedMessageOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.SyncedMessageOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SyncedMessageOrderField!")
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -18535,6 +20755,25 @@ func (ec *executionContext) marshalONode2mailbridgeᚋentᚐNoder(ctx context.Co
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOProspect2ᚕᚖmailbridgeᚋentᚐProspectᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Prospect) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 64, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProspect2ᚖmailbridgeᚋentᚐProspect(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOScheduledEmail2ᚕᚖmailbridgeᚋentᚐScheduledEmailᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ScheduledEmail) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -18696,6 +20935,33 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOSyncedMessage2ᚖmailbridgeᚋentᚐSyncedMessage(ctx context.Context, sel ast.SelectionSet, v *ent.SyncedMessage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SyncedMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSyncedMessageEdge2ᚕᚖmailbridgeᚋentᚐSyncedMessageEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SyncedMessageEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 64, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOSyncedMessageEdge2ᚖmailbridgeᚋentᚐSyncedMessageEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSyncedMessageEdge2ᚖmailbridgeᚋentᚐSyncedMessageEdge(ctx context.Context, sel ast.SelectionSet, v *ent.SyncedMessageEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SyncedMessageEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

@@ -43,6 +43,3 @@ func (r *prospectResolver) SyncedMessages(ctx context.Context, obj *ent.Prospect
 	}
 	return obj.QuerySyncedMessages().Paginate(ctx, after, first, before, last, ent.WithSyncedMessageOrder(newestFirst))
 }
-
-// newestFirst orders synced messages by receivedAt, newest first (id breaks ties).
-var newestFirst = &ent.SyncedMessageOrder{Direction: entgql.OrderDirectionDesc, Field: ent.SyncedMessageOrderFieldReceivedAt}

@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"api_tokens\":0,\"assignments\":47244640256,\"audit_events\":4294967296,\"mailboxes\":8589934592,\"microsoft_accounts\":12884901888,\"migration_snapshots\":55834574848,\"notifications\":60129542144,\"oauth_states\":51539607552,\"organizations\":17179869184,\"prospects\":21474836480,\"scheduled_emails\":25769803776,\"sequence_states\":34359738368,\"sequences\":30064771072,\"sessions\":38654705664,\"users\":42949672960}"
+const IncrementStarts = "{\"api_tokens\":0,\"assignments\":47244640256,\"audit_events\":4294967296,\"calendar_events\":64424509440,\"graph_subscriptions\":68719476736,\"mailboxes\":8589934592,\"microsoft_accounts\":12884901888,\"migration_snapshots\":55834574848,\"notifications\":60129542144,\"oauth_states\":51539607552,\"organizations\":17179869184,\"prospects\":21474836480,\"scheduled_emails\":25769803776,\"sequence_states\":34359738368,\"sequences\":30064771072,\"sessions\":38654705664,\"sync_cursors\":73014444032,\"synced_messages\":77309411328,\"users\":42949672960}"

@@ -54,6 +54,10 @@ const (
 	FieldTokenVersion = "token_version"
 	// FieldRefreshingUntil holds the string denoting the refreshing_until field in the database.
 	FieldRefreshingUntil = "refreshing_until"
+	// FieldSendLeaseID holds the string denoting the send_lease_id field in the database.
+	FieldSendLeaseID = "send_lease_id"
+	// FieldSendLeaseUntil holds the string denoting the send_lease_until field in the database.
+	FieldSendLeaseUntil = "send_lease_until"
 	// EdgeOrganization holds the string denoting the organization edge name in mutations.
 	EdgeOrganization = "organization"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -106,6 +110,8 @@ var Columns = []string{
 	FieldTokenExpiresAt,
 	FieldTokenVersion,
 	FieldRefreshingUntil,
+	FieldSendLeaseID,
+	FieldSendLeaseUntil,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -146,6 +152,8 @@ var (
 	StatusReasonValidator func(string) error
 	// DefaultTokenVersion holds the default value on creation for the "token_version" field.
 	DefaultTokenVersion int
+	// SendLeaseIDValidator is a validator for the "send_lease_id" field. It is called by the builders before save.
+	SendLeaseIDValidator func(string) error
 )
 
 // Status defines the type for the "status" enum field.
@@ -261,6 +269,16 @@ func ByTokenVersion(opts ...sql.OrderTermOption) OrderOption {
 // ByRefreshingUntil orders the results by the refreshing_until field.
 func ByRefreshingUntil(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRefreshingUntil, opts...).ToFunc()
+}
+
+// BySendLeaseID orders the results by the send_lease_id field.
+func BySendLeaseID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSendLeaseID, opts...).ToFunc()
+}
+
+// BySendLeaseUntil orders the results by the send_lease_until field.
+func BySendLeaseUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSendLeaseUntil, opts...).ToFunc()
 }
 
 // ByOrganizationField orders the results by organization field.

@@ -130,6 +130,16 @@ func RefreshingUntil(v time.Time) predicate.MicrosoftAccount {
 	return predicate.MicrosoftAccount(sql.FieldEQ(FieldRefreshingUntil, v))
 }
 
+// SendLeaseID applies equality check predicate on the "send_lease_id" field. It's identical to SendLeaseIDEQ.
+func SendLeaseID(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldEQ(FieldSendLeaseID, v))
+}
+
+// SendLeaseUntil applies equality check predicate on the "send_lease_until" field. It's identical to SendLeaseUntilEQ.
+func SendLeaseUntil(v time.Time) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldEQ(FieldSendLeaseUntil, v))
+}
+
 // OrgIDEQ applies the EQ predicate on the "org_id" field.
 func OrgIDEQ(v int) predicate.MicrosoftAccount {
 	return predicate.MicrosoftAccount(sql.FieldEQ(FieldOrgID, v))
@@ -998,6 +1008,131 @@ func RefreshingUntilIsNil() predicate.MicrosoftAccount {
 // RefreshingUntilNotNil applies the NotNil predicate on the "refreshing_until" field.
 func RefreshingUntilNotNil() predicate.MicrosoftAccount {
 	return predicate.MicrosoftAccount(sql.FieldNotNull(FieldRefreshingUntil))
+}
+
+// SendLeaseIDEQ applies the EQ predicate on the "send_lease_id" field.
+func SendLeaseIDEQ(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldEQ(FieldSendLeaseID, v))
+}
+
+// SendLeaseIDNEQ applies the NEQ predicate on the "send_lease_id" field.
+func SendLeaseIDNEQ(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldNEQ(FieldSendLeaseID, v))
+}
+
+// SendLeaseIDIn applies the In predicate on the "send_lease_id" field.
+func SendLeaseIDIn(vs ...string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldIn(FieldSendLeaseID, vs...))
+}
+
+// SendLeaseIDNotIn applies the NotIn predicate on the "send_lease_id" field.
+func SendLeaseIDNotIn(vs ...string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldNotIn(FieldSendLeaseID, vs...))
+}
+
+// SendLeaseIDGT applies the GT predicate on the "send_lease_id" field.
+func SendLeaseIDGT(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldGT(FieldSendLeaseID, v))
+}
+
+// SendLeaseIDGTE applies the GTE predicate on the "send_lease_id" field.
+func SendLeaseIDGTE(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldGTE(FieldSendLeaseID, v))
+}
+
+// SendLeaseIDLT applies the LT predicate on the "send_lease_id" field.
+func SendLeaseIDLT(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldLT(FieldSendLeaseID, v))
+}
+
+// SendLeaseIDLTE applies the LTE predicate on the "send_lease_id" field.
+func SendLeaseIDLTE(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldLTE(FieldSendLeaseID, v))
+}
+
+// SendLeaseIDContains applies the Contains predicate on the "send_lease_id" field.
+func SendLeaseIDContains(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldContains(FieldSendLeaseID, v))
+}
+
+// SendLeaseIDHasPrefix applies the HasPrefix predicate on the "send_lease_id" field.
+func SendLeaseIDHasPrefix(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldHasPrefix(FieldSendLeaseID, v))
+}
+
+// SendLeaseIDHasSuffix applies the HasSuffix predicate on the "send_lease_id" field.
+func SendLeaseIDHasSuffix(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldHasSuffix(FieldSendLeaseID, v))
+}
+
+// SendLeaseIDIsNil applies the IsNil predicate on the "send_lease_id" field.
+func SendLeaseIDIsNil() predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldIsNull(FieldSendLeaseID))
+}
+
+// SendLeaseIDNotNil applies the NotNil predicate on the "send_lease_id" field.
+func SendLeaseIDNotNil() predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldNotNull(FieldSendLeaseID))
+}
+
+// SendLeaseIDEqualFold applies the EqualFold predicate on the "send_lease_id" field.
+func SendLeaseIDEqualFold(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldEqualFold(FieldSendLeaseID, v))
+}
+
+// SendLeaseIDContainsFold applies the ContainsFold predicate on the "send_lease_id" field.
+func SendLeaseIDContainsFold(v string) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldContainsFold(FieldSendLeaseID, v))
+}
+
+// SendLeaseUntilEQ applies the EQ predicate on the "send_lease_until" field.
+func SendLeaseUntilEQ(v time.Time) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldEQ(FieldSendLeaseUntil, v))
+}
+
+// SendLeaseUntilNEQ applies the NEQ predicate on the "send_lease_until" field.
+func SendLeaseUntilNEQ(v time.Time) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldNEQ(FieldSendLeaseUntil, v))
+}
+
+// SendLeaseUntilIn applies the In predicate on the "send_lease_until" field.
+func SendLeaseUntilIn(vs ...time.Time) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldIn(FieldSendLeaseUntil, vs...))
+}
+
+// SendLeaseUntilNotIn applies the NotIn predicate on the "send_lease_until" field.
+func SendLeaseUntilNotIn(vs ...time.Time) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldNotIn(FieldSendLeaseUntil, vs...))
+}
+
+// SendLeaseUntilGT applies the GT predicate on the "send_lease_until" field.
+func SendLeaseUntilGT(v time.Time) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldGT(FieldSendLeaseUntil, v))
+}
+
+// SendLeaseUntilGTE applies the GTE predicate on the "send_lease_until" field.
+func SendLeaseUntilGTE(v time.Time) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldGTE(FieldSendLeaseUntil, v))
+}
+
+// SendLeaseUntilLT applies the LT predicate on the "send_lease_until" field.
+func SendLeaseUntilLT(v time.Time) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldLT(FieldSendLeaseUntil, v))
+}
+
+// SendLeaseUntilLTE applies the LTE predicate on the "send_lease_until" field.
+func SendLeaseUntilLTE(v time.Time) predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldLTE(FieldSendLeaseUntil, v))
+}
+
+// SendLeaseUntilIsNil applies the IsNil predicate on the "send_lease_until" field.
+func SendLeaseUntilIsNil() predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldIsNull(FieldSendLeaseUntil))
+}
+
+// SendLeaseUntilNotNil applies the NotNil predicate on the "send_lease_until" field.
+func SendLeaseUntilNotNil() predicate.MicrosoftAccount {
+	return predicate.MicrosoftAccount(sql.FieldNotNull(FieldSendLeaseUntil))
 }
 
 // HasOrganization applies the HasEdge predicate on the "organization" edge.

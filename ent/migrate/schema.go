@@ -335,7 +335,7 @@ var (
 			{
 				Name:    "mailbox_org_id_connection_state_address",
 				Unique:  false,
-				Columns: []*schema.Column{MailboxesColumns[17], MailboxesColumns[5], MailboxesColumns[3]},
+				Columns: []*schema.Column{MailboxesColumns[19], MailboxesColumns[5], MailboxesColumns[3]},
 			},
 		},
 	}
@@ -358,6 +358,8 @@ var (
 		{Name: "token_expires_at", Type: field.TypeTime, Nullable: true},
 		{Name: "token_version", Type: field.TypeInt, Default: 0},
 		{Name: "refreshing_until", Type: field.TypeTime, Nullable: true},
+		{Name: "send_lease_id", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "send_lease_until", Type: field.TypeTime, Nullable: true},
 		{Name: "org_id", Type: field.TypeInt},
 		{Name: "user_id", Type: field.TypeInt},
 	}
@@ -369,13 +371,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "microsoft_accounts_organizations_organization",
-				Columns:    []*schema.Column{MicrosoftAccountsColumns[17]},
+				Columns:    []*schema.Column{MicrosoftAccountsColumns[19]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "microsoft_accounts_users_user",
-				Columns:    []*schema.Column{MicrosoftAccountsColumns[18]},
+				Columns:    []*schema.Column{MicrosoftAccountsColumns[20]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -384,12 +386,12 @@ var (
 			{
 				Name:    "microsoftaccount_org_id_tenant_id_object_id",
 				Unique:  true,
-				Columns: []*schema.Column{MicrosoftAccountsColumns[17], MicrosoftAccountsColumns[3], MicrosoftAccountsColumns[4]},
+				Columns: []*schema.Column{MicrosoftAccountsColumns[19], MicrosoftAccountsColumns[3], MicrosoftAccountsColumns[4]},
 			},
 			{
 				Name:    "microsoftaccount_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{MicrosoftAccountsColumns[18]},
+				Columns: []*schema.Column{MicrosoftAccountsColumns[20]},
 			},
 		},
 	}
@@ -613,6 +615,11 @@ var (
 				Name:    "scheduledemail_state_send_at",
 				Unique:  false,
 				Columns: []*schema.Column{ScheduledEmailsColumns[4], ScheduledEmailsColumns[8]},
+			},
+			{
+				Name:    "scheduledemail_mailbox_id_send_requested_at",
+				Unique:  false,
+				Columns: []*schema.Column{ScheduledEmailsColumns[22], ScheduledEmailsColumns[13]},
 			},
 		},
 	}
@@ -1003,11 +1010,11 @@ func init() {
 	}
 	CalendarEventsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	CalendarEventsTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(55834574848),
+		IncrementStart: func(i int) *int { return &i }(64424509440),
 	}
 	GraphSubscriptionsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	GraphSubscriptionsTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(60129542144),
+		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
 	MailboxesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	MailboxesTable.ForeignKeys[1].RefTable = MicrosoftAccountsTable
@@ -1067,11 +1074,11 @@ func init() {
 	}
 	SyncCursorsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	SyncCursorsTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(64424509440),
+		IncrementStart: func(i int) *int { return &i }(73014444032),
 	}
 	SyncedMessagesTable.ForeignKeys[0].RefTable = OrganizationsTable
 	SyncedMessagesTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(68719476736),
+		IncrementStart: func(i int) *int { return &i }(77309411328),
 	}
 	UsersTable.ForeignKeys[0].RefTable = OrganizationsTable
 	UsersTable.Annotation = &entsql.Annotation{

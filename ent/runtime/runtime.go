@@ -540,6 +540,10 @@ func init() {
 	microsoftaccountDescTokenVersion := microsoftaccountFields[13].Descriptor()
 	// microsoftaccount.DefaultTokenVersion holds the default value on creation for the token_version field.
 	microsoftaccount.DefaultTokenVersion = microsoftaccountDescTokenVersion.Default.(int)
+	// microsoftaccountDescSendLeaseID is the schema descriptor for send_lease_id field.
+	microsoftaccountDescSendLeaseID := microsoftaccountFields[15].Descriptor()
+	// microsoftaccount.SendLeaseIDValidator is a validator for the "send_lease_id" field. It is called by the builders before save.
+	microsoftaccount.SendLeaseIDValidator = microsoftaccountDescSendLeaseID.Validators[0].(func(string) error)
 	migrationsnapshotMixin := schema.MigrationSnapshot{}.Mixin()
 	migrationsnapshot.Policy = privacy.NewPolicies(migrationsnapshotMixin[0], schema.MigrationSnapshot{})
 	migrationsnapshot.Hooks[0] = func(next ent.Mutator) ent.Mutator {

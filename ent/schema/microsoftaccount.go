@@ -49,6 +49,14 @@ func (MicrosoftAccount) Fields() []ent.Field {
 		// refreshing_until is the cross-instance refresh lease.
 		field.Time("refreshing_until").Optional().Nillable().
 			Annotations(entgql.Skip()),
+		// send_lease_id and send_lease_until are the cross-instance lease
+		// of the account's delivery: one sender per Exchange mailbox at a
+		// time, so sends never take more than their share of its
+		// concurrent requests and pacing counts are exact.
+		field.String("send_lease_id").Optional().Nillable().MaxLen(64).
+			Annotations(entgql.Skip()),
+		field.Time("send_lease_until").Optional().Nillable().
+			Annotations(entgql.Skip()),
 	}
 }
 

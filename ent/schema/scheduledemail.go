@@ -73,6 +73,8 @@ func (ScheduledEmail) Indexes() []ent.Index {
 		// organization: no table row is read.
 		index.Fields("mailbox_id", "state", "org_id"),
 		index.Fields("state", "send_at"),
+		// Sends of a mailbox in the last minute and day (delivery pacing).
+		index.Fields("mailbox_id", "send_requested_at"),
 	}
 }
 

@@ -339,6 +339,71 @@ func (e AssignmentSkipReason) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What a mailbox's sending is doing, as shown on Settings › You › Mailboxes.
+type MailboxSendStatus string
+
+const (
+	// Due scheduled emails go out, at most 30 a minute per Microsoft 365 mailbox and within the daily limits.
+	MailboxSendStatusSending MailboxSendStatus = "SENDING"
+	// Scheduled emails wait and are never failed: Sending is off, the mailbox is
+	// not connected, needs reconnecting, waits for admin approval or still uses
+	// Exchange Web Services. They go out once the mailbox is fixed or they are
+	// assigned to another mailbox. `sendStatusReason` says which.
+	MailboxSendStatusHeld MailboxSendStatus = "HELD"
+	// Microsoft 365 asked Mailbridge to wait, or blocked the mailbox from
+	// sending for a while; sending resumes on its own after `throttledUntil`.
+	MailboxSendStatusThrottled MailboxSendStatus = "THROTTLED"
+)
+
+var AllMailboxSendStatus = []MailboxSendStatus{
+	MailboxSendStatusSending,
+	MailboxSendStatusHeld,
+	MailboxSendStatusThrottled,
+}
+
+func (e MailboxSendStatus) IsValid() bool {
+	switch e {
+	case MailboxSendStatusSending, MailboxSendStatusHeld, MailboxSendStatusThrottled:
+		return true
+	}
+	return false
+}
+
+func (e MailboxSendStatus) String() string {
+	return string(e)
+}
+
+func (e *MailboxSendStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MailboxSendStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MailboxSendStatus", str)
+	}
+	return nil
+}
+
+func (e MailboxSendStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MailboxSendStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MailboxSendStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // What a user has to do next to finish moving to Microsoft Graph, in the
 // help article's order.
 type MigrationStep string

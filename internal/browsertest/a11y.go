@@ -73,11 +73,11 @@ func SelectOption(sel chromedp.JSPath, option string) chromedp.Action[chromedp.V
 	o, _ := json.Marshal(option)
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		ok, err := chromedp.Evaluate[bool](`(() => {
-  const s = (` + string(sel) + `)[0];
+  const s = (`+string(sel)+`)[0];
   if (!s) return false;
   const text = (o) => o.textContent.replace(/\s+/g, ' ').trim();
-  const opt = [...s.options].find((o) => text(o) === ` + string(o) + `) ||
-    [...s.options].find((o) => text(o).startsWith(` + string(o) + ` + ' '));
+  const opt = [...s.options].find((o) => text(o) === `+string(o)+`) ||
+    [...s.options].find((o) => text(o).startsWith(`+string(o)+` + ' '));
   if (!opt) return false;
   s.value = opt.value;
   s.dispatchEvent(new Event('change', {bubbles: true}));

@@ -78,6 +78,10 @@ type Config struct {
 	// sooner) and how far back a mailbox's first import reaches.
 	SyncPollInterval  time.Duration
 	SyncInitialWindow time.Duration
+	// SendLease is how long a claimed scheduled email and a mailbox's
+	// delivery stay reserved without renewal: after a crash, delivery
+	// resumes that much later.
+	SendLease time.Duration
 	// Microsoft is the identity platform and Graph configuration.
 	Microsoft Microsoft
 }
@@ -122,11 +126,11 @@ type Getenv func(string) string
 // the flag and variable to fix.
 func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	var (
-		c                         Config
-		mode, logLevel, dataDir   string
-		idle, absolute, reqTimout string
-		syncPoll, syncWindow      string
-		errs                      []error
+		c                               Config
+		mode, logLevel, dataDir         string
+		idle, absolute, reqTimout       string
+		syncPoll, syncWindow, sendLease string
+		errs                            []error
 	)
 	env := func(name, def string) string { return cmp.Or(getenv(name), def) }
 	fs := flag.NewFlagSet("mailbridge", flag.ContinueOnError)
@@ -161,6 +165,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	fs.IntVar(&c.AssignBackgroundThreshold, "assign-background-threshold", envInt(getenv, "ASSIGN_BACKGROUND_THRESHOLD", 5000, &errs), "assignMailbox runs selections larger than this in the background (env ASSIGN_BACKGROUND_THRESHOLD)")
 	fs.StringVar(&syncPoll, "sync-poll-interval", env("SYNC_POLL_INTERVAL", "2m"), "how often synced mailboxes are polled for changes (env SYNC_POLL_INTERVAL)")
 	fs.StringVar(&syncWindow, "sync-initial-window", env("SYNC_INITIAL_WINDOW", "2160h"), "how far back a mailbox's first sync imports mail, default 90 days (env SYNC_INITIAL_WINDOW)")
+	fs.StringVar(&sendLease, "send-lease", env("SEND_LEASE", "2m"), "how long a scheduled email being sent stays reserved without renewal; after a crash its delivery resumes that much later (env SEND_LEASE)")
 	ms := addMicrosoftFlags(fs, getenv, &errs)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -203,6 +208,7 @@ func Parse(args []string, getenv Getenv, out io.Writer) (Config, error) {
 	c.RequestTimeout = duration(reqTimout, "--request-timeout / REQUEST_TIMEOUT", &errs)
 	c.SyncPollInterval = duration(syncPoll, "--sync-poll-interval / SYNC_POLL_INTERVAL", &errs)
 	c.SyncInitialWindow = duration(syncWindow, "--sync-initial-window / SYNC_INITIAL_WINDOW", &errs)
+	c.SendLease = duration(sendLease, "--send-lease / SEND_LEASE", &errs)
 	if c.SessionAbsoluteTimeout < c.SessionIdleTimeout {
 		errs = append(errs, errors.New("--session-absolute-timeout must not be shorter than --session-idle-timeout"))
 	}

@@ -205,7 +205,7 @@ func (a *app) toggles(t *testing.T, ctx context.Context, address string, sync, s
 	set := func(name string, on bool) chromedp.Action[chromedp.Void] {
 		sel := roleIn(mailbox(address), "switch", name)
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			checked, err := chromedp.Evaluate[bool](`(` + string(sel) + `)[0].checked`)(ctx, tg)
+			checked, err := chromedp.Evaluate[bool](`(`+string(sel)+`)[0].checked`)(ctx, tg)
 			if err != nil || checked == on {
 				return err
 			}

@@ -40,6 +40,56 @@ func (AssignMailboxArgs) InsertOpts() river.InsertOpts {
 	}
 }
 
+// ---- Delivery of scheduled emails (internal/send) ----
+
+// QueueSend is the queue of delivery jobs: they wait on Microsoft Graph,
+// not on the CPU, and one mailbox's job must never wait behind another's.
+const QueueSend = "send"
+
+// SendDispatchArgs is the periodic job that finds Microsoft accounts with
+// due emails in mailboxes that can send, and enqueues a SendAccountArgs job
+// for each.
+type SendDispatchArgs struct{}
+
+// Kind is the stable name River stores for the job.
+func (SendDispatchArgs) Kind() string { return "send.dispatch" }
+
+// InsertOpts: not retried, a failed one is redone at the next tick; not
+// unique, so a dispatch left "running" by a killed process never blocks
+// the next ones (only the elected leader inserts them, once a tick).
+func (SendDispatchArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueSend, MaxAttempts: 1}
+}
+
+// SendAccountArgs delivers the due emails of one Microsoft account (one
+// Exchange mailbox, whatever alias sends), one at a time at the account's
+// pace. The account's send lease keeps it to one running delivery per
+// account across workers and instances.
+type SendAccountArgs struct {
+	AccountID int `json:"account_id" river:"unique"`
+}
+
+// Kind is the stable name River stores for the job.
+func (SendAccountArgs) Kind() string { return "send.account" }
+
+// InsertOpts: unique per account among unfinished jobs within a short
+// period, so that a job left "running" by a killed process blocks new ones
+// for that period only (the account lease does the real exclusion).
+func (SendAccountArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue:       QueueSend,
+		MaxAttempts: 10,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByPeriod: 10 * time.Second, ByState: unfinished},
+	}
+}
+
+// unfinished are the job states a unique job is unique among: a completed
+// job does not stop the next one.
+var unfinished = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
 // Inserter is the insert-only part of a River client that services need:
 // they enqueue inside the *sql.Tx of the change that calls for the job
 // (db.DB.TxClient shares it with ent), so the job exists if and only if the
@@ -70,7 +120,10 @@ type Options struct {
 	// LISTENs). Default 1s.
 	FetchPollInterval time.Duration
 	Logger            *slog.Logger
-	// PeriodicJobs are enqueued on their schedule by the elected leader.
+	// SendWorkers of QueueSend (default 50): delivery jobs mostly wait on
+	// Graph, one per Microsoft account.
+	SendWorkers int
+	// PeriodicJobs are inserted by the elected leader at their intervals.
 	PeriodicJobs []*river.PeriodicJob
 }
 
@@ -81,8 +134,14 @@ func NewClient(d *db.DB, workers *river.Workers, o Options) (*river.Client[*sql.
 	if o.MaxWorkers <= 0 {
 		o.MaxWorkers = 2
 	}
+	if o.SendWorkers <= 0 {
+		o.SendWorkers = 50
+	}
 	c, err := river.NewClient(d.RiverDriver(), &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}},
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: o.MaxWorkers},
+			QueueSend:          {MaxWorkers: o.SendWorkers},
+		},
 		Workers:           workers,
 		FetchPollInterval: o.FetchPollInterval,
 		Logger:            o.Logger,

@@ -126,8 +126,26 @@ export type MailboxProvider =
   | 'EXCHANGE_EWS'
   | 'OFFICE365_OAUTH';
 
+/** What a mailbox's sending is doing, as shown on Settings › You › Mailboxes. */
+export type MailboxSendStatus =
+  /**
+   * Scheduled emails wait and are never failed: Sending is off, the mailbox is
+   * not connected, needs reconnecting, waits for admin approval or still uses
+   * Exchange Web Services. They go out once the mailbox is fixed or they are
+   * assigned to another mailbox. `sendStatusReason` says which.
+   */
+  | 'HELD'
+  /** Due scheduled emails go out, at most 30 a minute per Microsoft 365 mailbox and within the daily limits. */
+  | 'SENDING'
+  /**
+   * Microsoft 365 asked Mailbridge to wait, or blocked the mailbox from
+   * sending for a while; sending resumes on its own after `throttledUntil`.
+   */
+  | 'THROTTLED';
+
 /** MailboxSyncStage is enum for the field sync_stage */
 export type MailboxSyncStage =
+  | 'FAILED'
   | 'IDLE'
   | 'INCREMENTAL'
   | 'INITIAL_SYNC'
@@ -246,7 +264,11 @@ export type MakeDefaultMutation = { makeDefault: { mailbox: { id: string, isDefa
 export type MailboxesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MailboxesQuery = { viewer: { outlookAddinMinVersion: string | null, user: { id: string, outlookAddinVersion: string | null }, mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null }> } };
+export type MailboxesQuery = { viewer: { outlookAddinMinVersion: string | null, user: { id: string, outlookAddinVersion: string | null }, mailboxes: Array<{ id: string, address: string, provider: MailboxProvider | null, connectionState: MailboxConnectionState, connectionError: string | null, syncEnabled: boolean, sendEnabled: boolean, isDefault: boolean, needsMigration: boolean, undeliveredEmailCount: number, lastSyncedAt: string | null, lastSyncError: string | null, syncStage: MailboxSyncStage, syncProgressDone: number, syncProgressTotal: number | null, throttledUntil: string | null, sendStatus: MailboxSendStatus, sendStatusReason: string | null, lastSentAt: string | null, lastSendError: string | null }> } };
+
+export type SendHealthFragment = { sendStatus: MailboxSendStatus, sendStatusReason: string | null, lastSentAt: string | null, lastSendError: string | null, throttledUntil: string | null };
+
+export type SyncHealthFieldsFragment = { syncEnabled: boolean, syncStage: MailboxSyncStage, syncProgressDone: number, syncProgressTotal: number | null, throttledUntil: string | null };
 
 export type OrganizationMailboxesQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -379,7 +401,24 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-
+export const SendHealthFragmentDoc = new TypedDocumentString(`
+    fragment SendHealth on Mailbox {
+  sendStatus
+  sendStatusReason
+  lastSentAt
+  lastSendError
+  throttledUntil
+}
+    `, {"fragmentName":"SendHealth"}) as unknown as TypedDocumentString<SendHealthFragment, unknown>;
+export const SyncHealthFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SyncHealthFields on Mailbox {
+  syncEnabled
+  syncStage
+  syncProgressDone
+  syncProgressTotal
+  throttledUntil
+}
+    `, {"fragmentName":"SyncHealthFields"}) as unknown as TypedDocumentString<SyncHealthFieldsFragment, unknown>;
 export const ConnectOffice365Document = new TypedDocumentString(`
     mutation ConnectOffice365($input: ConnectOffice365Input!) {
   connectOffice365(input: $input) {
@@ -455,10 +494,25 @@ export const MailboxesDocument = new TypedDocumentString(`
       undeliveredEmailCount
       lastSyncedAt
       lastSyncError
+      ...SyncHealthFields
+      ...SendHealth
     }
   }
 }
-    `) as unknown as TypedDocumentString<MailboxesQuery, MailboxesQueryVariables>;
+    fragment SendHealth on Mailbox {
+  sendStatus
+  sendStatusReason
+  lastSentAt
+  lastSendError
+  throttledUntil
+}
+fragment SyncHealthFields on Mailbox {
+  syncEnabled
+  syncStage
+  syncProgressDone
+  syncProgressTotal
+  throttledUntil
+}`) as unknown as TypedDocumentString<MailboxesQuery, MailboxesQueryVariables>;
 export const OrganizationMailboxesDocument = new TypedDocumentString(`
     query OrganizationMailboxes($first: Int, $after: Cursor, $filter: MailboxFilterInput, $orderBy: MailboxOrder) {
   mailboxes(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {

@@ -22,6 +22,10 @@ function mailbox(overrides: Partial<Mailbox> = {}): Mailbox {
     syncStage: "INCREMENTAL",
     syncProgressDone: 0,
     syncProgressTotal: null,
+    sendStatus: "SENDING",
+    sendStatusReason: null,
+    lastSentAt: null,
+    lastSendError: null,
     throttledUntil: null,
     ...overrides,
   };

@@ -6,6 +6,7 @@ import { countNoun, formatDateTime } from "../format";
 import { MakeDefaultDocument, type MailboxesQuery } from "../gql/graphql";
 import { ErrorAlert } from "../ui/ErrorAlert";
 import { type AddinVersions, MailboxSetupPanel } from "./MailboxSetupPanel";
+import { SendHealth } from "./SendHealth";
 import {
   connectionStateHints,
   connectionStateLabels,
@@ -123,6 +124,7 @@ export function MailboxRow({ mailbox, timeZone, addin }: MailboxRowProps) {
               <OnOff on={mailbox.sendEnabled} />
             </dd>
           </div>
+          <SendHealth mailbox={mailbox} timeZone={timeZone} />
           <div>
             <dt>Last synced</dt>
             <dd>

@@ -24,6 +24,10 @@ function mailbox(overrides: Partial<Mailbox> = {}): Mailbox {
     syncStage: "INCREMENTAL",
     syncProgressDone: 0,
     syncProgressTotal: null,
+    sendStatus: "HELD",
+    sendStatusReason: null,
+    lastSentAt: null,
+    lastSendError: null,
     throttledUntil: null,
     ...overrides,
   };

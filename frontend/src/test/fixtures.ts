@@ -30,6 +30,11 @@ export const mailboxesData: MailboxesQuery = {
         syncStage: "INCREMENTAL",
         syncProgressDone: 0,
         syncProgressTotal: null,
+        sendStatus: "HELD",
+        sendStatusReason:
+          "Held: this mailbox uses Exchange Web Services, which Exchange Online no longer accepts. Switch it to Office 365 (OAuth) to send.",
+        lastSentAt: "2026-03-02T14:00:00Z",
+        lastSendError: null,
         throttledUntil: null,
       },
       {
@@ -48,6 +53,10 @@ export const mailboxesData: MailboxesQuery = {
         syncStage: "INCREMENTAL",
         syncProgressDone: 0,
         syncProgressTotal: null,
+        sendStatus: "HELD",
+        sendStatusReason: "Held: this mailbox is not set up. Click Set up account to connect it.",
+        lastSentAt: null,
+        lastSendError: null,
         throttledUntil: null,
       },
     ],
