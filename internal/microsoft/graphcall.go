@@ -1,6 +1,7 @@
 package microsoft
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -58,6 +59,17 @@ func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil || resp.Body == nil {
 		<-t.slots
 		return resp, err
+	}
+	if resp.StatusCode >= 400 {
+		// Error answers are small: read them now and free the slot, so that
+		// a middleware re-sending the request before closing this answer
+		// (the SDK's continuous-access-evaluation retry after a 401) does
+		// not wait for its own slot.
+		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		_ = resp.Body.Close()
+		<-t.slots
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		return resp, rerr
 	}
 	// The slot is held until the body is read and closed: Exchange counts
 	// a request until its response is complete.

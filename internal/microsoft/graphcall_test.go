@@ -89,3 +89,4 @@ func TestClassifyGraphError(t *testing.T) {
 	require.Equal(t, "ErrorSendAsDenied", f.Code)
 	require.Equal(t, http.StatusForbidden, f.Status)
 }
+
