@@ -106,6 +106,10 @@ func TestNotifications_RenewalAndLifecycle(t *testing.T) {
 	require.Eventually(t, func() bool { return e.subscription(b).ExpiresAt.After(renewed.ExpiresAt) }, 15*time.Second, 50*time.Millisecond,
 		"reauthorizationRequired renews the subscription")
 
+	// A notification that arrives while its account's round is finishing
+	// may wait for the next poll (the round's job is taken); here the
+	// round is over first.
+	e.waitIdle()
 	require.NoError(t, e.sim.SendLifecycleEvent(renewed.SubscriptionID, m365sim.LifecycleSubscriptionRemoved))
 	require.Eventually(t, func() bool {
 		s, err := e.client.GraphSubscription.Query().Where(graphsubscription.MicrosoftAccountID(b.account)).Only(e.sys)
@@ -114,6 +118,7 @@ func TestNotifications_RenewalAndLifecycle(t *testing.T) {
 	subs := e.sim.Subscriptions(b.address)
 	require.Len(t, subs, 1)
 
+	e.waitIdle()
 	before := e.ins.count(b.account)
 	require.NoError(t, e.sim.SendLifecycleEvent(subs[0].ID, m365sim.LifecycleMissed))
 	require.Eventually(t, func() bool { return e.ins.count(b.account) > before }, 15*time.Second, 50*time.Millisecond, "missed starts a round")
@@ -134,4 +139,14 @@ func TestNotificationURLFor(t *testing.T) {
 	} {
 		require.Equal(t, want, mailsync.NotificationURLFor(in), in)
 	}
+}
+
+// waitIdle waits until no sync round is queued or running.
+func (e *env) waitIdle() {
+	e.t.Helper()
+	require.Eventually(e.t, func() bool {
+		var n int
+		err := e.d.Write.QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'mailsync.account' AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&n)
+		return err == nil && n == 0
+	}, 15*time.Second, 20*time.Millisecond)
 }

@@ -140,13 +140,15 @@ func (s *Syncer) stillOn(ctx context.Context, accountID int) (bool, error) {
 	).Exist(ctx)
 }
 
-// notifiedSince reports whether a notification for the account arrived
-// after t (it touches the subscription row).
+// notifiedSince reports whether a notification for the account may have
+// arrived after t (it touches the subscription row). Stored times may be
+// whole seconds, so the second of t counts too.
 func (s *Syncer) notifiedSince(ctx context.Context, accountID int, t time.Time) bool {
 	if s.o.NotificationURL == "" {
 		return false
 	}
-	ok, err := s.client.GraphSubscription.Query().Where(graphsubscription.MicrosoftAccountID(accountID), graphsubscription.UpdatedAtGT(t)).Exist(ctx)
+	ok, err := s.client.GraphSubscription.Query().Where(graphsubscription.MicrosoftAccountID(accountID),
+		graphsubscription.UpdatedAtGTE(t.Truncate(time.Second))).Exist(ctx)
 	return err == nil && ok
 }
 
