@@ -89,4 +89,3 @@ func TestClassifyGraphError(t *testing.T) {
 	require.Equal(t, "ErrorSendAsDenied", f.Code)
 	require.Equal(t, http.StatusForbidden, f.Status)
 }
-
