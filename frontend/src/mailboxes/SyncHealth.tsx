@@ -1,13 +1,6 @@
 import { formatDateTime } from "../format";
-import type { MailboxSyncStage, SyncHealthFieldsFragment } from "../gql/graphql";
-
-const stageLabels: Record<MailboxSyncStage, string> = {
-  IDLE: "Not synced yet",
-  INITIAL_SYNC: "Importing mail",
-  INCREMENTAL: "Active",
-  PAUSED: "Paused",
-  FAILED: "Failed",
-};
+import type { SyncHealthFieldsFragment } from "../gql/graphql";
+import { syncStageLabels } from "./labels";
 
 interface SyncHealthProps {
   mailbox: SyncHealthFieldsFragment;
@@ -31,7 +24,7 @@ export function SyncHealth({ mailbox, timeZone, now = new Date() }: SyncHealthPr
     <div>
       <dt>Sync status</dt>
       <dd>
-        <span className={`sync-stage sync-stage--${stage.toLowerCase()}`}>{stageLabels[stage]}</span>
+        <span className={`sync-stage sync-stage--${stage.toLowerCase()}`}>{syncStageLabels[stage]}</span>
         {stage === "PAUSED" && " (Syncing is off)"}
         {stage === "INITIAL_SYNC" && (
           <>

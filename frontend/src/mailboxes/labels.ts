@@ -1,4 +1,4 @@
-import type { MailboxConnectionState, MailboxProvider } from "../gql/graphql";
+import type { MailboxConnectionState, MailboxProvider, MailboxSyncStage } from "../gql/graphql";
 
 /** Connection states in the help article's words. */
 export const connectionStateLabels: Record<MailboxConnectionState, string> = {
@@ -71,3 +71,12 @@ export function connectOutcomeMessage(
       return `The Microsoft account you signed in with is already connected by another Mailbridge user. Nothing was changed on ${address}.`;
   }
 }
+
+/** Sync stages, as Settings > You > Mailboxes and the admins' views show them. */
+export const syncStageLabels: Record<MailboxSyncStage, string> = {
+  IDLE: "Not synced yet",
+  INITIAL_SYNC: "Importing mail",
+  INCREMENTAL: "Active",
+  PAUSED: "Paused",
+  FAILED: "Failed",
+};

@@ -8,7 +8,7 @@ import {
   type MailboxOrder,
   type OrganizationMailboxesQuery,
 } from "../gql/graphql";
-import { connectionStateLabels, noProviderLabel, providerLabels } from "../mailboxes/labels";
+import { connectionStateLabels, noProviderLabel, providerLabels, syncStageLabels } from "../mailboxes/labels";
 import { useViewer } from "../shell/viewer";
 import { Breadcrumb } from "../ui/Breadcrumb";
 import { ErrorAlert } from "../ui/ErrorAlert";
@@ -16,7 +16,6 @@ import { Loading } from "../ui/Loading";
 import { PageHeading } from "../ui/PageHeading";
 import { usePageTitle } from "../ui/usePageTitle";
 import { AdminOnly } from "./AdminOnly";
-import { syncStageLabels } from "./labels";
 
 export const orgMailboxesPageSize = 50;
 

@@ -1,4 +1,4 @@
-import type { MailboxSyncStage, MigrationStep } from "../gql/graphql";
+import type { MigrationStep } from "../gql/graphql";
 
 /** A user's next step, in the help article's order and words. */
 export const stepLabels: Record<MigrationStep, string> = {
@@ -29,9 +29,3 @@ export const migrationSteps: readonly MigrationStep[] = [
   "DONE",
 ];
 
-export const syncStageLabels: Record<MailboxSyncStage, string> = {
-  IDLE: "Not synced",
-  INITIAL_SYNC: "Initial import",
-  INCREMENTAL: "Active",
-  PAUSED: "Paused",
-};
