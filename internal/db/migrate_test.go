@@ -242,12 +242,24 @@ func TestDB_Migrate(t *testing.T) {
 		// table other rows reference. With foreign keys on, that DROP fails
 		// (or cascades); the runner turns them off around the transaction
 		// and checks the result with foreign_key_check instead.
-		const rebuild = "PRAGMA foreign_keys = off;\n" +
-			"CREATE TABLE `new_organizations` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `allow_cross_owner_assignment` bool NOT NULL DEFAULT (false), `note` text NULL);\n" +
-			"INSERT INTO `new_organizations` (`id`, `created_at`, `updated_at`, `name`) SELECT `id`, `created_at`, `updated_at`, `name` FROM `organizations`;\n" +
-			"DROP TABLE `organizations`;\n" +
-			"ALTER TABLE `new_organizations` RENAME TO `organizations`;\n" +
-			"PRAGMA foreign_keys = on;\n"
+		// The rebuild adds a column to organizations as Atlas would: the
+		// current table's definition under a new name, its rows copied.
+		rebuild := func(t *testing.T, d *db.DB) string {
+			t.Helper()
+			var create, cols string
+			require.NoError(t, d.Write.QueryRowContext(t.Context(),
+				"SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'organizations'").Scan(&create))
+			require.NoError(t, d.Write.QueryRowContext(t.Context(),
+				"SELECT group_concat('`' || name || '`', ', ') FROM pragma_table_info('organizations')").Scan(&cols))
+			// SQLite keeps the name as it was last written (quoted or not).
+			create = "CREATE TABLE `new_organizations` " + create[strings.Index(create, "("):]
+			create = create[:strings.LastIndex(create, ")")] + ", `note` text NULL)"
+			return "PRAGMA foreign_keys = off;\n" + create + ";\n" +
+				"INSERT INTO `new_organizations` (" + cols + ") SELECT " + cols + " FROM `organizations`;\n" +
+				"DROP TABLE `organizations`;\n" +
+				"ALTER TABLE `new_organizations` RENAME TO `organizations`;\n" +
+				"PRAGMA foreign_keys = on;\n"
+		}
 		type testBundle struct {
 			d      *db.DB
 			ctx    context.Context
@@ -268,7 +280,7 @@ func TestDB_Migrate(t *testing.T) {
 		t.Run("Rebuild", func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			db.SetMigrationsFS(b.d, migrationsWith(t, b.d, map[string]string{"99990101000000_rebuild.sql": rebuild}))
+			db.SetMigrationsFS(b.d, migrationsWith(t, b.d, map[string]string{"99990101000000_rebuild.sql": rebuild(t, b.d)}))
 			applied, err := b.d.Migrate(b.ctx)
 			require.NoError(t, err)
 			require.Len(t, applied, 1)
