@@ -174,22 +174,24 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 		}
 	}
 
-	assigner, syncer, stopJobs, err := startJobs(ctx, cfg, d, log)
+	deps := server.Deps{
+		Config:  cfg,
+		Client:  client,
+		Dialect: d.Dialect,
+		Logger:  log,
+		Auth:    authn,
+		Ready:   d.Ready,
+		DB:      d,
+	}
+	if deps.Microsoft, err = server.NewMicrosoft(deps); err != nil {
+		return err
+	}
+	assigner, syncer, stopJobs, err := startJobs(ctx, cfg, d, deps.Microsoft, log)
 	if err != nil {
 		return err
 	}
 	defer stopJobs()
-
-	deps := server.Deps{
-		Config:   cfg,
-		Client:   client,
-		Dialect:  d.Dialect,
-		Logger:   log,
-		Auth:     authn,
-		Ready:    d.Ready,
-		DB:       d,
-		Assigner: assigner,
-	}
+	deps.Assigner = assigner
 	if syncer != nil {
 		deps.SyncWebhook = syncer.Webhook()
 	}
@@ -248,7 +250,7 @@ func serve(ctx context.Context, args []string, getenv config.Getenv, stderr io.W
 // assignMailbox service that enqueues their jobs. The returned stop drains
 // in-flight jobs (a background assignment finishes its current chunk and
 // the rest resumes at the next start) within 20 seconds, then cancels them.
-func startJobs(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logger) (*mailbox.Assigner, *mailsync.Syncer, func(), error) {
+func startJobs(ctx context.Context, cfg config.Config, d *db.DB, ms *microsoft.Service, log *slog.Logger) (*mailbox.Assigner, *mailsync.Syncer, func(), error) {
 	ins, err := jobs.NewInserter(d, log)
 	if err != nil {
 		return nil, nil, nil, err
@@ -258,11 +260,7 @@ func startJobs(ctx context.Context, cfg config.Config, d *db.DB, log *slog.Logge
 	river.AddWorker(workers, mailbox.NewAssignWorker(assigner))
 	var periodic []*river.PeriodicJob
 	var syncer *mailsync.Syncer
-	if cfg.Microsoft.Configured() {
-		ms, err := microsoft.New(microsoft.Options{Config: cfg.Microsoft, PublicURL: cfg.PublicURL, Client: d.Client(), Logger: log})
-		if err != nil {
-			return nil, nil, nil, err
-		}
+	if ms != nil {
 		// Mail and calendar sync (internal/mailsync).
 		syncer = mailsync.New(mailsync.Options{
 			DB: d, Microsoft: ms, Inserter: ins, Logger: log,

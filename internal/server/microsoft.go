@@ -8,9 +8,12 @@ import (
 	"mailbridge/internal/microsoft"
 )
 
-// newMicrosoft builds the Microsoft 365 service, or nil when it is not
-// configured (tests that build the handler without Microsoft settings).
-func newMicrosoft(d Deps, authn *auth.Service) (*microsoft.Service, error) {
+// NewMicrosoft builds the Microsoft 365 service of d — one per process,
+// shared by the handler and the background jobs so that token refreshes are
+// single-flight across both — or nil when it is not configured (tests that
+// build the handler without Microsoft settings). Sign in with Microsoft
+// starts sessions through d.Auth.
+func NewMicrosoft(d Deps) (*microsoft.Service, error) {
 	if !d.Config.Microsoft.Configured() {
 		return nil, nil
 	}
@@ -22,7 +25,7 @@ func newMicrosoft(d Deps, authn *auth.Service) (*microsoft.Service, error) {
 		Logger:     d.Logger,
 		Now:        d.Now,
 		SignIn: func(ctx context.Context, w http.ResponseWriter, r *http.Request, userID int) error {
-			return authn.SignIn(ctx, w, r, userID, auth.SignInMicrosoft)
+			return d.Auth.SignIn(ctx, w, r, userID, auth.SignInMicrosoft)
 		},
 	})
 	if err != nil {

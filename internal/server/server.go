@@ -54,6 +54,9 @@ type Deps struct {
 	// background jobs with an insert-only River client (whoever works
 	// them registers mailbox.NewAssignWorker).
 	Assigner *mailbox.Assigner
+	// Microsoft is the process's Microsoft 365 service (NewMicrosoft);
+	// nil builds one from Config.
+	Microsoft *microsoft.Service
 	// MicrosoftHTTPClient talks to Microsoft (default: a client with a
 	// 30 s timeout).
 	MicrosoftHTTPClient *http.Client
@@ -89,9 +92,11 @@ func New(d Deps) (http.Handler, error) {
 			BackgroundThreshold: cfg.AssignBackgroundThreshold, Now: d.Now,
 		})
 	}
-	ms, err := newMicrosoft(d, authn)
-	if err != nil {
-		return nil, err
+	ms := d.Microsoft
+	if ms == nil {
+		if ms, err = NewMicrosoft(d); err != nil {
+			return nil, err
+		}
 	}
 	outlookAddin, err := addin.NewService(d.Client, cfg.Microsoft.OutlookAddinMinVersion, d.Now)
 	if err != nil {
