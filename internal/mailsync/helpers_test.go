@@ -37,24 +37,6 @@ const (
 	secret    = "app-secret"
 )
 
-// clock is a settable test clock shared by Mailbridge and the emulator.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // env is Mailbridge's sync against a running emulator with one tenant
 // (contoso.com).
 type env struct {
@@ -64,7 +46,7 @@ type env struct {
 	tenant m365sim.Tenant
 	svc    *microsoft.Service
 	client *ent.Client
-	clock  *clock
+	clock  *microsofttest.Clock
 	sys    context.Context
 	org    *ent.Organization
 	ins    *insertCounter
@@ -113,7 +95,7 @@ func (c *insertCounter) count(accountID int) int {
 
 func newEnv(t testing.TB, d *db.DB, opt ...func(*mailsync.Options)) *env {
 	t.Helper()
-	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
+	clk := microsofttest.NewClock()
 	sim, err := m365sim.Listen("127.0.0.1:0", m365sim.Config{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:    clk.Now,

@@ -21,6 +21,7 @@ import (
 	"mailbridge/internal/db"
 	"mailbridge/internal/m365sim"
 	"mailbridge/internal/microsoft"
+	"mailbridge/internal/microsoft/microsofttest"
 	"mailbridge/internal/tokencrypt"
 	"mailbridge/internal/viewer"
 )
@@ -31,24 +32,6 @@ const (
 	secret    = "app-secret"
 )
 
-// clock is a settable test clock shared by Mailbridge and the emulator.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // env is Mailbridge's Microsoft service against a running emulator with one
 // tenant (contoso.com) and the Mailbridge app registration.
 type env struct {
@@ -58,7 +41,7 @@ type env struct {
 	app    m365sim.App
 	svc    *microsoft.Service
 	client *ent.Client
-	clock  *clock
+	clock  *microsofttest.Clock
 	sys    context.Context
 	org    *ent.Organization
 	ring   *tokencrypt.Ring
@@ -120,7 +103,7 @@ func consentMode(m m365sim.ConsentMode) envOption {
 
 func newEnv(t *testing.T, d *db.DB, opts ...envOption) *env {
 	t.Helper()
-	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
+	clk := microsofttest.NewClock()
 	sim, err := m365sim.Listen("127.0.0.1:0", m365sim.Config{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:    clk.Now,
